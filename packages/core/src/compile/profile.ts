@@ -1,0 +1,108 @@
+import type { BuIdx, PrincipalIdx } from '../ids.js';
+import { Depth, PRIVILEGE_COUNT } from '../privileges.js';
+import { getOrCreate } from '../util/maps.js';
+import type { BuCoverage, CoverageCache } from './coverage.js';
+import type { Grant, RoleSources } from './grants.js';
+
+/**
+ * What a profile's grants of one (table, privilege) add up to. Coverage is a union over grants
+ * (semantics §7.6), so this is all a check needs:
+ * - `global`: some grant is global;
+ * - `bus`: BUs covered by local and deep grants;
+ * - `scopeAll`: some grant's scope is userScope(U): records owned by U or any of U's teams are
+ *   covered, and shares to U, its teams or the organization are usable;
+ * - `scopeTeams`: the teams whose ownership and shares the grants reach (all of U's teams when
+ *   `scopeAll`), sorted.
+ */
+export class PrivilegeGrant {
+  readonly global: boolean;
+  readonly bus: BuCoverage | null;
+  /** `bus.bits`, or null: read on every check, so kept one hop away. */
+  readonly buBits: Uint32Array | null;
+  readonly scopeAll: boolean;
+  readonly scopeTeams: Int32Array;
+
+  constructor(global: boolean, bus: BuCoverage | null, scopeAll: boolean, scopeTeams: Int32Array) {
+    this.global = global;
+    this.bus = bus;
+    this.buBits = bus === null ? null : bus.bits;
+    this.scopeAll = scopeAll;
+    this.scopeTeams = scopeTeams;
+  }
+
+  /** Whether `principal` is in the scope of some grant: owner coverage and share usability. */
+  inScope(principal: number, user: number, organization: number): boolean {
+    if (this.scopeAll && (principal === user || principal === organization)) return true;
+    const teams = this.scopeTeams;
+    for (let i = 0; i < teams.length; i++) if (teams[i] === principal) return true;
+    return false;
+  }
+}
+
+/** The compiled grants of every user with the same BU, role assignments and teams. */
+export class Profile {
+  readonly systemAdministrator: boolean;
+  /** Teams of these users (listed teams plus their BU's named default team), sorted. */
+  readonly teams: Int32Array;
+  /** Per (table, privilege) at `table * PRIVILEGE_COUNT + privilege`: null when nothing grants it. */
+  readonly grants: (PrivilegeGrant | null)[];
+  /** Users compiled into this profile. */
+  userCount: number;
+
+  constructor(systemAdministrator: boolean, teams: Int32Array, grants: (PrivilegeGrant | null)[]) {
+    this.systemAdministrator = systemAdministrator;
+    this.teams = teams;
+    this.grants = grants;
+    this.userCount = 0;
+  }
+}
+
+/** Interns `PrivilegeGrant`s across profiles: most profiles repeat a few shapes. */
+export class GrantCache {
+  private readonly byKey = new Map<string, PrivilegeGrant>();
+  private readonly coverages: CoverageCache;
+
+  constructor(coverages: CoverageCache) {
+    this.coverages = coverages;
+  }
+
+  compileProfile(sources: RoleSources, tableCount: number): Profile {
+    const slots = tableCount * PRIVILEGE_COUNT;
+    const perSlot = new Map<number, Grant[]>();
+    for (const grant of sources.grants) {
+      getOrCreate(perSlot, grant.table * PRIVILEGE_COUNT + grant.privilege, () => []).push(grant);
+    }
+    const teams = Int32Array.from(sources.teams);
+    const grants: (PrivilegeGrant | null)[] = new Array<PrivilegeGrant | null>(slots).fill(null);
+    for (const [slot, list] of perSlot) grants[slot] = this.reduce(list, teams);
+    return new Profile(sources.systemAdministrator, teams, grants);
+  }
+
+  private reduce(list: readonly Grant[], userTeams: Int32Array): PrivilegeGrant {
+    let global = false;
+    let scopeAll = false;
+    const local: BuIdx[] = [];
+    const deep: BuIdx[] = [];
+    const teams = new Set<PrincipalIdx>();
+    for (const grant of list) {
+      if (grant.depth === Depth.global) global = true;
+      else if (grant.depth === Depth.deep && grant.anchor !== -1) deep.push(grant.anchor);
+      else if (grant.depth === Depth.local && grant.anchor !== -1) local.push(grant.anchor);
+      if (grant.scopeTeam === -1) scopeAll = true;
+      else teams.add(grant.scopeTeam);
+    }
+    const scopeTeams = scopeAll ? userTeams : Int32Array.from([...teams].sort((a, b) => a - b));
+    // Global covers every BU, so the BU set would never be read.
+    const bus = global ? null : this.coverages.get(local, deep);
+    const key = `${global ? 1 : 0}|${bus === null ? '' : bus.id}|${scopeAll ? 1 : 0}|${scopeTeams.join(',')}`;
+    return getOrCreate(this.byKey, key, () => new PrivilegeGrant(global, bus, scopeAll, scopeTeams));
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get coverageCount(): number {
+    return this.coverages.size;
+  }
+}

@@ -1,0 +1,414 @@
+import { type CompiledWorld, compileWorld } from './compile/compile.js';
+import { ErrorCodes, PalisadeError } from './errors.js';
+import { type Decision, Decisions, errorDecision, missingPrivilege } from './evaluate/decision.js';
+import { Evaluator } from './evaluate/evaluator.js';
+import { type Explanation, explainDecision } from './explain/explain.js';
+import { describeUserPrivileges, type UserPrivileges } from './explain/privileges.js';
+import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx, type TableIdx, type UserIdx } from './ids.js';
+import type { Table, WorldModel } from './model/world-model.js';
+import { PRIVILEGE_COUNT, Privilege, privilegeFromName, privilegeName } from './privileges.js';
+import { ORGANIZATION, type PrivilegeName } from './world/format.js';
+import { loadWorld } from './world/load.js';
+
+/** A row the engine need not store: owner and owning BU by id; shares are found by `id`. */
+export interface InlineRecord {
+  readonly id?: string;
+  readonly ownerId?: string;
+  /** Defaults to the owner's business unit. */
+  readonly owningBusinessUnitId?: string;
+}
+
+export type UserRef = UserIdx | string;
+export type TableRef = TableIdx | string;
+export type PrivilegeRef = Privilege | PrivilegeName;
+export type RecordRef = RecordIdx | string | InlineRecord;
+
+export interface EngineStats {
+  readonly businessUnits: number;
+  readonly users: number;
+  readonly teams: number;
+  readonly tables: number;
+  readonly roles: number;
+  readonly records: number;
+  readonly shares: number;
+  /** Distinct compiled profiles: users with the same BU, roles and teams share one. */
+  readonly profiles: number;
+  readonly compiledGrants: number;
+  readonly businessUnitSets: number;
+}
+
+// The composite actions' privilege lists, in the order docs/decisions.md reports the first missing one.
+const ASSIGN_NEEDS = [Privilege.assign, Privilege.write, Privilege.read] as const;
+const SHARE_NEEDS = [Privilege.share, Privilege.read] as const;
+const SHAREABLE: ReadonlySet<string> = new Set(['read', 'write', 'delete', 'append', 'appendTo', 'assign', 'share']);
+
+/**
+ * Palisade's engine: a compiled world that answers access questions. Ids may be given as strings
+ * (resolved per call) or as dense indexes from the resolvers (`user()`, `table()`, `record()`),
+ * which is what hot callers should hold on to.
+ *
+ * Decision-returning calls never throw: bad input is a deny with reason `error` and the error.
+ * Data-returning calls throw a `PalisadeError`.
+ */
+export class Engine {
+  readonly model: WorldModel;
+  private readonly compiled: CompiledWorld;
+  private readonly evaluator: Evaluator;
+  /** Scratch for the row being checked: resolving writes here instead of allocating a tuple. */
+  private rowOwner: number;
+  private rowBu: number;
+  private rowRecord: number;
+
+  constructor(model: WorldModel) {
+    this.model = model;
+    this.compiled = compileWorld(model);
+    this.evaluator = new Evaluator(this.compiled);
+    this.rowOwner = NONE;
+    this.rowBu = NONE;
+    this.rowRecord = NONE;
+  }
+
+  /** Loads (validating every rule) and compiles a world given as JSON text, JSON or MessagePack bytes, or a parsed object. */
+  static fromWorld(input: unknown): Engine {
+    return new Engine(loadWorld(input));
+  }
+
+  // ---- resolvers: string ids to dense indexes, throwing on unknown ids ----
+
+  user(id: string): UserIdx {
+    const principal = this.model.principalIndex.get(id);
+    if (principal === undefined || !this.model.isUser(principal)) throw unknownUser(id);
+    return principal;
+  }
+
+  table(name: string): TableIdx {
+    const table = this.model.tableIndex.get(name);
+    if (table === undefined) throw unknownTable(name);
+    return table;
+  }
+
+  record(table: TableRef, id: string): RecordIdx {
+    const t = this.tableOrThrow(table);
+    const record = (this.model.tables[t] as Table).records.index.get(id);
+    if (record === undefined) throw unknownRecord(this.tableName(t), id);
+    return record;
+  }
+
+  privilege(name: string): Privilege {
+    const privilege = privilegeFromName(name);
+    if (privilege === undefined) throw unknownPrivilege(name);
+    return privilege;
+  }
+
+  principal(id: string): PrincipalIdx {
+    const principal = id === ORGANIZATION ? undefined : this.model.principalIndex.get(id);
+    if (principal === undefined)
+      throw new PalisadeError(ErrorCodes.UNKNOWN_PRINCIPAL, `unknown user or team \`${id}\``);
+    return principal;
+  }
+
+  businessUnit(id: string): BuIdx {
+    const bu = this.model.buIndex.get(id);
+    if (bu === undefined) throw unknownBusinessUnit(id);
+    return bu;
+  }
+
+  // ---- decisions ----
+
+  /** May `user` exercise `privilege` on `record`? semantics.md §3. */
+  check(user: UserRef, table: TableRef, privilege: PrivilegeRef, record: RecordRef): Decision {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    const p = this.privilegeOf(privilege);
+    if (u === NONE || t === NONE || p === NONE) return errorDecision(this.refError(user, table, privilege));
+    const error = this.loadRow(t, record);
+    if (error !== null) return errorDecision(error);
+    return this.evaluator.decide(u, t, p, this.rowOwner, this.rowBu, this.rowRecord);
+  }
+
+  /** The RetrievePrincipalAccess mask (Dataverse bit values) of `user` on `record`. Throws on bad input. */
+  accessRights(user: UserRef, table: TableRef, record: RecordRef): number {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    if (u === NONE || t === NONE) throw this.refError(user, table, Privilege.read);
+    const error = this.loadRow(t, record);
+    if (error !== null) throw error;
+    return this.evaluator.accessRights(u, t, this.rowOwner, this.rowBu, this.rowRecord);
+  }
+
+  /**
+   * May `user` create a record owned by `ownerId` (default: the user) in `businessUnitId`
+   * (default: the owner's BU)? Create and read by the role path only (§4).
+   */
+  canCreate(user: UserRef, table: TableRef, ownerId?: string | null, businessUnitId?: string | null): Decision {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    if (u === NONE || t === NONE) return errorDecision(this.refError(user, table, Privilege.create));
+    let owner: number = NONE;
+    let bu: number = NONE;
+    if (!(this.model.tables[t] as Table).organizationOwned) {
+      owner = ownerId == null ? u : this.ownerOf(ownerId);
+      if (owner < 0) return errorDecision(this.ownerError(ownerId as string, owner));
+      bu = businessUnitId == null ? (this.model.principals[owner]?.bu ?? NONE) : this.buOf(businessUnitId);
+      if (bu === NONE) return errorDecision(unknownBusinessUnit(businessUnitId as string));
+    }
+    if (this.evaluator.isDisabled(u)) return Decisions.disabled;
+    const profile = this.evaluator.profileOf(u);
+    if (profile.systemAdministrator) return Decisions.systemAdministrator;
+    for (const p of [Privilege.create, Privilege.read] as const) {
+      if (!this.evaluator.roleCovers(profile, u, t, p, owner, bu)) return missingPrivilege(privilegeName(p));
+    }
+    return Decisions.role;
+  }
+
+  /** May `user` assign `record` (to `newOwnerId`, when given)? §4. */
+  canAssign(user: UserRef, table: TableRef, record: RecordRef, newOwnerId?: string): Decision {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    if (u === NONE || t === NONE) return errorDecision(this.refError(user, table, Privilege.assign));
+    const error = this.loadRow(t, record);
+    if (error !== null) return errorDecision(error);
+    let recipient: number = NONE;
+    if (newOwnerId !== undefined) {
+      recipient = this.ownerOf(newOwnerId);
+      if (recipient < 0) return errorDecision(this.ownerError(newOwnerId, recipient));
+    }
+    if (this.evaluator.isDisabled(u)) return Decisions.disabled;
+    if ((this.model.tables[t] as Table).organizationOwned) return Decisions.organizationOwned;
+    if (recipient !== NONE && this.evaluator.isDisabled(recipient)) return Decisions.recipientDisabled;
+    return this.requireAll(u, t, ASSIGN_NEEDS);
+  }
+
+  /** May `user` share `record` granting `rights`? Share and read, and every right granted (§4, §7.2). */
+  canShare(user: UserRef, table: TableRef, record: RecordRef, rights: readonly string[]): Decision {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    if (u === NONE || t === NONE) return errorDecision(this.refError(user, table, Privilege.share));
+    const error = this.loadRow(t, record);
+    if (error !== null) return errorDecision(error);
+    let requested = 0;
+    for (const right of rights) {
+      if (!SHAREABLE.has(right)) {
+        return errorDecision(
+          new PalisadeError(
+            ErrorCodes.INVALID_SHARE_RIGHT,
+            `\`${right}\` cannot be shared (only ${[...SHAREABLE].join(', ')})`,
+          ),
+        );
+      }
+      requested |= 1 << (privilegeFromName(right) as Privilege);
+    }
+    if (this.evaluator.isDisabled(u)) return Decisions.disabled;
+    if ((this.model.tables[t] as Table).organizationOwned) return Decisions.organizationOwned;
+    const first = this.requireAll(u, t, SHARE_NEEDS);
+    if (!first.allowed) return first;
+    for (let p = 0; p < PRIVILEGE_COUNT; p++) {
+      if ((requested & (1 << p)) !== 0 && this.decideLoaded(u, t, p).allowed === false) {
+        return missingPrivilege(privilegeName(p as Privilege));
+      }
+    }
+    return first;
+  }
+
+  /** May `user` associate `child` to `parent`? Append on the child and appendTo on the parent (§4). */
+  canAssociate(
+    user: UserRef,
+    childTable: TableRef,
+    child: RecordRef,
+    parentTable: TableRef,
+    parent: RecordRef,
+  ): Decision {
+    const u = this.userOf(user);
+    const ct = this.tableOf(childTable);
+    const pt = this.tableOf(parentTable);
+    if (u === NONE || ct === NONE) return errorDecision(this.refError(user, childTable, Privilege.append));
+    if (pt === NONE) return errorDecision(this.refError(user, parentTable, Privilege.appendTo));
+    const childError = this.loadRow(ct, child);
+    if (childError !== null) return errorDecision(childError);
+    const childDecision = this.decideLoaded(u, ct, Privilege.append);
+    const parentError = this.loadRow(pt, parent);
+    if (parentError !== null) return errorDecision(parentError);
+    const parentDecision = this.decideLoaded(u, pt, Privilege.appendTo);
+    if (childDecision.reason === 'disabled') return childDecision;
+    if (!childDecision.allowed) return missingPrivilege('append');
+    if (!parentDecision.allowed) return missingPrivilege('appendTo');
+    return childDecision;
+  }
+
+  // ---- explanations ----
+
+  /** Every path that grants, or for a deny what is missing. Throws on bad input. */
+  explain(user: UserRef, table: TableRef, privilege: PrivilegeRef, record: RecordRef): Explanation {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    const p = this.privilegeOf(privilege);
+    if (u === NONE || t === NONE || p === NONE) throw this.refError(user, table, privilege);
+    const error = this.loadRow(t, record);
+    if (error !== null) throw error;
+    const decision = this.evaluator.decide(u, t, p, this.rowOwner, this.rowBu, this.rowRecord);
+    return explainDecision(this.model, decision, {
+      user: u as UserIdx,
+      table: t,
+      privilege: p as Privilege,
+      owner: this.rowOwner,
+      bu: this.rowBu,
+      record: this.rowRecord,
+    });
+  }
+
+  /** Each (table, privilege) the user holds, with its grants. Throws on an unknown user. */
+  userPrivileges(user: UserRef): UserPrivileges {
+    const u = this.userOf(user);
+    if (u === NONE) throw unknownUser(String(user));
+    return describeUserPrivileges(this.model, u as UserIdx);
+  }
+
+  stats(): EngineStats {
+    const { model, compiled } = this;
+    let users = 0;
+    for (let p = 0; p < model.principals.length; p++) if (model.isUser(p)) users++;
+    let records = 0;
+    let shares = 0;
+    for (const table of model.tables) {
+      for (let r = 0; r < table.records.count; r++) records += table.records.live[r] as number;
+      shares += table.shares.count;
+    }
+    return {
+      businessUnits: model.businessUnits.length,
+      users,
+      teams: model.principals.length - 1 - users,
+      tables: model.tables.length,
+      roles: model.roles.length,
+      records,
+      shares,
+      profiles: compiled.profiles.length,
+      compiledGrants: compiled.grantCount,
+      businessUnitSets: compiled.coverageCount,
+    };
+  }
+
+  // ---- internals ----
+
+  /** The decision for the row last loaded. */
+  private decideLoaded(u: number, t: number, p: number): Decision {
+    return this.evaluator.decide(u, t, p, this.rowOwner, this.rowBu, this.rowRecord);
+  }
+
+  /** Allowed iff every privilege in `needs` is; the reason is the first privilege's (docs/decisions.md). */
+  private requireAll(u: number, t: number, needs: readonly Privilege[]): Decision {
+    let first: Decision | null = null;
+    for (const p of needs) {
+      const decision = this.decideLoaded(u, t, p);
+      if (!decision.allowed) return decision.reason === 'disabled' ? decision : missingPrivilege(privilegeName(p));
+      first ??= decision;
+    }
+    return first ?? Decisions.role;
+  }
+
+  private userOf(ref: UserRef): number {
+    if (typeof ref === 'number') return this.model.isUser(ref) ? ref : NONE;
+    const principal = this.model.principalIndex.get(ref);
+    return principal !== undefined && this.model.isUser(principal) ? principal : NONE;
+  }
+
+  private tableOf(ref: TableRef): number {
+    if (typeof ref === 'number') return ref >= 0 && ref < this.model.tables.length ? ref : NONE;
+    return this.model.tableIndex.get(ref) ?? NONE;
+  }
+
+  private tableOrThrow(ref: TableRef): TableIdx {
+    const t = this.tableOf(ref);
+    if (t === NONE) throw unknownTable(String(ref));
+    return t as TableIdx;
+  }
+
+  private privilegeOf(ref: PrivilegeRef): number {
+    if (typeof ref === 'number') return ref >= 0 && ref < PRIVILEGE_COUNT && Number.isInteger(ref) ? ref : NONE;
+    return privilegeFromName(ref) ?? NONE;
+  }
+
+  private buOf(id: string): number {
+    return this.model.buIndex.get(id) ?? NONE;
+  }
+
+  /** A principal that may own records, or NONE (unknown) / -2 (cannot own: an access team or `organization`). */
+  private ownerOf(id: string): number {
+    if (id === ORGANIZATION) return -2;
+    const principal = this.model.principalIndex.get(id);
+    if (principal === undefined) return NONE;
+    return this.model.canOwnRecords(principal) ? principal : -2;
+  }
+
+  private ownerError(id: string, code: number): PalisadeError {
+    return code === NONE
+      ? new PalisadeError(ErrorCodes.UNKNOWN_PRINCIPAL, `unknown user or team \`${id}\``)
+      : new PalisadeError(
+          ErrorCodes.INVALID_OWNER,
+          `\`${id}\` cannot own records (an access team or the organization)`,
+        );
+  }
+
+  /** Resolves a record reference of table `t` into the row scratch fields; returns an error instead of throwing. */
+  private loadRow(t: number, ref: RecordRef): PalisadeError | null {
+    const table = this.model.tables[t] as Table;
+    const records = table.records;
+    if (typeof ref === 'number' || typeof ref === 'string') {
+      const row = typeof ref === 'number' ? ref : (records.index.get(ref) ?? NONE);
+      if (!records.has(row)) return unknownRecord(table.name, String(ref));
+      this.rowOwner = records.owner[row] as number;
+      this.rowBu = records.bu[row] as number;
+      this.rowRecord = row;
+      return null;
+    }
+    this.rowRecord = ref.id === undefined ? NONE : (records.index.get(ref.id) ?? NONE);
+    if (table.organizationOwned) {
+      this.rowOwner = NONE;
+      this.rowBu = NONE;
+      return null;
+    }
+    if (ref.ownerId === undefined) {
+      return new PalisadeError(ErrorCodes.INVALID_OWNER, `a row of table \`${table.name}\` needs an ownerId`);
+    }
+    const owner = this.ownerOf(ref.ownerId);
+    if (owner < 0) return this.ownerError(ref.ownerId, owner);
+    const bu =
+      ref.owningBusinessUnitId === undefined
+        ? (this.model.principals[owner]?.bu ?? NONE)
+        : this.buOf(ref.owningBusinessUnitId);
+    if (bu === NONE) return unknownBusinessUnit(ref.owningBusinessUnitId ?? '');
+    this.rowOwner = owner;
+    this.rowBu = bu;
+    return null;
+  }
+
+  /** The error for whichever of user, table or privilege did not resolve. */
+  private refError(user: UserRef, table: TableRef, privilege: PrivilegeRef): PalisadeError {
+    if (this.userOf(user) === NONE) return unknownUser(String(user));
+    if (this.tableOf(table) === NONE) return unknownTable(String(table));
+    return unknownPrivilege(String(privilege));
+  }
+
+  private tableName(t: number): string {
+    return (this.model.tables[t] as Table).name;
+  }
+}
+
+function unknownUser(id: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_USER, `unknown user \`${id}\``);
+}
+
+function unknownTable(name: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_TABLE, `unknown table \`${name}\``);
+}
+
+function unknownRecord(table: string, id: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_RECORD, `unknown record \`${id}\` in table \`${table}\``);
+}
+
+function unknownPrivilege(name: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_PRIVILEGE, `unknown privilege \`${name}\``);
+}
+
+function unknownBusinessUnit(id: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_BUSINESS_UNIT, `unknown business unit \`${id}\``);
+}

@@ -1,0 +1,76 @@
+/**
+ * Every error the engine raises carries one of these stable codes. The list is mirrored in
+ * docs/errors.md; a test keeps the two in step.
+ */
+export const ErrorCodes = {
+  /** The world breaks a loading rule of world-format.md; `rule` names which. */
+  WORLD_INVALID: 'PALISADE_WORLD_INVALID',
+  /** The bytes given as a world are neither JSON nor MessagePack. */
+  WORLD_MALFORMED: 'PALISADE_WORLD_MALFORMED',
+  UNKNOWN_USER: 'PALISADE_UNKNOWN_USER',
+  UNKNOWN_TABLE: 'PALISADE_UNKNOWN_TABLE',
+  UNKNOWN_RECORD: 'PALISADE_UNKNOWN_RECORD',
+  UNKNOWN_PRIVILEGE: 'PALISADE_UNKNOWN_PRIVILEGE',
+  UNKNOWN_PRINCIPAL: 'PALISADE_UNKNOWN_PRINCIPAL',
+  UNKNOWN_BUSINESS_UNIT: 'PALISADE_UNKNOWN_BUSINESS_UNIT',
+  /** An owner that cannot own records: an access team, or `organization`. */
+  INVALID_OWNER: 'PALISADE_INVALID_OWNER',
+  /** A share right that is not one of the seven shareable privileges. */
+  INVALID_SHARE_RIGHT: 'PALISADE_INVALID_SHARE_RIGHT',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The loading rules of world-format.md, by their codes. */
+export const WORLD_RULES = [
+  'format-version',
+  'shape',
+  'id-format',
+  'id-unique',
+  'id-reserved',
+  'reference-resolves',
+  'bu-single-tree',
+  'manager-chain-acyclic',
+  'positions-acyclic',
+  'exact-word',
+  'org-table-depth',
+  'org-record-unowned',
+  'access-team-no-roles',
+  'access-team-no-records',
+  'team-assignment-bu',
+  'team-members-are-users',
+  'record-owner-required',
+  'share-rights',
+  'secured-column',
+  'field-share-rights',
+  'field-share-principal',
+] as const;
+export type WorldRule = (typeof WORLD_RULES)[number];
+
+export interface WorldErrorDetail {
+  /** The loading rule that the world breaks. */
+  readonly rule: WorldRule;
+  /** The kind of item at fault: `businessUnit`, `user`, `team`, `role`, `record`, … or `world`. */
+  readonly kind: string;
+  /** The item's id (a table's name, a record's `table/id`), when it has one. */
+  readonly id: string | null;
+  /** JSON path down to the offending field, e.g. `$.roles[0].privileges.currency.read`. */
+  readonly path: string;
+}
+
+export class PalisadeError extends Error {
+  readonly code: ErrorCode;
+  /** Structured details for programs; the message says the same for people. */
+  readonly details: WorldErrorDetail | null;
+
+  constructor(code: ErrorCode, message: string, details: WorldErrorDetail | null = null) {
+    super(message);
+    this.name = 'PalisadeError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isPalisadeError(value: unknown): value is PalisadeError {
+  return value instanceof PalisadeError;
+}

@@ -1,0 +1,38 @@
+export type { EngineStats, InlineRecord, PrivilegeRef, RecordRef, TableRef, UserRef } from './engine.js';
+export { Engine } from './engine.js';
+export type { ErrorCode, WorldErrorDetail, WorldRule } from './errors.js';
+export { ErrorCodes, isPalisadeError, PalisadeError, WORLD_RULES } from './errors.js';
+export type { AllowReason, Decision, DenyReason } from './evaluate/decision.js';
+export type { GrantDescription, RoleSummary } from './explain/describe.js';
+export type { ExplainPath, Explanation, RoleMatch } from './explain/explain.js';
+export type { TablePrivilege, UserPrivileges } from './explain/privileges.js';
+export type { BuIdx, PrincipalIdx, RecordIdx, RoleIdx, TableIdx, UserIdx } from './ids.js';
+export type { WorldModel } from './model/world-model.js';
+export { Depth, Privilege } from './privileges.js';
+export type {
+  BusinessUnitInput,
+  ColumnPermission,
+  DepthName,
+  FieldRight,
+  FieldSecurityProfileInput,
+  FieldShareInput,
+  HierarchyModel,
+  HierarchySettingsInput,
+  PositionInput,
+  PrivilegeName,
+  RecordInput,
+  RoleAssignmentInput,
+  RoleInheritance,
+  RoleInput,
+  SettingsInput,
+  ShareInput,
+  ShareRight,
+  TableInput,
+  TableOwnership,
+  TeamInput,
+  TeamType,
+  UserInput,
+  WorldInput,
+} from './world/format.js';
+export { ACCESS_RIGHT_BITS, DEPTHS, ORGANIZATION, PRIVILEGES } from './world/format.js';
+export { loadWorld } from './world/load.js';

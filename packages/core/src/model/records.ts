@@ -1,0 +1,51 @@
+import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx } from '../ids.js';
+import { ensureInt32 } from '../util/growable.js';
+
+/**
+ * One table's rows as columns. Hot loops read `owner` and `bu` directly; a deleted row keeps its
+ * index (so record indexes stay stable) with `owner` and `bu` set to NONE and its id unmapped.
+ */
+export class RecordStore {
+  /** External id per row. */
+  ids: string[];
+  readonly index: Map<string, RecordIdx>;
+  /** Owner principal per row (NONE on organization-owned tables and for deleted rows). */
+  owner: Int32Array;
+  /** Owning business unit per row (NONE on organization-owned tables and for deleted rows). */
+  bu: Int32Array;
+  /** Rows ever created, deleted ones included: the bound for row indexes. */
+  count: number;
+  /** 1 for a live row. Organization-owned rows have no owner, so liveness needs its own column. */
+  live: Uint8Array;
+
+  constructor(capacity: number) {
+    this.ids = [];
+    this.index = new Map();
+    this.owner = new Int32Array(capacity).fill(NONE);
+    this.bu = new Int32Array(capacity).fill(NONE);
+    this.live = new Uint8Array(capacity);
+    this.count = 0;
+  }
+
+  add(id: string, owner: PrincipalIdx | typeof NONE, bu: BuIdx | typeof NONE): RecordIdx {
+    const row = this.count as RecordIdx;
+    this.owner = ensureInt32(this.owner, row + 1);
+    this.bu = ensureInt32(this.bu, row + 1);
+    if (this.live.length <= row) {
+      const live = new Uint8Array(Math.max(row + 1, this.live.length * 2, 16));
+      live.set(this.live);
+      this.live = live;
+    }
+    this.owner[row] = owner;
+    this.bu[row] = bu;
+    this.live[row] = 1;
+    this.ids.push(id);
+    this.index.set(id, row);
+    this.count = row + 1;
+    return row;
+  }
+
+  has(row: number): boolean {
+    return row >= 0 && row < this.count && this.live[row] === 1;
+  }
+}

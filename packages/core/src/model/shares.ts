@@ -1,0 +1,71 @@
+import { NONE, type PrincipalIdx, type RecordIdx } from '../ids.js';
+import { ensureInt32, ensureUint8 } from '../util/growable.js';
+
+/**
+ * Shares of one table: per record a singly linked list of (principal, rights) entries in pooled
+ * typed arrays, so the check loop walks plain integers and a share can be added or removed in O(1)
+ * plus the length of that record's list. Rights are a bitmask of `1 << Privilege`.
+ * One entry per (record, principal): granting again ORs the rights (semantics §7.3).
+ */
+export class ShareStore {
+  /** First entry per record, or NONE. */
+  head: Int32Array;
+  principal: Int32Array;
+  rights: Uint8Array;
+  next: Int32Array;
+  private size: number;
+  private free: number;
+  /** Live entries. */
+  count: number;
+
+  constructor(recordCapacity: number) {
+    this.head = new Int32Array(recordCapacity).fill(NONE);
+    this.principal = new Int32Array(16);
+    this.rights = new Uint8Array(16);
+    this.next = new Int32Array(16).fill(NONE);
+    this.size = 0;
+    this.free = NONE;
+    this.count = 0;
+  }
+
+  /** The entry for (record, principal), or NONE. */
+  find(record: RecordIdx, principal: PrincipalIdx): number {
+    if (record >= this.head.length) return NONE;
+    for (let e = this.head[record] as number; e !== NONE; e = this.next[e] as number) {
+      if (this.principal[e] === principal) return e;
+    }
+    return NONE;
+  }
+
+  /** ORs `rights` into the share of (record, principal), creating it if needed. */
+  grant(record: RecordIdx, principal: PrincipalIdx, rights: number): void {
+    const existing = this.find(record, principal);
+    if (existing !== NONE) {
+      this.rights[existing] = (this.rights[existing] as number) | rights;
+      return;
+    }
+    this.head = ensureInt32(this.head, record + 1);
+    let entry = this.free;
+    if (entry !== NONE) {
+      this.free = this.next[entry] as number;
+    } else {
+      entry = this.size++;
+      this.principal = ensureInt32(this.principal, this.size);
+      this.rights = ensureUint8(this.rights, this.size);
+      this.next = ensureInt32(this.next, this.size);
+    }
+    this.principal[entry] = principal;
+    this.rights[entry] = rights;
+    this.next[entry] = this.head[record] as number;
+    this.head[record] = entry;
+    this.count++;
+  }
+
+  /** Calls `visit(principal, rights)` for each share of `record`. */
+  forEach(record: RecordIdx, visit: (principal: PrincipalIdx, rights: number) => void): void {
+    if (record >= this.head.length) return;
+    for (let e = this.head[record] as number; e !== NONE; e = this.next[e] as number) {
+      visit(this.principal[e] as PrincipalIdx, this.rights[e] as number);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+import type { BuIdx, PositionIdx, PrincipalIdx, RoleIdx, TableIdx, UserIdx } from '../ids.js';
+import type { ColumnPermission, FieldRight, HierarchyModel, TeamType } from '../world/format.js';
+import type { RecordStore } from './records.js';
+import type { ShareStore } from './shares.js';
+
+export const PrincipalKind = {
+  organization: 0,
+  user: 1,
+  ownerTeam: 2,
+  accessTeam: 3,
+  groupTeam: 4,
+  defaultTeam: 5,
+} as const;
+export type PrincipalKind = (typeof PrincipalKind)[keyof typeof PrincipalKind];
+
+export const TEAM_KIND_BY_TYPE: Readonly<Record<TeamType, PrincipalKind>> = {
+  owner: PrincipalKind.ownerTeam,
+  access: PrincipalKind.accessTeam,
+  group: PrincipalKind.groupTeam,
+};
+
+export interface Settings {
+  readonly hierarchy: {
+    readonly enabled: boolean;
+    readonly model: HierarchyModel;
+    readonly depth: number;
+    readonly managersMustBeInSameOrParentBusinessUnit: boolean;
+    readonly excludedTables: readonly TableIdx[];
+  };
+  readonly shareToPreviousOwnerOnAssign: boolean;
+  readonly alwaysMoveRecordToOwnerBusinessUnit: boolean;
+}
+
+export interface BusinessUnit {
+  readonly id: string;
+  readonly name: string;
+  parent: BuIdx | -1;
+  readonly children: BuIdx[];
+  /** The named default team's principal, or -1 when the BU names none. */
+  defaultTeam: PrincipalIdx | -1;
+  /** Users whose BU this is: the computed members of its default team. */
+  readonly users: Set<UserIdx>;
+}
+
+export interface Principal {
+  readonly id: string;
+  readonly kind: PrincipalKind;
+  /** The user's or team's BU; the organization principal has none (-1). */
+  bu: BuIdx | -1;
+}
+
+export interface UserState {
+  disabled: boolean;
+  manager: UserIdx | -1;
+  position: PositionIdx | -1;
+  /** Owner, access and group teams the user is listed in (default teams are computed from `bu`). */
+  readonly teams: Set<PrincipalIdx>;
+}
+
+export interface RoleAssignment {
+  readonly role: RoleIdx;
+  /** The anchor BU: for a user the assignment's BU (default the user's), for a team the team's BU. */
+  readonly bu: BuIdx;
+}
+
+export interface Role {
+  readonly id: string;
+  readonly name: string;
+  readonly inheritance: 'direct' | 'team';
+  readonly systemAdministrator: boolean;
+  /** Depth per (table, privilege) at `table * PRIVILEGE_COUNT + privilege`; 0 = none. */
+  depths: Uint8Array;
+}
+
+export interface Table {
+  readonly name: string;
+  readonly organizationOwned: boolean;
+  readonly securedColumns: readonly string[];
+  readonly records: RecordStore;
+  readonly shares: ShareStore;
+}
+
+export interface FieldSecurityProfile {
+  readonly id: string;
+  readonly members: Set<PrincipalIdx>;
+  /** table → column → bitmask of read 1, create 2, update 4 */
+  readonly permissions: Map<TableIdx, Map<string, number>>;
+}
+
+export interface FieldShare {
+  readonly table: TableIdx;
+  readonly record: number;
+  readonly column: string;
+  readonly principal: PrincipalIdx;
+  readonly rights: readonly FieldRight[];
+}
+
+export interface Position {
+  readonly id: string;
+  parent: PositionIdx | -1;
+}
+
+export const COLUMN_PERMISSION_BITS: Readonly<Record<ColumnPermission, number>> = { read: 1, create: 2, update: 4 };
+
+/**
+ * The world after validation, with every id interned to a dense index. It is the source the
+ * compiler reads and the state incremental updates change; it is not read on the check path.
+ */
+export class WorldModel {
+  readonly settings: Settings;
+  readonly businessUnits: BusinessUnit[];
+  readonly buIndex: Map<string, BuIdx>;
+  readonly root: BuIdx;
+  readonly positions: Position[];
+  readonly positionIndex: Map<string, PositionIdx>;
+  readonly principals: Principal[];
+  readonly principalIndex: Map<string, PrincipalIdx>;
+  /** Per principal index; undefined for non-users. */
+  readonly users: (UserState | undefined)[];
+  /** Listed members per team principal (default teams have none listed). */
+  readonly teamMembers: Map<PrincipalIdx, Set<UserIdx>>;
+  readonly tables: Table[];
+  readonly tableIndex: Map<string, TableIdx>;
+  readonly roles: Role[];
+  readonly roleIndex: Map<string, RoleIdx>;
+  /** Role assignments per principal. */
+  readonly assignments: Map<PrincipalIdx, RoleAssignment[]>;
+  readonly fieldSecurityProfiles: FieldSecurityProfile[];
+  readonly fieldShares: FieldShare[];
+
+  constructor(init: {
+    settings: Settings;
+    businessUnits: BusinessUnit[];
+    buIndex: Map<string, BuIdx>;
+    root: BuIdx;
+    positions: Position[];
+    positionIndex: Map<string, PositionIdx>;
+    principals: Principal[];
+    principalIndex: Map<string, PrincipalIdx>;
+    users: (UserState | undefined)[];
+    teamMembers: Map<PrincipalIdx, Set<UserIdx>>;
+    tables: Table[];
+    tableIndex: Map<string, TableIdx>;
+    roles: Role[];
+    roleIndex: Map<string, RoleIdx>;
+    assignments: Map<PrincipalIdx, RoleAssignment[]>;
+    fieldSecurityProfiles: FieldSecurityProfile[];
+    fieldShares: FieldShare[];
+  }) {
+    this.settings = init.settings;
+    this.businessUnits = init.businessUnits;
+    this.buIndex = init.buIndex;
+    this.root = init.root;
+    this.positions = init.positions;
+    this.positionIndex = init.positionIndex;
+    this.principals = init.principals;
+    this.principalIndex = init.principalIndex;
+    this.users = init.users;
+    this.teamMembers = init.teamMembers;
+    this.tables = init.tables;
+    this.tableIndex = init.tableIndex;
+    this.roles = init.roles;
+    this.roleIndex = init.roleIndex;
+    this.assignments = init.assignments;
+    this.fieldSecurityProfiles = init.fieldSecurityProfiles;
+    this.fieldShares = init.fieldShares;
+  }
+
+  isUser(principal: number): principal is UserIdx {
+    return this.principals[principal]?.kind === PrincipalKind.user;
+  }
+
+  user(user: UserIdx): UserState {
+    return this.users[user] as UserState;
+  }
+
+  /** Every team the user is a member of: listed teams plus its BU's named default team. */
+  teamsOf(user: UserIdx): PrincipalIdx[] {
+    const state = this.user(user);
+    const teams = [...state.teams];
+    const bu = this.principals[user]?.bu ?? -1;
+    const defaultTeam = bu === -1 ? -1 : (this.businessUnits[bu]?.defaultTeam ?? -1);
+    if (defaultTeam !== -1) teams.push(defaultTeam);
+    return teams.sort((a, b) => a - b);
+  }
+
+  /** Users in a team: listed members, or for a default team the users of its BU. */
+  membersOf(team: PrincipalIdx): UserIdx[] {
+    const principal = this.principals[team];
+    if (principal?.kind === PrincipalKind.defaultTeam && principal.bu !== -1) {
+      return [...(this.businessUnits[principal.bu]?.users ?? [])];
+    }
+    return [...(this.teamMembers.get(team) ?? [])];
+  }
+
+  /** Whether `bu` is `ancestor` or lies below it. */
+  isInSubtree(bu: BuIdx, ancestor: BuIdx): boolean {
+    for (let at: number = bu; at !== -1; at = this.businessUnits[at]?.parent ?? -1) {
+      if (at === ancestor) return true;
+    }
+    return false;
+  }
+
+  /** `bu` and every BU below it. */
+  subtree(bu: BuIdx): BuIdx[] {
+    const out: BuIdx[] = [];
+    const stack: BuIdx[] = [bu];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      out.push(next);
+      for (const child of this.businessUnits[next]?.children ?? []) stack.push(child);
+    }
+    return out;
+  }
+
+  canHoldRoles(principal: PrincipalIdx): boolean {
+    const kind = this.principals[principal]?.kind;
+    return (
+      kind === PrincipalKind.user ||
+      kind === PrincipalKind.ownerTeam ||
+      kind === PrincipalKind.groupTeam ||
+      kind === PrincipalKind.defaultTeam
+    );
+  }
+
+  /** Users, owner teams, group teams and named default teams may own records; access teams may not. */
+  canOwnRecords(principal: PrincipalIdx): boolean {
+    return this.canHoldRoles(principal);
+  }
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: { conditions: ['@palisade/source'] },
+  ssr: { resolve: { conditions: ['@palisade/source'] } },
+  test: {
+    include: ['packages/*/test/**/*.test.ts'],
+    pool: 'threads',
+  },
+});
