@@ -36,7 +36,7 @@ export interface Explanation {
   readonly record: string | null;
   readonly ownerId: string | null;
   readonly owningBusinessUnitId: string | null;
-  /** Every path that grants, system administrator first. */
+  /** Every path that grants: the system administrator roles alone when there are any. */
   readonly paths: readonly ExplainPath[];
   /** For a deny: what would grant, one alternative per entry. */
   readonly missing: readonly string[];
@@ -62,8 +62,10 @@ export function explainDecision(model: WorldModel, decision: Decision, q: Explai
   const disabled = model.user(q.user).disabled;
 
   const paths: ExplainPath[] = [];
-  if (!disabled) {
-    paths.push(...administratorPaths(model, q.user, sources.teams));
+  const administrator = disabled ? [] : administratorPaths(model, q.user, sources.teams);
+  paths.push(...administrator);
+  // An administrator is allowed by that alone; other grants would not change the answer.
+  if (!disabled && administrator.length === 0) {
     for (const grant of grants) {
       const match = roleMatch(model, table, grant, q, teams);
       if (match === null) continue;

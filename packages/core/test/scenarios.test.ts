@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { engineImplementation, type Outcome, referenceImplementation } from './support/implementations.js';
+import { type ExpectedDecision, loadScenarios } from './support/scenarios.js';
+
+const scenarios = loadScenarios();
+
+function expected(e: ExpectedDecision): Outcome {
+  if (e.reason === 'error') return { allowed: false, reason: 'error', code: e.code as string };
+  if (e.reason === 'missing-privilege') return { allowed: e.allowed, reason: e.reason, missing: e.missing as string };
+  return { allowed: e.allowed, reason: e.reason };
+}
+
+// The same corpus drives the compiled engine and the reference evaluator: each must match the
+// hand-derived expectations, not merely each other.
+describe.each([engineImplementation, referenceImplementation])('fixtures/scenarios with the $name', (impl) => {
+  it('has scenarios to run', () => {
+    expect(scenarios.length).toBeGreaterThan(5);
+  });
+
+  describe.each(scenarios)('$name', (scenario) => {
+    const subject = impl.build(scenario.world);
+
+    it.each(scenario.checks.map((c, i) => [i, c.description ?? '', c] as const))('check %i: %s', (_i, _d, c) => {
+      expect(subject.check(c.user, c.table, c.privilege, c.record)).toEqual(expected(c));
+    });
+
+    it.each(scenario.accessRights.map((c, i) => [i, c.description ?? '', c] as const))(
+      'accessRights %i: %s',
+      (_i, _d, c) => {
+        const want = c.code === undefined ? { rights: c.rights ?? [] } : { code: c.code };
+        expect(subject.accessRights(c.user, c.table, c.record)).toEqual(want);
+      },
+    );
+
+    it.each(scenario.composite.map((c, i) => [i, c.description ?? '', c] as const))('%i %s', (_i, _d, c) => {
+      expect(subject.composite(c)).toEqual(expected(c));
+    });
+  });
+});

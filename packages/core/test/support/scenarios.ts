@@ -1,0 +1,112 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { WorldInput } from '@palisade/core';
+
+/** The fixture formats of fixtures/README.md. */
+export type FixtureRecord = string | { id?: string; ownerId?: string; owningBusinessUnitId?: string };
+
+export interface ExpectedDecision {
+  allowed: boolean;
+  reason: string;
+  missing?: string;
+  code?: string;
+}
+
+export interface CheckCase extends ExpectedDecision {
+  description?: string;
+  user: string;
+  table: string;
+  privilege: string;
+  record: FixtureRecord;
+}
+
+export interface AccessRightsCase {
+  description?: string;
+  user: string;
+  table: string;
+  record: string;
+  rights?: string[];
+  code?: string;
+}
+
+export type CompositeCase = ExpectedDecision & { description?: string; user: string } & (
+    | { action: 'create'; table: string; ownerId?: string; businessUnitId?: string }
+    | { action: 'assign'; table: string; record: string; newOwnerId?: string }
+    | { action: 'share'; table: string; record: string; rights: string[] }
+    | { action: 'associate'; childTable: string; child: string; parentTable: string; parent: string }
+  );
+
+export interface Scenario {
+  name: string;
+  description: string;
+  world: WorldInput;
+  checks: CheckCase[];
+  accessRights: AccessRightsCase[];
+  composite: CompositeCase[];
+}
+
+export interface InvalidWorld {
+  name: string;
+  description: string;
+  rule: string;
+  kind: string;
+  id: string | null;
+  paths: string[];
+  world: unknown;
+}
+
+const FIXTURES = new URL('../../../../fixtures/', import.meta.url);
+
+function readJson(url: URL): unknown {
+  return JSON.parse(readFileSync(url, 'utf8'));
+}
+
+function jsonFiles(folder: string): string[] {
+  return readdirSync(new URL(folder, FIXTURES))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+}
+
+export function sampleWorld(): WorldInput {
+  return readJson(new URL('worlds/sample.json', FIXTURES)) as WorldInput;
+}
+
+export function loadScenarios(): Scenario[] {
+  return jsonFiles('scenarios/').map((file) => {
+    const url = new URL(`scenarios/${file}`, FIXTURES);
+    const raw = readJson(url) as Partial<Scenario> & { worldFile?: string };
+    const world = raw.worldFile === undefined ? raw.world : (readJson(new URL(raw.worldFile, url)) as WorldInput);
+    if (world === undefined) throw new Error(`scenario ${file} has neither world nor worldFile`);
+    return {
+      name: file.replace(/\.json$/, ''),
+      description: raw.description ?? '',
+      world,
+      checks: raw.checks ?? [],
+      accessRights: raw.accessRights ?? [],
+      composite: raw.composite ?? [],
+    };
+  });
+}
+
+export function loadInvalidWorlds(): InvalidWorld[] {
+  return jsonFiles('invalid/').map((file) => {
+    const raw = readJson(new URL(`invalid/${file}`, FIXTURES)) as Omit<InvalidWorld, 'name' | 'paths'> & {
+      path?: string;
+      paths?: string[];
+    };
+    return {
+      ...raw,
+      name: file.replace(/\.json$/, ''),
+      paths: raw.paths ?? (raw.path === undefined ? [] : [raw.path]),
+    };
+  });
+}
+
+export function loadValidWorlds(): { name: string; world: unknown }[] {
+  return jsonFiles('valid/').map((file) => ({
+    name: file.replace(/\.json$/, ''),
+    world: readJson(new URL(`valid/${file}`, FIXTURES)),
+  }));
+}
+
+/** Privilege names in mask order, as fixtures list rights. */
+export const RIGHTS_ORDER = ['create', 'read', 'write', 'delete', 'append', 'appendTo', 'assign', 'share'] as const;
