@@ -306,9 +306,9 @@ export class Engine {
   }
 
   private userOf(ref: UserRef): number {
-    if (typeof ref === 'number') return this.model.isUser(ref) ? ref : NONE;
+    if (typeof ref === 'number') return this.evaluator.isUser(ref) ? ref : NONE;
     const principal = this.model.principalIndex.get(ref);
-    return principal !== undefined && this.model.isUser(principal) ? principal : NONE;
+    return principal !== undefined && this.evaluator.isUser(principal) ? principal : NONE;
   }
 
   private tableOf(ref: TableRef): number {

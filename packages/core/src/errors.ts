@@ -52,7 +52,7 @@ export interface WorldErrorDetail {
   readonly rule: WorldRule;
   /** The kind of item at fault: `businessUnit`, `user`, `team`, `role`, `record`, … or `world`. */
   readonly kind: string;
-  /** The item's id (a table's name, a record's `table/id`), when it has one. */
+  /** The item's id (a table's name, a record's id), when it has one. */
   readonly id: string | null;
   /** JSON path down to the offending field, e.g. `$.roles[0].privileges.currency.read`. */
   readonly path: string;

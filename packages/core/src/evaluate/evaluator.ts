@@ -36,6 +36,11 @@ export class Evaluator {
     return this.profiles[this.userProfile[user] as number] as Profile;
   }
 
+  /** Whether `principal` is a user's index: only users have a profile. */
+  isUser(principal: number): boolean {
+    return principal >= 0 && principal < this.userProfile.length && (this.userProfile[principal] as number) !== NONE;
+  }
+
   isDisabled(user: number): boolean {
     return this.disabled[user] === 1;
   }

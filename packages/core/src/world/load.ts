@@ -169,10 +169,9 @@ class WorldLoader {
     const r: WorldReader = this.r;
     items.forEach((value, i) => {
       const path = item('$.tables', i);
-      r.at('table', null);
+      r.begin('table', value, 'name');
       const raw = r.object(value, path, TABLE_KEYS, ['name', 'ownership']);
       const name = r.id(raw.name, field(path, 'name'));
-      r.at('table', name);
       const ownership = r.word(raw.ownership, field(path, 'ownership'), ['user', 'organization'], 'table ownership');
       const securedColumns = r.optionalArray(raw.securedColumns, field(path, 'securedColumns'));
       const columns = securedColumns.map((column, c) => r.id(column, item(field(path, 'securedColumns'), c)));
@@ -236,10 +235,9 @@ class WorldLoader {
     const parents: (string | null)[] = [];
     items.forEach((value, i) => {
       const path = item('$.businessUnits', i);
-      r.at('businessUnit', null);
+      r.begin('businessUnit', value);
       const raw = r.object(value, path, BU_KEYS, ['id']);
       const id = r.id(raw.id, field(path, 'id'));
-      r.at('businessUnit', id);
       if (!('parentId' in raw)) r.fail('shape', field(path, 'parentId'), 'missing required field `parentId`');
       parents.push(r.nullableId(raw.parentId, field(path, 'parentId')));
       const name = r.optionalString(raw.name, field(path, 'name')) ?? id;
@@ -295,10 +293,9 @@ class WorldLoader {
     const parents: (string | null)[] = [];
     items.forEach((value, i) => {
       const path = item('$.positions', i);
-      r.at('position', null);
+      r.begin('position', value);
       const raw = r.object(value, path, POSITION_KEYS, ['id']);
       const id = r.id(raw.id, field(path, 'id'));
-      r.at('position', id);
       parents.push(r.nullableId(raw.parentId, field(path, 'parentId')));
       if (this.positionIndex.has(id)) r.fail('id-unique', field(path, 'id'), `position \`${id}\` is declared twice`);
       this.positionIndex.set(id, this.positions.length as PositionIdx);
@@ -324,10 +321,9 @@ class WorldLoader {
     const r: WorldReader = this.r;
     items.forEach((value, i) => {
       const path = item('$.users', i);
-      r.at('user', null);
+      r.begin('user', value);
       const raw = r.object(value, path, USER_KEYS, ['id', 'businessUnitId']);
       const id = r.id(raw.id, field(path, 'id'));
-      r.at('user', id);
       const bu = this.buRef(r.id(raw.businessUnitId, field(path, 'businessUnitId')), field(path, 'businessUnitId'));
       const positionId = r.nullableId(raw.positionId, field(path, 'positionId'));
       r.nullableId(raw.managerId, field(path, 'managerId'));
@@ -371,19 +367,22 @@ class WorldLoader {
 
   private readTeams(items: unknown[]): void {
     const r: WorldReader = this.r;
-    items.forEach((value, i) => {
+    // Declare every team before reading members: a member may name a team declared later.
+    const declared = items.map((value, i) => {
       const path = item('$.teams', i);
-      r.at('team', null);
+      r.begin('team', value);
       const raw = r.object(value, path, TEAM_KEYS, ['id', 'businessUnitId', 'type', 'members']);
       const id = r.id(raw.id, field(path, 'id'));
-      r.at('team', id);
       const bu = this.buRef(r.id(raw.businessUnitId, field(path, 'businessUnitId')), field(path, 'businessUnitId'));
       const type = r.word(raw.type, field(path, 'type'), ['owner', 'access', 'group'], 'team type');
       const memberIds = r.array(raw.members, field(path, 'members'));
-      const team = this.declarePrincipal(id, TEAM_KIND_BY_TYPE[type], bu, field(path, 'id'));
+      return { id, memberIds, team: this.declarePrincipal(id, TEAM_KIND_BY_TYPE[type], bu, field(path, 'id')) };
+    });
+    declared.forEach(({ id, memberIds, team }, i) => {
+      r.at('team', id);
       const members = new Set<UserIdx>();
       memberIds.forEach((memberValue, m) => {
-        const memberPath = item(field(path, 'members'), m);
+        const memberPath = item(field(item('$.teams', i), 'members'), m);
         const memberId = r.id(memberValue, memberPath);
         const member = this.principalIndex.get(memberId);
         if (member === undefined || member === ORGANIZATION_PRINCIPAL) {
@@ -404,10 +403,9 @@ class WorldLoader {
     const tableCount = this.tables.length;
     items.forEach((value, i) => {
       const path = item('$.roles', i);
-      r.at('role', null);
+      r.begin('role', value);
       const raw = r.object(value, path, ROLE_KEYS, ['id', 'privileges']);
       const id = r.id(raw.id, field(path, 'id'));
-      r.at('role', id);
       const name = r.optionalString(raw.name, field(path, 'name')) ?? id;
       const inheritance =
         raw.inheritance === undefined
@@ -451,7 +449,7 @@ class WorldLoader {
     const r: WorldReader = this.r;
     items.forEach((value, i) => {
       const path = item('$.roleAssignments', i);
-      r.at('roleAssignment', null);
+      r.begin('roleAssignment', value, null);
       const raw = r.object(value, path, ASSIGNMENT_KEYS, ['principalId', 'roleId']);
       const principalId = r.id(raw.principalId, field(path, 'principalId'));
       const roleId = r.id(raw.roleId, field(path, 'roleId'));
@@ -492,10 +490,9 @@ class WorldLoader {
     });
     items.forEach((value, i) => {
       const path = item('$.records', i);
-      r.at('record', null);
+      r.begin('record', value);
       const raw = r.object(value, path, RECORD_KEYS, ['table', 'id']);
       const id = r.id(raw.id, field(path, 'id'));
-      r.at('record', id);
       const tableName = r.id(raw.table, field(path, 'table'));
       const table = this.tables[this.tableRef(tableName, field(path, 'table'))] as Table;
       const ownerId = raw.ownerId === undefined ? undefined : r.id(raw.ownerId, field(path, 'ownerId'));
@@ -535,7 +532,7 @@ class WorldLoader {
     const r: WorldReader = this.r;
     items.forEach((value, i) => {
       const path = item('$.shares', i);
-      r.at('share', null);
+      r.begin('share', value, null);
       const raw = r.object(value, path, SHARE_KEYS, ['table', 'recordId', 'principalId', 'rights']);
       const tableName = r.id(raw.table, field(path, 'table'));
       const recordId = r.id(raw.recordId, field(path, 'recordId'));
@@ -567,10 +564,9 @@ class WorldLoader {
     const seen = new Set<string>();
     return items.map((value, i) => {
       const path = item('$.fieldSecurityProfiles', i);
-      r.at('fieldSecurityProfile', null);
+      r.begin('fieldSecurityProfile', value);
       const raw = r.object(value, path, PROFILE_KEYS, ['id', 'members', 'permissions']);
       const id = r.id(raw.id, field(path, 'id'));
-      r.at('fieldSecurityProfile', id);
       if (seen.has(id)) r.fail('id-unique', field(path, 'id'), `field security profile \`${id}\` is declared twice`);
       seen.add(id);
       const members = new Set<PrincipalIdx>();
@@ -603,7 +599,7 @@ class WorldLoader {
     const r: WorldReader = this.r;
     return items.map((value, i) => {
       const path = item('$.fieldShares', i);
-      r.at('fieldShare', null);
+      r.begin('fieldShare', value, null);
       const raw = r.object(value, path, FIELD_SHARE_KEYS, ['table', 'recordId', 'column', 'principalId', 'rights']);
       const tableName = r.id(raw.table, field(path, 'table'));
       const recordId = r.id(raw.recordId, field(path, 'recordId'));

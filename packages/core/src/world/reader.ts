@@ -25,6 +25,12 @@ export class WorldReader {
     this.itemId = id;
   }
 
+  /** Starts reading an item: any failure from here on names it by its id, if it has a string one. */
+  begin(kind: string, value: unknown, idKey: string | null = 'id'): void {
+    const id = idKey !== null && isPlainObject(value) ? value[idKey] : undefined;
+    this.at(kind, typeof id === 'string' ? id : null);
+  }
+
   /** A plain object whose keys are all in `allowed` and which has every key in `required`. */
   object(
     value: unknown,

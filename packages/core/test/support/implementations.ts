@@ -1,4 +1,11 @@
-import { ACCESS_RIGHT_BITS, type Decision, Engine, isPalisadeError, type WorldInput } from '@palisade/core';
+import {
+  ACCESS_RIGHT_BITS,
+  type Decision,
+  Engine,
+  isPalisadeError,
+  type PrivilegeName,
+  type WorldInput,
+} from '@palisade/core';
 import { ReferenceEvaluator } from '../reference/reference.js';
 import { type CompositeCase, type FixtureRecord, RIGHTS_ORDER } from './scenarios.js';
 
@@ -98,7 +105,8 @@ export const referenceImplementation: Implementation = {
   build(world) {
     const ref = new ReferenceEvaluator(world);
     return {
-      check: (user, table, privilege, record) => guarded(() => ref.decide(user, table, privilege, record)),
+      check: (user, table, privilege, record) =>
+        guarded(() => ref.decide(user, table, privilege as PrivilegeName, record)),
       accessRights(user, table, record) {
         try {
           return { rights: rightsOfMask(ref.accessRights(user, table, record)) };

@@ -49,8 +49,8 @@ export interface InvalidWorld {
   description: string;
   rule: string;
   kind: string;
-  id: string | null;
-  paths: string[];
+  /** Acceptable (path, id) pairs: when several items can fairly be blamed, any one of them. */
+  blame: { path: string; id: string | null }[];
   world: unknown;
 }
 
@@ -89,24 +89,30 @@ export function loadScenarios(): Scenario[] {
 
 export function loadInvalidWorlds(): InvalidWorld[] {
   return jsonFiles('invalid/').map((file) => {
-    const raw = readJson(new URL(`invalid/${file}`, FIXTURES)) as Omit<InvalidWorld, 'name' | 'paths'> & {
+    const raw = readJson(new URL(`invalid/${file}`, FIXTURES)) as Omit<InvalidWorld, 'name' | 'blame'> & {
+      id: string | null;
+      ids?: (string | null)[];
       path?: string;
       paths?: string[];
     };
+    const paths = raw.paths ?? (raw.path === undefined ? [] : [raw.path]);
     return {
-      ...raw,
       name: file.replace(/\.json$/, ''),
-      paths: raw.paths ?? (raw.path === undefined ? [] : [raw.path]),
+      description: raw.description,
+      rule: raw.rule,
+      kind: raw.kind,
+      blame: paths.map((path, i) => ({ path, id: raw.ids?.[i] ?? raw.id })),
+      world: raw.world,
     };
   });
 }
 
+/** Worlds that must load: each file is `{ description, world }`. */
 export function loadValidWorlds(): { name: string; world: unknown }[] {
   return jsonFiles('valid/').map((file) => ({
     name: file.replace(/\.json$/, ''),
-    world: readJson(new URL(`valid/${file}`, FIXTURES)),
+    world: (readJson(new URL(`valid/${file}`, FIXTURES)) as { world: unknown }).world,
   }));
 }
-
 /** Privilege names in mask order, as fixtures list rights. */
 export const RIGHTS_ORDER = ['create', 'read', 'write', 'delete', 'append', 'appendTo', 'assign', 'share'] as const;

@@ -1,0 +1,96 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { Bench } from 'tinybench';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  v8: string;
+  platform: string;
+}
+
+export function machine(): Machine {
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+/** Where results escape to, so V8 cannot drop the work (zod's bench rule 3). */
+export const sink = { value: 0 };
+
+export interface Case {
+  name: string;
+  /** Operations one call of `run` performs: each sample spans many, so timer cost stays negligible. */
+  opsPerCall: number;
+  run: () => void;
+  /** Shorter runs for slow baselines. */
+  timeMs?: number;
+}
+
+export interface CaseResult {
+  name: string;
+  /** Median nanoseconds per operation. */
+  medianNs: number;
+  /** Operations per second at the median. */
+  opsPerSecond: number;
+  samples: number;
+}
+
+export async function measure(cases: readonly Case[], timeMs = 1500): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    const bench = new Bench({ time: c.timeMs ?? timeMs, warmupTime: 200 });
+    bench.add(c.name, c.run);
+    await bench.run();
+    const result = bench.tasks[0]?.result;
+    if (result === undefined || result.state !== 'completed') {
+      throw new Error(`benchmark ${c.name} did not complete: ${result?.state ?? 'no result'}`);
+    }
+    const medianNs = (result.latency.p50 * 1e6) / c.opsPerCall;
+    results.push({ name: c.name, medianNs, opsPerSecond: 1e9 / medianNs, samples: result.latency.samplesCount });
+  }
+  return results;
+}
+
+export function formatNs(ns: number): string {
+  if (ns < 1_000) return `${ns.toFixed(ns < 10 ? 2 : 1)} ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(2)} µs`;
+  return `${(ns / 1_000_000).toFixed(2)} ms`;
+}
+
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return n.toFixed(0);
+}
+
+/** A markdown table: each case with its median and its speed relative to `baseline`. */
+export function table(results: readonly CaseResult[], against: readonly string[]): string {
+  const head = ['case', 'median / op', 'ops/s', ...against.map((a) => `× vs ${a}`)];
+  const rows = results.map((r) => [
+    r.name,
+    formatNs(r.medianNs),
+    formatCount(r.opsPerSecond),
+    ...against.map((a) => {
+      const base = results.find((b) => b.name === a);
+      return base === undefined ? '' : `${(base.medianNs / r.medianNs).toFixed(1)}×`;
+    }),
+  ]);
+  return [head, head.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+export function writeResults(name: string, payload: unknown): string {
+  const dir = new URL('../../../bench-results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`${name}.json`, dir);
+  writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
+  return file.pathname;
+}
