@@ -153,10 +153,9 @@ export class Engine {
       if (bu === NONE) return errorDecision(unknownBusinessUnit(businessUnitId as string));
     }
     if (this.evaluator.isDisabled(u)) return Decisions.disabled;
-    const profile = this.evaluator.profileOf(u);
-    if (profile.systemAdministrator) return Decisions.systemAdministrator;
+    if (this.evaluator.isSystemAdministrator(u)) return Decisions.systemAdministrator;
     for (const p of [Privilege.create, Privilege.read] as const) {
-      if (!this.evaluator.roleCovers(profile, u, t, p, owner, bu)) return missingPrivilege(privilegeName(p));
+      if (!this.evaluator.roleCovers(u, t, p, owner, bu)) return missingPrivilege(privilegeName(p));
     }
     return Decisions.role;
   }
@@ -282,8 +281,8 @@ export class Engine {
       records,
       shares,
       profiles: compiled.profiles.length,
-      compiledGrants: compiled.grantCount,
-      businessUnitSets: compiled.coverageCount,
+      compiledGrants: compiled.tables.grantCount,
+      businessUnitSets: compiled.tables.coverageCount,
     };
   }
 

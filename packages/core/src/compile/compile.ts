@@ -1,45 +1,31 @@
 import { NONE, type ProfileIdx, type UserIdx } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
+import { PRIVILEGE_COUNT } from '../privileges.js';
 import { getOrCreate } from '../util/maps.js';
 import { CoverageCache } from './coverage.js';
+import { GrantTables } from './grant-tables.js';
 import { collectGrants } from './grants.js';
 import { GrantCache, type Profile } from './profile.js';
 
 /**
  * The compiled form the evaluator reads: a profile per distinct (BU, role assignments, teams),
- * and per principal its profile and whether it is disabled.
+ * flattened into `GrantTables`.
  */
 export class CompiledWorld {
   readonly model: WorldModel;
-  readonly profiles: Profile[];
-  /** Profile per principal index; NONE for teams and the organization. */
-  readonly userProfile: Int32Array;
-  /** 1 for a disabled user, per principal index. */
-  readonly disabled: Uint8Array;
-  readonly coverageCount: number;
-  readonly grantCount: number;
+  readonly profiles: readonly Profile[];
+  readonly tables: GrantTables;
 
-  constructor(
-    model: WorldModel,
-    profiles: Profile[],
-    userProfile: Int32Array,
-    disabled: Uint8Array,
-    coverageCount: number,
-    grantCount: number,
-  ) {
+  constructor(model: WorldModel, profiles: readonly Profile[], tables: GrantTables) {
     this.model = model;
     this.profiles = profiles;
-    this.userProfile = userProfile;
-    this.disabled = disabled;
-    this.coverageCount = coverageCount;
-    this.grantCount = grantCount;
+    this.tables = tables;
   }
 }
 
 export function compileWorld(model: WorldModel): CompiledWorld {
   const principalCount = model.principals.length;
   const userProfile = new Int32Array(principalCount).fill(NONE);
-  const disabled = new Uint8Array(principalCount);
   const profiles: Profile[] = [];
   const byKey = new Map<string, ProfileIdx>();
   const grants = new GrantCache(new CoverageCache(model));
@@ -51,11 +37,17 @@ export function compileWorld(model: WorldModel): CompiledWorld {
       profiles.push(grants.compileProfile(collectGrants(model, user), model.tables.length));
       return (profiles.length - 1) as ProfileIdx;
     });
-    (profiles[profile] as Profile).userCount++;
     userProfile[user] = profile;
-    disabled[user] = model.user(user).disabled ? 1 : 0;
   }
-  return new CompiledWorld(model, profiles, userProfile, disabled, grants.coverageCount, grants.size);
+  const slots = model.tables.length * PRIVILEGE_COUNT;
+  const tables = new GrantTables(
+    slots,
+    model.businessUnits.length,
+    profiles,
+    userProfile,
+    (u) => model.user(u as UserIdx).disabled,
+  );
+  return new CompiledWorld(model, profiles, tables);
 }
 
 /** Everything a user's grants depend on, except the user itself (userScope's "self" is checked apart). */

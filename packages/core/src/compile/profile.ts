@@ -17,25 +17,14 @@ import type { Grant, RoleSources } from './grants.js';
 export class PrivilegeGrant {
   readonly global: boolean;
   readonly bus: BuCoverage | null;
-  /** `bus.bits`, or null: read on every check, so kept one hop away. */
-  readonly buBits: Uint32Array | null;
   readonly scopeAll: boolean;
   readonly scopeTeams: Int32Array;
 
   constructor(global: boolean, bus: BuCoverage | null, scopeAll: boolean, scopeTeams: Int32Array) {
     this.global = global;
     this.bus = bus;
-    this.buBits = bus === null ? null : bus.bits;
     this.scopeAll = scopeAll;
     this.scopeTeams = scopeTeams;
-  }
-
-  /** Whether `principal` is in the scope of some grant: owner coverage and share usability. */
-  inScope(principal: number, user: number, organization: number): boolean {
-    if (this.scopeAll && (principal === user || principal === organization)) return true;
-    const teams = this.scopeTeams;
-    for (let i = 0; i < teams.length; i++) if (teams[i] === principal) return true;
-    return false;
   }
 }
 
@@ -46,14 +35,11 @@ export class Profile {
   readonly teams: Int32Array;
   /** Per (table, privilege) at `table * PRIVILEGE_COUNT + privilege`: null when nothing grants it. */
   readonly grants: (PrivilegeGrant | null)[];
-  /** Users compiled into this profile. */
-  userCount: number;
 
   constructor(systemAdministrator: boolean, teams: Int32Array, grants: (PrivilegeGrant | null)[]) {
     this.systemAdministrator = systemAdministrator;
     this.teams = teams;
     this.grants = grants;
-    this.userCount = 0;
   }
 }
 
