@@ -1,14 +1,7 @@
-/** mulberry32: small, fast, seeded; good enough to shape test worlds. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../core/test/reference/random-world.js';
+
+/** The test suite's seeded PRNG (mulberry32), so generated worlds and random test worlds share one. */
+export const seededRandom = rng;
 
 export class Picker {
   readonly next: () => number;
