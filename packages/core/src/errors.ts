@@ -58,12 +58,30 @@ export interface WorldErrorDetail {
   readonly path: string;
 }
 
+/**
+ * Why an update operation cannot apply: a loading rule it would break, or
+ * `not-found` (it removes or changes what does not exist) or `default-team-members` (default team
+ * membership is computed from users' business units, never listed).
+ */
+export const UPDATE_RULES = [...WORLD_RULES, 'not-found', 'default-team-members'] as const;
+export type UpdateRule = (typeof UPDATE_RULES)[number];
+
+export interface UpdateErrorDetail {
+  readonly rule: UpdateRule;
+  /** Position of the failing operation in the batch. */
+  readonly index: number;
+  /** Its `op`. */
+  readonly op: string;
+  /** The field of the operation at fault. */
+  readonly field: string;
+}
+
 export class PalisadeError extends Error {
   readonly code: ErrorCode;
   /** Structured details for programs; the message says the same for people. */
-  readonly details: WorldErrorDetail | null;
+  readonly details: WorldErrorDetail | UpdateErrorDetail | null;
 
-  constructor(code: ErrorCode, message: string, details: WorldErrorDetail | null = null) {
+  constructor(code: ErrorCode, message: string, details: WorldErrorDetail | UpdateErrorDetail | null = null) {
     super(message);
     this.name = 'PalisadeError';
     this.code = code;

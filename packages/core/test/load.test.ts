@@ -1,4 +1,12 @@
-import { Engine, ErrorCodes, isPalisadeError, loadWorld, type PalisadeError, WORLD_RULES } from '@palisade/core';
+import {
+  Engine,
+  ErrorCodes,
+  isPalisadeError,
+  loadWorld,
+  type PalisadeError,
+  WORLD_RULES,
+  type WorldErrorDetail,
+} from '@palisade/core';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { randomWorld } from './reference/random-world.js';
@@ -25,12 +33,13 @@ describe('loadWorld rejects a world that breaks a loading rule', () => {
   it.each(invalid.map((w) => [w.name, w] as const))('%s', (_name, fixture) => {
     const error = loadError(fixture.world);
     expect(error.code).toBe(ErrorCodes.WORLD_INVALID);
-    expect(error.details?.rule).toBe(fixture.rule);
-    expect(error.details?.kind).toBe(fixture.kind);
-    expect(fixture.blame).toContainEqual({ path: error.details?.path, id: error.details?.id });
+    const details = error.details as WorldErrorDetail;
+    expect(details.rule).toBe(fixture.rule);
+    expect(details.kind).toBe(fixture.kind);
+    expect(fixture.blame).toContainEqual({ path: details.path, id: details.id });
     // The message names the rule and the path, lowercase first, for people reading logs.
     expect(error.message).toContain(`(${fixture.rule})`);
-    expect(error.message).toContain(error.details?.path);
+    expect(error.message).toContain(details.path);
     expect(error.message[0]).toBe(error.message[0]?.toLowerCase());
   });
 
