@@ -1,7 +1,7 @@
 import { Engine, type Explanation, PRIVILEGES, type WorldInput } from '@palisade/core';
 import { rng } from '../reference/random-world.js';
 import { ReferenceEvaluator } from '../reference/reference.js';
-import { engineImplementation, referenceImplementation } from './implementations.js';
+import { engineSubject, referenceImplementation } from './implementations.js';
 import type { CompositeCase, FixtureRecord } from './scenarios.js';
 
 /** The first disagreement found, described well enough to reproduce by hand. */
@@ -17,11 +17,15 @@ const SHARE_RIGHTS = PRIVILEGES.filter((p) => p !== 'create');
  * Asks the compiled engine and the reference evaluator every (user, table, privilege, record)
  * question of `world`, every access mask, inline rows, composite actions and explain's paths,
  * and returns the first disagreement (null when they agree everywhere). `seed` drives the
- * sampled questions (inline rows, composite arguments).
+ * sampled questions (inline rows, composite arguments). `engine` defaults to a fresh compile of
+ * `world`; pass one changed by updates to check it still equals the reference on `world`.
  */
-export function firstMismatch(world: WorldInput, seed: number): Mismatch | null {
-  const engine = Engine.fromWorld(world);
-  const fast = engineImplementation.build(world);
+export function firstMismatch(
+  world: WorldInput,
+  seed: number,
+  engine: Engine = Engine.fromWorld(world),
+): Mismatch | null {
+  const fast = engineSubject(engine);
   const plain = referenceImplementation.build(world);
   const ref = new ReferenceEvaluator(world);
   const random = rng(seed);

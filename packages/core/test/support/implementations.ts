@@ -40,34 +40,36 @@ function fromDecision(d: Decision): Outcome {
   return { allowed: d.allowed, reason: d.reason };
 }
 
+/** Drives an engine that already exists, e.g. one changed by incremental updates. */
+export function engineSubject(engine: Engine): Subject {
+  return {
+    check: (user, table, privilege, record) => fromDecision(engine.check(user, table, privilege as never, record)),
+    accessRights(user, table, record) {
+      try {
+        return { rights: rightsOfMask(engine.accessRights(user, table, record)) };
+      } catch (error) {
+        if (isPalisadeError(error)) return { code: error.code };
+        throw error;
+      }
+    },
+    composite(c) {
+      switch (c.action) {
+        case 'create':
+          return fromDecision(engine.canCreate(c.user, c.table, c.ownerId, c.businessUnitId));
+        case 'assign':
+          return fromDecision(engine.canAssign(c.user, c.table, c.record, c.newOwnerId));
+        case 'share':
+          return fromDecision(engine.canShare(c.user, c.table, c.record, c.rights));
+        case 'associate':
+          return fromDecision(engine.canAssociate(c.user, c.childTable, c.child, c.parentTable, c.parent));
+      }
+    },
+  };
+}
+
 export const engineImplementation: Implementation = {
   name: 'engine',
-  build(world) {
-    const engine = Engine.fromWorld(world);
-    return {
-      check: (user, table, privilege, record) => fromDecision(engine.check(user, table, privilege as never, record)),
-      accessRights(user, table, record) {
-        try {
-          return { rights: rightsOfMask(engine.accessRights(user, table, record)) };
-        } catch (error) {
-          if (isPalisadeError(error)) return { code: error.code };
-          throw error;
-        }
-      },
-      composite(c) {
-        switch (c.action) {
-          case 'create':
-            return fromDecision(engine.canCreate(c.user, c.table, c.ownerId, c.businessUnitId));
-          case 'assign':
-            return fromDecision(engine.canAssign(c.user, c.table, c.record, c.newOwnerId));
-          case 'share':
-            return fromDecision(engine.canShare(c.user, c.table, c.record, c.rights));
-          case 'associate':
-            return fromDecision(engine.canAssociate(c.user, c.childTable, c.child, c.parentTable, c.parent));
-        }
-      },
-    };
-  },
+  build: (world) => engineSubject(Engine.fromWorld(world)),
 };
 
 /** The reference evaluator throws plain errors whose message starts with what went wrong. */
