@@ -1,4 +1,4 @@
-import { type CompiledWorld, compileWorld } from './compile/compile.js';
+import { CompiledWorld } from './compile/compile.js';
 import { ErrorCodes, PalisadeError } from './errors.js';
 import { type Decision, Decisions, errorDecision, missingPrivilege } from './evaluate/decision.js';
 import { Evaluator } from './evaluate/evaluator.js';
@@ -7,6 +7,8 @@ import { describeUserPrivileges, type UserPrivileges } from './explain/privilege
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx, type TableIdx, type UserIdx } from './ids.js';
 import type { Table, WorldModel } from './model/world-model.js';
 import { PRIVILEGE_COUNT, Privilege, privilegeFromName, privilegeName } from './privileges.js';
+import { applyOps } from './update/apply.js';
+import type { UpdateOp } from './update/ops.js';
 import { ORGANIZATION, type PrivilegeName } from './world/format.js';
 import { loadWorld } from './world/load.js';
 
@@ -53,7 +55,9 @@ const SHAREABLE: ReadonlySet<string> = new Set(['read', 'write', 'delete', 'appe
 export class Engine {
   readonly model: WorldModel;
   private readonly compiled: CompiledWorld;
-  private readonly evaluator: Evaluator;
+  /** Rebuilt after every update: it holds the compiled arrays, which updates may reallocate. */
+  private evaluator: Evaluator;
+  private currentRevision: number;
   /** Scratch for the row being checked: resolving writes here instead of allocating a tuple. */
   private rowOwner: number;
   private rowBu: number;
@@ -61,8 +65,9 @@ export class Engine {
 
   constructor(model: WorldModel) {
     this.model = model;
-    this.compiled = compileWorld(model);
+    this.compiled = new CompiledWorld(model);
     this.evaluator = new Evaluator(this.compiled);
+    this.currentRevision = 0;
     this.rowOwner = NONE;
     this.rowBu = NONE;
     this.rowRecord = NONE;
@@ -71,6 +76,29 @@ export class Engine {
   /** Loads (validating every rule) and compiles a world given as JSON text, JSON or MessagePack bytes, or a parsed object. */
   static fromWorld(input: unknown): Engine {
     return new Engine(loadWorld(input));
+  }
+
+  // ---- changes ----
+
+  /** Updates applied since load: +1 per successful `apply`. */
+  get revision(): number {
+    return this.currentRevision;
+  }
+
+  /**
+   * Applies `ops` in order as one transaction and recompiles only what they touch: records and
+   * shares change columns and indexes in place; membership, role and BU changes recompile the
+   * profiles involved. On the first invalid operation nothing is applied and a
+   * `PALISADE_UPDATE_INVALID` error names its index, field and rule. Calls run to completion, so a
+   * check never sees half an update.
+   */
+  apply(ops: readonly UpdateOp[]): { revision: number } {
+    const tx = applyOps(this.model, ops);
+    if (tx.teams.size > 0 || tx.roles.size > 0) this.compiled.recompileProfiles(tx);
+    for (const user of tx.users) this.compiled.refreshUser(user);
+    this.evaluator = new Evaluator(this.compiled);
+    this.currentRevision++;
+    return { revision: this.currentRevision };
   }
 
   // ---- resolvers: string ids to dense indexes, throwing on unknown ids ----

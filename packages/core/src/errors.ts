@@ -17,6 +17,10 @@ export const ErrorCodes = {
   INVALID_OWNER: 'PALISADE_INVALID_OWNER',
   /** A share right that is not one of the seven shareable privileges. */
   INVALID_SHARE_RIGHT: 'PALISADE_INVALID_SHARE_RIGHT',
+  /** An update operation that cannot apply; `details` names its index, field and rule. Nothing of the batch is applied. */
+  UPDATE_INVALID: 'PALISADE_UPDATE_INVALID',
+  /** A malformed bulk request: columns of different lengths, a bad cursor, an unknown output form. */
+  INVALID_ARGUMENT: 'PALISADE_INVALID_ARGUMENT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,7 +1,7 @@
 export type { EngineStats, InlineRecord, PrivilegeRef, RecordRef, TableRef, UserRef } from './engine.js';
 export { Engine } from './engine.js';
-export type { ErrorCode, WorldErrorDetail, WorldRule } from './errors.js';
-export { ErrorCodes, isPalisadeError, PalisadeError, WORLD_RULES } from './errors.js';
+export type { ErrorCode, UpdateErrorDetail, UpdateRule, WorldErrorDetail, WorldRule } from './errors.js';
+export { ErrorCodes, isPalisadeError, PalisadeError, UPDATE_RULES, WORLD_RULES } from './errors.js';
 export type { AllowReason, Decision, DenyReason } from './evaluate/decision.js';
 export type { GrantDescription, RoleSummary } from './explain/describe.js';
 export type { ExplainPath, Explanation, RoleMatch } from './explain/explain.js';
@@ -9,6 +9,7 @@ export type { TablePrivilege, UserPrivileges } from './explain/privileges.js';
 export type { BuIdx, PrincipalIdx, RecordIdx, RoleIdx, TableIdx, UserIdx } from './ids.js';
 export type { WorldModel } from './model/world-model.js';
 export { Depth, Privilege } from './privileges.js';
+export type { UpdateOp, UpdateOpName } from './update/ops.js';
 export type {
   BusinessUnitInput,
   ColumnPermission,

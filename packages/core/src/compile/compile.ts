@@ -1,57 +1,88 @@
-import { NONE, type ProfileIdx, type UserIdx } from '../ids.js';
+import { NONE, type PrincipalIdx, type RoleIdx, type UserIdx } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
-import { getOrCreate } from '../util/maps.js';
 import { CoverageCache } from './coverage.js';
-import { GrantTables } from './grant-tables.js';
-import { collectGrants } from './grants.js';
+import { GrantTables, UserFlag } from './grant-tables.js';
+import { collectGrants, type ProfileInputs, profileInputs, profileKey } from './grants.js';
 import { GrantCache, type Profile } from './profile.js';
 
 /**
- * The compiled form the evaluator reads: a profile per distinct (BU, role assignments, teams),
- * flattened into `GrantTables`.
+ * The compiled world: a profile per distinct (role assignments, teams), flattened into
+ * `GrantTables`, kept in step with the model by the `refresh…`/`recompile…` calls that
+ * incremental updates make. Profiles are never removed: one that no user has any more is
+ * simply unused.
  */
 export class CompiledWorld {
   readonly model: WorldModel;
-  readonly profiles: readonly Profile[];
+  readonly profiles: Profile[];
   readonly tables: GrantTables;
+  private readonly byKey: Map<string, number>;
+  private readonly grants: GrantCache;
 
-  constructor(model: WorldModel, profiles: readonly Profile[], tables: GrantTables) {
+  constructor(model: WorldModel) {
     this.model = model;
-    this.profiles = profiles;
-    this.tables = tables;
+    this.profiles = [];
+    this.tables = new GrantTables(
+      model.tables.length * PRIVILEGE_COUNT,
+      model.businessUnits.length,
+      model.principals.length,
+    );
+    this.byKey = new Map();
+    this.grants = new GrantCache(new CoverageCache(model));
+    for (let principal = 0; principal < model.principals.length; principal++) {
+      if (model.isUser(principal)) this.refreshUser(principal);
+    }
   }
-}
 
-export function compileWorld(model: WorldModel): CompiledWorld {
-  const principalCount = model.principals.length;
-  const userProfile = new Int32Array(principalCount).fill(NONE);
-  const profiles: Profile[] = [];
-  const byKey = new Map<string, ProfileIdx>();
-  const grants = new GrantCache(new CoverageCache(model));
+  /** Re-derives a user's profile and flags from the model: after its teams, roles, BU or state change. */
+  refreshUser(user: UserIdx): void {
+    const inputs = profileInputs(this.model, user);
+    const key = profileKey(inputs);
+    let index = this.byKey.get(key);
+    if (index === undefined) {
+      index = this.profiles.length;
+      this.profiles.push(this.compile(copyInputs(inputs)));
+      this.tables.setProfile(index, this.profiles[index] as Profile);
+      this.byKey.set(key, index);
+    }
+    this.tables.setUser(user, index, this.flags(user, this.profiles[index] as Profile));
+  }
 
-  for (let principal = 0; principal < principalCount; principal++) {
-    if (!model.isUser(principal)) continue;
-    const user = principal as UserIdx;
-    const profile = getOrCreate(byKey, profileKey(model, user), () => {
-      profiles.push(grants.compileProfile(collectGrants(model, user), model.tables.length));
-      return (profiles.length - 1) as ProfileIdx;
+  /**
+   * Recompiles the profiles that hold `team` or `role`: their inputs are unchanged but what those
+   * inputs grant changed (a team's role assignments, a role's privileges).
+   */
+  recompileProfiles(reach: { teams: ReadonlySet<PrincipalIdx>; roles: ReadonlySet<RoleIdx> }): void {
+    let administratorsChanged = false;
+    this.profiles.forEach((profile, index) => {
+      const affected =
+        profile.inputs.teams.some((t) => reach.teams.has(t)) || [...profile.roles].some((r) => reach.roles.has(r));
+      if (!affected) return;
+      const next = this.compile(profile.inputs);
+      administratorsChanged ||= next.systemAdministrator !== profile.systemAdministrator;
+      this.profiles[index] = next;
+      this.tables.setProfile(index, next);
     });
-    userProfile[user] = profile;
+    if (!administratorsChanged) return;
+    for (let user = 0; user < this.tables.userProfile.length; user++) {
+      const index = this.tables.userProfile[user] as number;
+      if (index !== NONE) this.tables.userFlags[user] = this.flags(user as UserIdx, this.profiles[index] as Profile);
+    }
   }
-  const slots = model.tables.length * PRIVILEGE_COUNT;
-  const tables = new GrantTables(
-    slots,
-    model.businessUnits.length,
-    profiles,
-    userProfile,
-    (u) => model.user(u as UserIdx).disabled,
-  );
-  return new CompiledWorld(model, profiles, tables);
+
+  private compile(inputs: ProfileInputs): Profile {
+    return this.grants.compileProfile(inputs, collectGrants(this.model, inputs), this.model.tables.length);
+  }
+
+  private flags(user: UserIdx, profile: Profile): number {
+    return (
+      (this.model.user(user).disabled ? UserFlag.disabled : 0) |
+      (profile.systemAdministrator ? UserFlag.systemAdministrator : 0)
+    );
+  }
 }
 
-/** Everything a user's grants depend on, except the user itself (userScope's "self" is checked apart). */
-function profileKey(model: WorldModel, user: UserIdx): string {
-  const assignments = (model.assignments.get(user) ?? []).map((a) => `${a.role}@${a.bu}`).sort();
-  return `${model.principals[user]?.bu}|${assignments.join(',')}|${model.teamsOf(user).join(',')}`;
+/** Profiles keep their own copy: the model's assignment lists change under later updates. */
+function copyInputs(inputs: ProfileInputs): ProfileInputs {
+  return { assignments: inputs.assignments.map((a) => ({ ...a })), teams: [...inputs.teams] };
 }

@@ -1,4 +1,5 @@
 import { NONE } from '../ids.js';
+import { ensureInt32, ensureUint8 } from '../util/growable.js';
 import type { BuCoverage } from './coverage.js';
 import type { PrivilegeGrant, Profile } from './profile.js';
 
@@ -10,96 +11,109 @@ export const GrantFlag = { global: 1, scopeAll: 2 } as const;
  * an index into an array, never a pointer chase through objects, and every array can live in a
  * SharedArrayBuffer for worker threads.
  *
- *   userProfile[u]                      profile of user u (NONE for non-users)
- *   userFlags[u]                        UserFlag bits
- *   profileGrant[profile * slots + s]   grant of slot s = table * 8 + privilege, or NONE
- *   grantFlags[g]                       GrantFlag bits
- *   grantBus[g]                         word offset of g's BU bitset in busPool, or NONE
+ *   userProfile[u]                       profile of user u (NONE for non-users)
+ *   userFlags[u]                         UserFlag bits
+ *   profileGrant[profile * slots + s]    grant of slot s = table * 8 + privilege, or NONE
+ *   grantFlags[g]                        GrantFlag bits
+ *   grantBus[g]                          word offset of g's BU bitset in busPool, or NONE
  *   grantTeamStart[g] .. grantTeamEnd[g] g's scope teams in teamPool
+ *
+ * Incremental updates append profiles and grants and rewrite profile rows; arrays grow by
+ * doubling, so readers must re-read the fields after an update (the engine rebinds its evaluator).
  */
 export class GrantTables {
   readonly slots: number;
   readonly buWords: number;
-  readonly userProfile: Int32Array;
-  readonly userFlags: Uint8Array;
-  readonly profileGrant: Int32Array;
-  readonly grantFlags: Uint8Array;
-  readonly grantBus: Int32Array;
-  readonly grantTeamStart: Int32Array;
-  readonly grantTeamEnd: Int32Array;
-  readonly busPool: Uint32Array;
-  readonly teamPool: Int32Array;
+  userProfile: Int32Array;
+  userFlags: Uint8Array;
+  profileGrant: Int32Array;
+  grantFlags: Uint8Array;
+  grantBus: Int32Array;
+  grantTeamStart: Int32Array;
+  grantTeamEnd: Int32Array;
+  busPool: Uint32Array;
+  teamPool: Int32Array;
   /** The roaring form of each grant's BU set (null when none): for set algebra and export, not checks. */
-  readonly grantBuSets: readonly (BuCoverage | null)[];
+  readonly grantBuSets: (BuCoverage | null)[];
+  grantCount: number;
+  private busUsed: number;
+  private teamsUsed: number;
+  private readonly grantIndex: Map<PrivilegeGrant, number>;
+  private readonly coverageOffset: Map<BuCoverage, number>;
 
-  constructor(
-    slots: number,
-    buCount: number,
-    profiles: readonly Profile[],
-    userProfile: Int32Array,
-    disabled: (user: number) => boolean,
-  ) {
+  constructor(slots: number, buCount: number, principalCount: number) {
     this.slots = slots;
     this.buWords = (buCount + 31) >>> 5;
-    this.userProfile = userProfile;
-    this.userFlags = new Uint8Array(userProfile.length);
-    for (let u = 0; u < userProfile.length; u++) {
-      const profile = userProfile[u] as number;
-      if (profile === NONE) continue;
-      this.userFlags[u] =
-        (disabled(u) ? UserFlag.disabled : 0) |
-        ((profiles[profile] as Profile).systemAdministrator ? UserFlag.systemAdministrator : 0);
-    }
-
-    // Number the distinct grant objects (already interned across profiles) and their BU sets.
-    const grantIndex = new Map<PrivilegeGrant, number>();
-    const coverageOffset = new Map<BuCoverage, number>();
-    const grants: PrivilegeGrant[] = [];
-    const coverages: BuCoverage[] = [];
-    this.profileGrant = new Int32Array(profiles.length * slots).fill(NONE);
-    profiles.forEach((profile, p) => {
-      profile.grants.forEach((grant, slot) => {
-        if (grant === null) return;
-        let g = grantIndex.get(grant);
-        if (g === undefined) {
-          g = grants.length;
-          grants.push(grant);
-          grantIndex.set(grant, g);
-          if (grant.bus !== null && !coverageOffset.has(grant.bus)) {
-            coverageOffset.set(grant.bus, coverages.length * this.buWords);
-            coverages.push(grant.bus);
-          }
-        }
-        this.profileGrant[p * slots + slot] = g;
-      });
-    });
-
-    this.grantFlags = new Uint8Array(grants.length);
-    this.grantBus = new Int32Array(grants.length).fill(NONE);
-    this.grantTeamStart = new Int32Array(grants.length);
-    this.grantTeamEnd = new Int32Array(grants.length);
-    this.busPool = new Uint32Array(coverages.length * this.buWords);
-    coverages.forEach((coverage, i) => {
-      this.busPool.set(coverage.bits, i * this.buWords);
-    });
-    this.teamPool = new Int32Array(grants.reduce((n, g) => n + g.scopeTeams.length, 0));
-    let teamAt = 0;
-    grants.forEach((grant, g) => {
-      this.grantFlags[g] = (grant.global ? GrantFlag.global : 0) | (grant.scopeAll ? GrantFlag.scopeAll : 0);
-      if (grant.bus !== null) this.grantBus[g] = coverageOffset.get(grant.bus) as number;
-      this.grantTeamStart[g] = teamAt;
-      this.teamPool.set(grant.scopeTeams, teamAt);
-      teamAt += grant.scopeTeams.length;
-      this.grantTeamEnd[g] = teamAt;
-    });
-    this.grantBuSets = grants.map((g) => g.bus);
+    this.userProfile = new Int32Array(principalCount).fill(NONE);
+    this.userFlags = new Uint8Array(principalCount);
+    this.profileGrant = new Int32Array(0);
+    this.grantFlags = new Uint8Array(0);
+    this.grantBus = new Int32Array(0);
+    this.grantTeamStart = new Int32Array(0);
+    this.grantTeamEnd = new Int32Array(0);
+    this.busPool = new Uint32Array(0);
+    this.teamPool = new Int32Array(0);
+    this.grantBuSets = [];
+    this.grantCount = 0;
+    this.busUsed = 0;
+    this.teamsUsed = 0;
+    this.grantIndex = new Map();
+    this.coverageOffset = new Map();
   }
 
-  get grantCount(): number {
-    return this.grantFlags.length;
+  setUser(user: number, profile: number, flags: number): void {
+    this.userProfile = ensureInt32(this.userProfile, user + 1);
+    this.userFlags = ensureUint8(this.userFlags, user + 1);
+    this.userProfile[user] = profile;
+    this.userFlags[user] = flags;
+  }
+
+  /** Writes profile row `index` from the profile's grants, interning grants not seen before. */
+  setProfile(index: number, profile: Profile): void {
+    const base = index * this.slots;
+    this.profileGrant = ensureInt32(this.profileGrant, base + this.slots);
+    for (let slot = 0; slot < this.slots; slot++) {
+      const grant = profile.grants[slot] ?? null;
+      this.profileGrant[base + slot] = grant === null ? NONE : this.intern(grant);
+    }
   }
 
   get coverageCount(): number {
-    return this.buWords === 0 ? 0 : this.busPool.length / this.buWords;
+    return this.coverageOffset.size;
+  }
+
+  private intern(grant: PrivilegeGrant): number {
+    const known = this.grantIndex.get(grant);
+    if (known !== undefined) return known;
+    const g = this.grantCount++;
+    this.grantFlags = ensureUint8(this.grantFlags, g + 1);
+    this.grantBus = ensureInt32(this.grantBus, g + 1);
+    this.grantTeamStart = ensureInt32(this.grantTeamStart, g + 1);
+    this.grantTeamEnd = ensureInt32(this.grantTeamEnd, g + 1);
+    this.grantFlags[g] = (grant.global ? GrantFlag.global : 0) | (grant.scopeAll ? GrantFlag.scopeAll : 0);
+    this.grantBus[g] = grant.bus === null ? NONE : this.coverageWords(grant.bus);
+    this.teamPool = ensureInt32(this.teamPool, this.teamsUsed + grant.scopeTeams.length);
+    this.teamPool.set(grant.scopeTeams, this.teamsUsed);
+    this.grantTeamStart[g] = this.teamsUsed;
+    this.teamsUsed += grant.scopeTeams.length;
+    this.grantTeamEnd[g] = this.teamsUsed;
+    this.grantBuSets[g] = grant.bus;
+    this.grantIndex.set(grant, g);
+    return g;
+  }
+
+  private coverageWords(coverage: BuCoverage): number {
+    const known = this.coverageOffset.get(coverage);
+    if (known !== undefined) return known;
+    const offset = this.busUsed;
+    if (offset + this.buWords > this.busPool.length) {
+      const grown = new Uint32Array(Math.max(offset + this.buWords, this.busPool.length * 2, 64));
+      grown.set(this.busPool);
+      this.busPool = grown;
+    }
+    this.busPool.set(coverage.bits, offset);
+    this.busUsed += this.buWords;
+    this.coverageOffset.set(coverage, offset);
+    return offset;
   }
 }

@@ -1,5 +1,5 @@
 import type { BuIdx, PrincipalIdx, RoleIdx, TableIdx, UserIdx } from '../ids.js';
-import type { WorldModel } from '../model/world-model.js';
+import type { RoleAssignment, WorldModel } from '../model/world-model.js';
 import { Depth, PRIVILEGE_COUNT, type Privilege } from '../privileges.js';
 
 /**
@@ -20,23 +20,47 @@ export interface Grant {
   readonly viaTeam: PrincipalIdx | -1;
 }
 
+/**
+ * All a user's grants depend on, apart from the user itself: its own role assignments (with their
+ * anchors) and every team it belongs to. Users with equal inputs share one compiled profile.
+ */
+export interface ProfileInputs {
+  readonly assignments: readonly RoleAssignment[];
+  /** Listed teams plus the BU's named default team, sorted. */
+  readonly teams: readonly PrincipalIdx[];
+}
+
+export function profileInputs(model: WorldModel, user: UserIdx): ProfileInputs {
+  return { assignments: model.assignments.get(user) ?? [], teams: model.teamsOf(user) };
+}
+
+/** The profile key: equal keys, equal grants. */
+export function profileKey(inputs: ProfileInputs): string {
+  const anchors = [...new Set(inputs.assignments.map((a) => `${a.role}@${a.bu}`))].sort();
+  return `${anchors.join(',')}|${inputs.teams.join(',')}`;
+}
+
 /** Where a user's roles come from: the input of both the compiler and explain. */
 export interface RoleSources {
   readonly systemAdministrator: boolean;
   readonly teams: readonly PrincipalIdx[];
+  /** Every role held, directly or through a team: what a change to a role's privileges reaches. */
+  readonly roles: ReadonlySet<RoleIdx>;
   readonly grants: readonly Grant[];
 }
 
-/** Every grant user `user` holds, by the table of semantics.md §2. */
-export function collectGrants(model: WorldModel, user: UserIdx): RoleSources {
+/** Every grant the holder of `inputs` has, by the table of semantics.md §2. */
+export function collectGrants(model: WorldModel, inputs: ProfileInputs): RoleSources {
   const grants: Grant[] = [];
+  const roles = new Set<RoleIdx>();
   let systemAdministrator = false;
-  const teams = model.teamsOf(user);
+  const teams = inputs.teams;
   const tableCount = model.tables.length;
 
-  for (const assignment of model.assignments.get(user) ?? []) {
+  for (const assignment of inputs.assignments) {
     const role = model.roles[assignment.role];
     if (role === undefined) continue;
+    roles.add(assignment.role);
     systemAdministrator ||= role.systemAdministrator;
     forEachDepth(role.depths, tableCount, (table, privilege, depth) => {
       grants.push({
@@ -56,6 +80,7 @@ export function collectGrants(model: WorldModel, user: UserIdx): RoleSources {
     for (const assignment of model.assignments.get(team) ?? []) {
       const role = model.roles[assignment.role];
       if (role === undefined) continue;
+      roles.add(assignment.role);
       systemAdministrator ||= role.systemAdministrator;
       const inherits = role.inheritance === 'direct';
       forEachDepth(role.depths, tableCount, (table, privilege, depth) => {
@@ -65,7 +90,7 @@ export function collectGrants(model: WorldModel, user: UserIdx): RoleSources {
       });
     }
   }
-  return { systemAdministrator, teams, grants };
+  return { systemAdministrator, teams, roles, grants };
 }
 
 function forEachDepth(

@@ -1,8 +1,8 @@
-import type { BuIdx, PrincipalIdx } from '../ids.js';
+import type { BuIdx, PrincipalIdx, RoleIdx } from '../ids.js';
 import { Depth, PRIVILEGE_COUNT } from '../privileges.js';
 import { getOrCreate } from '../util/maps.js';
 import type { BuCoverage, CoverageCache } from './coverage.js';
-import type { Grant, RoleSources } from './grants.js';
+import type { Grant, ProfileInputs, RoleSources } from './grants.js';
 
 /**
  * What a profile's grants of one (table, privilege) add up to. Coverage is a union over grants
@@ -28,17 +28,25 @@ export class PrivilegeGrant {
   }
 }
 
-/** The compiled grants of every user with the same BU, role assignments and teams. */
+/** The compiled grants of every user with the same role assignments and teams. */
 export class Profile {
+  /** What the grants were compiled from; equal inputs give equal grants. */
+  readonly inputs: ProfileInputs;
+  /** Every role held, directly or through a team. */
+  readonly roles: ReadonlySet<RoleIdx>;
   readonly systemAdministrator: boolean;
-  /** Teams of these users (listed teams plus their BU's named default team), sorted. */
-  readonly teams: Int32Array;
   /** Per (table, privilege) at `table * PRIVILEGE_COUNT + privilege`: null when nothing grants it. */
   readonly grants: (PrivilegeGrant | null)[];
 
-  constructor(systemAdministrator: boolean, teams: Int32Array, grants: (PrivilegeGrant | null)[]) {
+  constructor(
+    inputs: ProfileInputs,
+    roles: ReadonlySet<RoleIdx>,
+    systemAdministrator: boolean,
+    grants: (PrivilegeGrant | null)[],
+  ) {
+    this.inputs = inputs;
+    this.roles = roles;
     this.systemAdministrator = systemAdministrator;
-    this.teams = teams;
     this.grants = grants;
   }
 }
@@ -52,7 +60,7 @@ export class GrantCache {
     this.coverages = coverages;
   }
 
-  compileProfile(sources: RoleSources, tableCount: number): Profile {
+  compileProfile(inputs: ProfileInputs, sources: RoleSources, tableCount: number): Profile {
     const slots = tableCount * PRIVILEGE_COUNT;
     const perSlot = new Map<number, Grant[]>();
     for (const grant of sources.grants) {
@@ -61,7 +69,7 @@ export class GrantCache {
     const teams = Int32Array.from(sources.teams);
     const grants: (PrivilegeGrant | null)[] = new Array<PrivilegeGrant | null>(slots).fill(null);
     for (const [slot, list] of perSlot) grants[slot] = this.reduce(list, teams);
-    return new Profile(sources.systemAdministrator, teams, grants);
+    return new Profile(inputs, sources.roles, sources.systemAdministrator, grants);
   }
 
   private reduce(list: readonly Grant[], userTeams: Int32Array): PrivilegeGrant {

@@ -1,4 +1,4 @@
-import { collectGrants, type Grant } from '../compile/grants.js';
+import { collectGrants, type Grant, profileInputs } from '../compile/grants.js';
 import type { Decision } from '../evaluate/decision.js';
 import { NONE, ORGANIZATION_PRINCIPAL, type UserIdx } from '../ids.js';
 import type { Table, WorldModel } from '../model/world-model.js';
@@ -56,7 +56,7 @@ export interface ExplainQuestion {
 export function explainDecision(model: WorldModel, decision: Decision, q: ExplainQuestion): Explanation {
   const table = model.tables[q.table] as Table;
   const privilege = privilegeName(q.privilege);
-  const sources = collectGrants(model, q.user);
+  const sources = collectGrants(model, profileInputs(model, q.user));
   const grants = sources.grants.filter((g) => g.table === q.table && g.privilege === q.privilege);
   const teams = new Set<number>(sources.teams);
   const disabled = model.user(q.user).disabled;

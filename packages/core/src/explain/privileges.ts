@@ -1,4 +1,4 @@
-import { collectGrants } from '../compile/grants.js';
+import { collectGrants, profileInputs } from '../compile/grants.js';
 import type { UserIdx } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
 import { PRIVILEGE_COUNT, type Privilege, privilegeName } from '../privileges.js';
@@ -24,7 +24,7 @@ export interface UserPrivileges {
 }
 
 export function describeUserPrivileges(model: WorldModel, user: UserIdx): UserPrivileges {
-  const sources = collectGrants(model, user);
+  const sources = collectGrants(model, profileInputs(model, user));
   const bySlot = new Map<number, GrantDescription[]>();
   for (const grant of sources.grants) {
     const slot = grant.table * PRIVILEGE_COUNT + grant.privilege;

@@ -45,6 +45,22 @@ export class RecordStore {
     return row;
   }
 
+  /** Marks a row deleted: its index is never reused, so indexes held elsewhere stay unambiguous. */
+  remove(row: RecordIdx): void {
+    this.index.delete(this.ids[row] as string);
+    this.live[row] = 0;
+    this.owner[row] = NONE;
+    this.bu[row] = NONE;
+  }
+
+  /** Brings a removed row back exactly (rollback of a delete). */
+  revive(row: RecordIdx, owner: number, bu: number): void {
+    this.index.set(this.ids[row] as string, row);
+    this.live[row] = 1;
+    this.owner[row] = owner;
+    this.bu[row] = bu;
+  }
+
   has(row: number): boolean {
     return row >= 0 && row < this.count && this.live[row] === 1;
   }

@@ -61,6 +61,35 @@ export class ShareStore {
     this.count++;
   }
 
+  /** The rights of (record, principal); 0 when there is no share. */
+  rightsOf(record: RecordIdx, principal: PrincipalIdx): number {
+    const entry = this.find(record, principal);
+    return entry === NONE ? 0 : (this.rights[entry] as number);
+  }
+
+  /** Sets the rights of (record, principal) exactly; 0 removes the share. */
+  set(record: RecordIdx, principal: PrincipalIdx, rights: number): void {
+    const entry = this.find(record, principal);
+    if (entry !== NONE && rights !== 0) {
+      this.rights[entry] = rights;
+    } else if (entry === NONE && rights !== 0) {
+      this.grant(record, principal, rights);
+    } else if (entry !== NONE) {
+      this.unlink(record, entry);
+    }
+  }
+
+  private unlink(record: RecordIdx, entry: number): void {
+    let previous = NONE;
+    for (let e = this.head[record] as number; e !== entry; e = this.next[e] as number) previous = e;
+    if (previous === NONE) this.head[record] = this.next[entry] as number;
+    else this.next[previous] = this.next[entry] as number;
+    this.next[entry] = this.free;
+    this.rights[entry] = 0;
+    this.free = entry;
+    this.count--;
+  }
+
   /** Calls `visit(principal, rights)` for each share of `record`. */
   forEach(record: RecordIdx, visit: (principal: PrincipalIdx, rights: number) => void): void {
     if (record >= this.head.length) return;

@@ -2,6 +2,7 @@ import type { BuIdx, PositionIdx, PrincipalIdx, RoleIdx, TableIdx, UserIdx } fro
 import type { ColumnPermission, FieldRight, HierarchyModel, TeamType } from '../world/format.js';
 import type { RecordStore } from './records.js';
 import type { ShareStore } from './shares.js';
+import type { TableIndex } from './table-index.js';
 
 export const PrincipalKind = {
   organization: 0,
@@ -60,7 +61,9 @@ export interface UserState {
 export interface RoleAssignment {
   readonly role: RoleIdx;
   /** The anchor BU: for a user the assignment's BU (default the user's), for a team the team's BU. */
-  readonly bu: BuIdx;
+  bu: BuIdx;
+  /** False when the world named no BU: the anchor is the holder's own BU and follows a user who moves. */
+  readonly explicit: boolean;
 }
 
 export interface Role {
@@ -78,6 +81,8 @@ export interface Table {
   readonly securedColumns: readonly string[];
   readonly records: RecordStore;
   readonly shares: ShareStore;
+  /** Bitmaps of records by BU, owner and share: built on first bulk query (`tableIndex`), then kept current. */
+  index: TableIndex | null;
 }
 
 export interface FieldSecurityProfile {

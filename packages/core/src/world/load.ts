@@ -183,6 +183,7 @@ class WorldLoader {
         securedColumns: [...new Set(columns)],
         records: new RecordStore(0),
         shares: new ShareStore(0),
+        index: null,
       });
     });
   }
@@ -471,7 +472,9 @@ class WorldLoader {
         );
       }
       const list = getOrCreate(this.assignments, principal, () => []);
-      if (!list.some((a) => a.role === role && a.bu === bu)) list.push({ role, bu });
+      const explicit = buId !== undefined && kind === PrincipalKind.user;
+      if (!list.some((a) => a.role === role && a.bu === bu && a.explicit === explicit))
+        list.push({ role, bu, explicit });
     });
   }
 

@@ -1,0 +1,321 @@
+import { type BuIdx, NONE, type PrincipalIdx, type UserIdx } from '../ids.js';
+import {
+  addRecord,
+  removeRecord,
+  reviveRecord,
+  setRecordOwner,
+  setShare,
+  sharesOf,
+  tableIndex,
+} from '../model/mutations.js';
+import { type BusinessUnit, PrincipalKind, type RoleAssignment, type WorldModel } from '../model/world-model.js';
+import { Depth, depthFromName, PRIVILEGE_COUNT, privilegeFromName, SHAREABLE_MASK } from '../privileges.js';
+import { isPlainObject } from '../world/reader.js';
+import { OpReader } from './context.js';
+import type { UpdateOp } from './ops.js';
+import { Transaction } from './transaction.js';
+
+type Handler = (r: OpReader) => void;
+
+/**
+ * Applies `ops` to the model in order, as one transaction. Returns what the compiled grants must
+ * catch up with; throws `PALISADE_UPDATE_INVALID` (after undoing every change) on the first
+ * operation that cannot apply.
+ */
+export function applyOps(model: WorldModel, ops: readonly UpdateOp[]): Transaction {
+  const tx: Transaction = new Transaction();
+  try {
+    ops.forEach((op, index) => {
+      tx.index = index;
+      tx.op = isPlainObject(op) && typeof op.op === 'string' ? op.op : '';
+      if (!isPlainObject(op)) tx.fail('op', 'shape', 'an operation is an object');
+      const handler = HANDLERS[tx.op];
+      if (handler === undefined) tx.fail('op', 'exact-word', `unknown operation \`${tx.op}\``);
+      handler(new OpReader(model, tx, op));
+    });
+  } catch (error) {
+    tx.rollback();
+    throw error;
+  }
+  return tx;
+}
+
+const HANDLERS: Readonly<Record<string, Handler>> = {
+  createRecord(r) {
+    const [, table] = r.table();
+    const id = r.id('id');
+    if (table.records.index.has(id))
+      r.tx.fail('id', 'id-unique', `record \`${id}\` already exists in \`${table.name}\``);
+    let owner: number = NONE;
+    let bu: number = NONE;
+    if (table.organizationOwned) {
+      for (const field of ['ownerId', 'owningBusinessUnitId']) {
+        if (r.optionalId(field) !== undefined) {
+          r.tx.fail(field, 'org-record-unowned', `records of organization-owned table \`${table.name}\` have no owner`);
+        }
+      }
+    } else {
+      if (r.optionalId('ownerId') === undefined)
+        r.tx.fail('ownerId', 'record-owner-required', 'a record needs an owner');
+      owner = r.owner('ownerId');
+      bu =
+        r.optionalId('owningBusinessUnitId') === undefined
+          ? ownerBu(r.model, owner)
+          : r.businessUnit('owningBusinessUnitId');
+    }
+    const row = addRecord(table, id, owner, bu);
+    r.tx.onUndo(() => removeRecord(table, row));
+  },
+
+  deleteRecord(r) {
+    const [t, table] = r.table();
+    const row = r.record(table, 'id');
+    const owner = table.records.owner[row] as number;
+    const bu = table.records.bu[row] as number;
+    const shares = sharesOf(table, row);
+    for (const [principal] of shares) setShare(table, row, principal, 0);
+    removeRecord(table, row);
+    const fieldShares = r.model.fieldShares;
+    const kept = fieldShares.filter((f) => !(f.table === t && f.record === row));
+    const dropped = fieldShares.length - kept.length;
+    const before = [...fieldShares];
+    if (dropped > 0) fieldShares.splice(0, fieldShares.length, ...kept);
+    r.tx.onUndo(() => {
+      reviveRecord(table, row, owner, bu);
+      for (const [principal, rights] of shares) setShare(table, row, principal, rights);
+      if (dropped > 0) fieldShares.splice(0, fieldShares.length, ...before);
+    });
+  },
+
+  assignRecord(r) {
+    const [, table] = r.table();
+    r.userOwnedTable(table);
+    const row = r.record(table, 'id');
+    const owner = r.owner('ownerId');
+    const { settings } = r.model;
+    const previousOwner = table.records.owner[row] as number;
+    const previousBu = table.records.bu[row] as number;
+    const bu = settings.alwaysMoveRecordToOwnerBusinessUnit ? ownerBu(r.model, owner) : previousBu;
+    setRecordOwner(table, row, owner, bu);
+    let shareBefore = NONE;
+    if (settings.shareToPreviousOwnerOnAssign && previousOwner !== owner) {
+      const principal = previousOwner as PrincipalIdx;
+      shareBefore = setShare(table, row, principal, table.shares.rightsOf(row, principal) | SHAREABLE_MASK);
+    }
+    r.tx.onUndo(() => {
+      if (shareBefore !== NONE) setShare(table, row, previousOwner as PrincipalIdx, shareBefore);
+      setRecordOwner(table, row, previousOwner, previousBu);
+    });
+  },
+
+  grantShare(r) {
+    const [table, row, principal, rights] = shareTarget(r, true);
+    const before = setShare(table, row, principal, table.shares.rightsOf(row, principal) | rights);
+    r.tx.onUndo(() => setShare(table, row, principal, before));
+  },
+
+  modifyShare(r) {
+    const [table, row, principal, rights] = shareTarget(r, true);
+    if (table.shares.rightsOf(row, principal) === 0)
+      r.tx.fail('principalId', 'not-found', 'there is no such share to modify');
+    const before = setShare(table, row, principal, rights);
+    r.tx.onUndo(() => setShare(table, row, principal, before));
+  },
+
+  revokeShare(r) {
+    const [table, row, principal] = shareTarget(r, false);
+    if (table.shares.rightsOf(row, principal) === 0)
+      r.tx.fail('principalId', 'not-found', 'there is no such share to revoke');
+    const before = setShare(table, row, principal, 0);
+    r.tx.onUndo(() => setShare(table, row, principal, before));
+  },
+
+  addTeamMember(r) {
+    const [team, user, members] = membership(r);
+    if (members.has(user)) return;
+    members.add(user);
+    r.model.user(user).teams.add(team);
+    r.tx.users.add(user);
+    r.tx.onUndo(() => {
+      members.delete(user);
+      r.model.user(user).teams.delete(team);
+    });
+  },
+
+  removeTeamMember(r) {
+    const [team, user, members] = membership(r);
+    if (!members.has(user)) r.tx.fail('userId', 'not-found', 'the user is not a member of the team');
+    members.delete(user);
+    r.model.user(user).teams.delete(team);
+    r.tx.users.add(user);
+    r.tx.onUndo(() => {
+      members.add(user);
+      r.model.user(user).teams.add(team);
+    });
+  },
+
+  addRoleAssignment(r) {
+    const [principal, assignment, list] = roleAssignment(r);
+    if (list.some((a) => sameAssignment(a, assignment))) return;
+    list.push(assignment);
+    touchHolder(r, principal);
+    r.tx.onUndo(() => list.splice(list.indexOf(assignment), 1));
+  },
+
+  removeRoleAssignment(r) {
+    const [principal, assignment, list] = roleAssignment(r);
+    const at = list.findIndex((a) => sameAssignment(a, assignment));
+    if (at === -1) r.tx.fail('roleId', 'not-found', 'the principal holds no such role assignment');
+    const [removed] = list.splice(at, 1);
+    touchHolder(r, principal);
+    r.tx.onUndo(() => list.splice(at, 0, removed as RoleAssignment));
+  },
+
+  setRolePrivileges(r) {
+    const roleIdx = r.role('roleId');
+    const role = r.model.roles[roleIdx];
+    if (role === undefined) return;
+    const depths = readDepths(r);
+    const before = role.depths;
+    role.depths = depths;
+    r.tx.roles.add(roleIdx);
+    r.tx.onUndo(() => {
+      role.depths = before;
+    });
+  },
+
+  moveUser(r) {
+    const user = r.user('userId');
+    const target = r.businessUnit('businessUnitId');
+    const moveRecords = !r.boolean('doNotMoveRecords', false);
+    const { model } = r;
+    const principal = model.principals[user] as { bu: BuIdx | -1 };
+    const from = principal.bu as BuIdx;
+    const implicit = (model.assignments.get(user) ?? []).filter((a) => !a.explicit);
+    const moved = moveRecords ? ownedRecords(model, user) : [];
+    setUserBu(model, user, from, target, implicit);
+    for (const [table, row] of moved) setRecordOwner(table, row, user, target);
+    r.tx.users.add(user);
+    r.tx.onUndo(() => {
+      for (const [table, row, bu] of moved) setRecordOwner(table, row, user, bu);
+      setUserBu(model, user, target, from, implicit);
+    });
+  },
+
+  setUserDisabled(r) {
+    const user = r.user('userId');
+    const disabled = r.boolean('disabled');
+    const state = r.model.user(user);
+    const before = state.disabled;
+    state.disabled = disabled;
+    r.tx.users.add(user);
+    r.tx.onUndo(() => {
+      state.disabled = before;
+    });
+  },
+};
+
+function ownerBu(model: WorldModel, owner: number): number {
+  return model.principals[owner]?.bu ?? NONE;
+}
+
+/** (table, row, recipient, rights) of a share operation; rights only when `withRights`. */
+function shareTarget(
+  r: OpReader,
+  withRights: boolean,
+): [WorldModel['tables'][number], ReturnType<OpReader['record']>, PrincipalIdx, number] {
+  const [, table] = r.table();
+  const row = r.record(table, 'recordId');
+  const principal = r.recipient('principalId');
+  const rights = withRights ? r.shareRights() : 0;
+  r.userOwnedTable(table);
+  return [table, row, principal, rights];
+}
+
+/** (team, user, the team's listed members) for a membership change. */
+function membership(r: OpReader): [PrincipalIdx, UserIdx, Set<UserIdx>] {
+  const team = r.team('teamId');
+  if (r.isKind(team, PrincipalKind.defaultTeam)) {
+    r.tx.fail('teamId', 'default-team-members', "a default team's members are the users of its business unit");
+  }
+  const principal = r.principal('userId');
+  if (!r.model.isUser(principal)) r.tx.fail('userId', 'team-members-are-users', 'team members are users');
+  return [team, principal, r.model.teamMembers.get(team) as Set<UserIdx>];
+}
+
+/** (holder, the assignment as the operation names it, the holder's assignment list). */
+function roleAssignment(r: OpReader): [PrincipalIdx, RoleAssignment, RoleAssignment[]] {
+  const principal = r.principal('principalId');
+  if (r.isKind(principal, PrincipalKind.accessTeam)) {
+    r.tx.fail('principalId', 'access-team-no-roles', 'access teams cannot hold roles');
+  }
+  const role = r.role('roleId');
+  const home = ownerBu(r.model, principal) as BuIdx;
+  const named = r.optionalId('businessUnitId') === undefined ? undefined : r.businessUnit('businessUnitId');
+  const isUser = r.model.isUser(principal);
+  if (!isUser && named !== undefined && named !== home) {
+    r.tx.fail('businessUnitId', 'team-assignment-bu', 'a team holds roles from its own business unit only');
+  }
+  let list = r.model.assignments.get(principal);
+  if (list === undefined) {
+    list = [];
+    r.model.assignments.set(principal, list);
+  }
+  return [principal, { role, bu: named ?? home, explicit: isUser && named !== undefined }, list];
+}
+
+function sameAssignment(a: RoleAssignment, b: RoleAssignment): boolean {
+  return a.role === b.role && a.bu === b.bu && a.explicit === b.explicit;
+}
+
+function touchHolder(r: OpReader, principal: PrincipalIdx): void {
+  if (r.model.isUser(principal)) r.tx.users.add(principal);
+  else r.tx.teams.add(principal);
+}
+
+/** A role's whole privilege map, validated as the loader validates roles. */
+function readDepths(r: OpReader): Uint8Array {
+  const model = r.model;
+  const tx: Transaction = r.tx;
+  const raw = r.raw('privileges');
+  if (!isPlainObject(raw)) tx.fail('privileges', 'shape', 'expected an object of table → privilege → depth');
+  const depths = new Uint8Array(model.tables.length * PRIVILEGE_COUNT);
+  for (const [tableName, perTable] of Object.entries(raw)) {
+    const table = model.tableIndex.get(tableName);
+    if (table === undefined) tx.fail('privileges', 'reference-resolves', `unknown table \`${tableName}\``);
+    if (!isPlainObject(perTable)) tx.fail('privileges', 'shape', `expected an object for table \`${tableName}\``);
+    const organizationOwned = model.tables[table]?.organizationOwned === true;
+    for (const [privilegeName, depthName] of Object.entries(perTable)) {
+      const privilege = privilegeFromName(privilegeName);
+      if (privilege === undefined) tx.fail('privileges', 'exact-word', `\`${privilegeName}\` is not a privilege`);
+      if (typeof depthName !== 'string') tx.fail('privileges', 'shape', 'depths are strings');
+      const depth = depthFromName(depthName);
+      if (depth === undefined) tx.fail('privileges', 'exact-word', `\`${depthName}\` is not a depth`);
+      if (organizationOwned && depth !== Depth.none && depth !== Depth.global) {
+        tx.fail('privileges', 'org-table-depth', `depth \`${depthName}\` on organization-owned table \`${tableName}\``);
+      }
+      depths[table * PRIVILEGE_COUNT + privilege] = depth;
+    }
+  }
+  return depths;
+}
+
+/** Every live record the user owns, with its current owning BU (through the table indexes). */
+function ownedRecords(model: WorldModel, user: UserIdx): [WorldModel['tables'][number], never, number][] {
+  const owned: [WorldModel['tables'][number], never, number][] = [];
+  for (const table of model.tables) {
+    if (table.organizationOwned) continue;
+    const rows = tableIndex(table).byOwner.get(user);
+    if (rows === undefined) continue;
+    for (const row of rows.toUint32Array()) owned.push([table, row as never, table.records.bu[row] as number]);
+  }
+  return owned;
+}
+
+/** Moves the user's BU membership and the anchors of its implicit role assignments. */
+function setUserBu(model: WorldModel, user: UserIdx, from: BuIdx, to: BuIdx, implicit: RoleAssignment[]): void {
+  (model.principals[user] as { bu: BuIdx | -1 }).bu = to;
+  (model.businessUnits[from] as BusinessUnit).users.delete(user);
+  (model.businessUnits[to] as BusinessUnit).users.add(user);
+  for (const assignment of implicit) assignment.bu = to;
+}

@@ -1,0 +1,38 @@
+import { ErrorCodes, PalisadeError, type UpdateRule } from '../errors.js';
+import type { PrincipalIdx, RoleIdx, UserIdx } from '../ids.js';
+
+/**
+ * One `apply` call. Operations change the model right away and log how to undo each change; the
+ * compiled grants of whatever they touched are refreshed once, at commit. On the first invalid
+ * operation the log is replayed backwards and nothing (model or compiled state) has changed.
+ */
+export class Transaction {
+  /** Users whose own inputs changed: teams, role assignments, BU, disabled. */
+  readonly users = new Set<UserIdx>();
+  /** Teams whose role assignments changed: every profile holding them is recompiled. */
+  readonly teams = new Set<PrincipalIdx>();
+  /** Roles whose privileges changed. */
+  readonly roles = new Set<RoleIdx>();
+  private readonly undoLog: (() => void)[] = [];
+  /** The operation being applied, for error details. */
+  index = 0;
+  op = '';
+
+  /** Records how to undo a change that was just made. */
+  onUndo(undo: () => void): void {
+    this.undoLog.push(undo);
+  }
+
+  rollback(): void {
+    for (let i = this.undoLog.length - 1; i >= 0; i--) (this.undoLog[i] as () => void)();
+    this.undoLog.length = 0;
+  }
+
+  fail(field: string, rule: UpdateRule, problem: string): never {
+    throw new PalisadeError(
+      ErrorCodes.UPDATE_INVALID,
+      `operation ${this.index} (${this.op}) field \`${field}\`: ${problem} (${rule})`,
+      { rule, index: this.index, op: this.op, field },
+    );
+  }
+}

