@@ -1,14 +1,23 @@
+import { type CheckColumns, checkColumns, checkColumnsLength } from './bulk/batch.js';
+import { BatchCode, codeOfDecision } from './bulk/codes.js';
+import { allRows, filterRecords, filterRows, planFilter, type RowColumns, toBitmask } from './bulk/filter.js';
+import { buildFilterSpec, type FilterSpec } from './bulk/filter-spec.js';
+import { Lookup, lookupBitmap } from './bulk/lookup.js';
+import { whoCanAccess } from './bulk/who-can-access.js';
 import { CompiledWorld } from './compile/compile.js';
+import { collectGrants, profileInputs, type RoleSources } from './compile/grants.js';
 import { ErrorCodes, PalisadeError } from './errors.js';
-import { type Decision, Decisions, errorDecision, missingPrivilege } from './evaluate/decision.js';
+import { type AllowReason, type Decision, Decisions, errorDecision, missingPrivilege } from './evaluate/decision.js';
 import { Evaluator } from './evaluate/evaluator.js';
-import { type Explanation, explainDecision } from './explain/explain.js';
+import { type ExplainPath, type Explanation, explainDecision } from './explain/explain.js';
 import { describeUserPrivileges, type UserPrivileges } from './explain/privileges.js';
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx, type TableIdx, type UserIdx } from './ids.js';
+import { sharesOf } from './model/mutations.js';
 import type { Table, WorldModel } from './model/world-model.js';
 import { PRIVILEGE_COUNT, Privilege, privilegeFromName, privilegeName } from './privileges.js';
 import { applyOps } from './update/apply.js';
 import type { UpdateOp } from './update/ops.js';
+import { getOrCreate } from './util/maps.js';
 import { ORGANIZATION, type PrivilegeName } from './world/format.js';
 import { loadWorld } from './world/load.js';
 
@@ -24,6 +33,52 @@ export type UserRef = UserIdx | string;
 export type TableRef = TableIdx | string;
 export type PrivilegeRef = Privilege | PrivilegeName;
 export type RecordRef = RecordIdx | string | InlineRecord;
+
+/** A question for `checkBatch` with the world's ids. */
+export interface CheckItem {
+  readonly user: string;
+  readonly table: string;
+  readonly privilege: string;
+  readonly record: string | InlineRecord;
+}
+
+/** Rows for `filter`: dense columns, record indexes, record ids, or id columns. */
+export type FilterRows =
+  | RowColumns
+  | { readonly records: Int32Array | Uint32Array }
+  | { readonly ids: readonly string[] }
+  | {
+      readonly ownerIds: readonly (string | null)[];
+      readonly businessUnitIds: readonly (string | null)[];
+      readonly ids?: readonly (string | null)[];
+    };
+
+export interface FilterOptions {
+  /** `indexes` (default): allowed row positions; `bitmask`: bit i of word i >> 5 set when row i is allowed. */
+  readonly output?: 'indexes' | 'bitmask';
+}
+
+/** A user who may, and how. */
+export interface AccessHolder {
+  readonly user: string;
+  readonly reason: AllowReason;
+  readonly paths: readonly ExplainPath[];
+}
+
+interface RowForm {
+  readonly length: number;
+  readonly owners: Int32Array | Uint32Array | null;
+  readonly businessUnits: Int32Array | Uint32Array | null;
+  readonly records: Int32Array | Uint32Array | null;
+}
+
+/** The decision a batch code stands for (allowing codes only). */
+const DECISION_OF_CODE: Readonly<Record<number, Decision>> = {
+  [BatchCode.role]: Decisions.role,
+  [BatchCode.share]: Decisions.share,
+  [BatchCode.hierarchy]: Decisions.hierarchy,
+  [BatchCode.systemAdministrator]: Decisions.systemAdministrator,
+};
 
 export interface EngineStats {
   readonly businessUnits: number;
@@ -262,6 +317,116 @@ export class Engine {
     return childDecision;
   }
 
+  // ---- many questions at once ----
+
+  /**
+   * Answers many questions in one call, one `BatchCode` byte per item in input order. Items are
+   * columns of dense indexes (fastest) or objects with string ids. A bad item gets its own error
+   * code in its slot; the batch never fails as a whole.
+   */
+  checkBatch(items: CheckColumns | readonly CheckItem[], out?: Uint8Array): Uint8Array {
+    if (Array.isArray(items)) {
+      const result = out ?? new Uint8Array(items.length);
+      (items as readonly CheckItem[]).forEach((item, i) => {
+        result[i] = codeOfDecision(this.check(item.user, item.table, item.privilege as PrivilegeRef, item.record));
+      });
+      return result;
+    }
+    const columns = items as CheckColumns;
+    const length = checkColumnsLength(columns);
+    if (length === NONE) throw invalidArgument('batch columns must all have the same length');
+    const result = out ?? new Uint8Array(length);
+    if (result.length < length) throw invalidArgument(`output holds ${result.length} answers, the batch has ${length}`);
+    checkColumns(this.evaluator, this.model, columns, length === result.length ? result : result.subarray(0, length));
+    return result;
+  }
+
+  /**
+   * The rows of a list the user may exercise `privilege` on: allowed row positions (ascending), or
+   * with `output: 'bitmask'` one bit per row. Rows come as columns of dense indexes (owner, owning
+   * BU, and record indexes for shares), as record indexes, or as the world's ids (converted once;
+   * an id the engine does not know matches nothing). Throws on an unknown user, table or privilege.
+   */
+  filter(
+    user: UserRef,
+    table: TableRef,
+    privilege: PrivilegeRef,
+    rows: FilterRows,
+    options: FilterOptions = {},
+  ): Uint32Array {
+    const [u, t, p] = this.question(user, table, privilege);
+    const plan = planFilter(this.evaluator, u, t, p);
+    const tableData = this.model.tables[t] as Table;
+    const columns = this.rowColumns(tableData, rows);
+    const out = new Uint32Array(columns.length);
+    let count = 0;
+    if (plan.kind === 'all') count = allRows(columns.length, out);
+    else if (plan.kind === 'rows') {
+      count =
+        columns.owners === null
+          ? filterRecords(this.evaluator, plan, t, p, tableData.records, columns.records as Int32Array, out)
+          : filterRows(
+              this.evaluator,
+              plan,
+              t,
+              p,
+              columns.owners,
+              columns.businessUnits as Int32Array,
+              columns.records,
+              columns.length,
+              out,
+            );
+    }
+    return options.output === 'bitmask' ? toBitmask(out, count, columns.length) : out.slice(0, count);
+  }
+
+  /** Every record of `table` the user may exercise `privilege` on, by bitmap algebra. Throws on bad input. */
+  lookup(user: UserRef, table: TableRef, privilege: PrivilegeRef): Lookup {
+    const [u, t, p] = this.question(user, table, privilege);
+    const tableData = this.model.tables[t] as Table;
+    return new Lookup(
+      tableData,
+      lookupBitmap(this.evaluator, this.compiled.tables, planFilter(this.evaluator, u, t, p), tableData, p),
+    );
+  }
+
+  /** The decision as data for a database query; render it with `toSqlWhere`. Throws on bad input. */
+  filterSpec(user: UserRef, table: TableRef, privilege: PrivilegeRef): FilterSpec {
+    const [u, t, p] = this.question(user, table, privilege);
+    const plan = planFilter(this.evaluator, u, t, p);
+    return buildFilterSpec(this.evaluator, this.compiled.tables, this.model, plan, this.model.tables[t] as Table, p);
+  }
+
+  /** Every enabled user who may exercise `privilege` on the record, each with the paths that grant. Throws on bad input. */
+  whoCanAccess(table: TableRef, record: RecordRef, privilege: PrivilegeRef): AccessHolder[] {
+    const t = this.tableOf(table);
+    const p = this.privilegeOf(privilege);
+    if (t === NONE) throw unknownTable(String(table));
+    if (p === NONE) throw unknownPrivilege(String(privilege));
+    const error = this.loadRow(t, record);
+    if (error !== null) throw error;
+    const tableData = this.model.tables[t] as Table;
+    const row = { owner: this.rowOwner, bu: this.rowBu, record: this.rowRecord };
+    const shares = row.record === NONE ? [] : sharesOf(tableData, row.record as RecordIdx);
+    const answers = whoCanAccess(this.evaluator, this.compiled.profiles.length, {
+      table: t,
+      privilege: p,
+      ...row,
+      shares,
+    });
+    const sourcesByProfile = new Map<number, RoleSources>();
+    return answers.map(([user, code]) => {
+      const profile = this.evaluator.userProfile[user] as number;
+      const sources = getOrCreate(sourcesByProfile, profile, () =>
+        collectGrants(this.model, profileInputs(this.model, user as UserIdx)),
+      );
+      const decision = DECISION_OF_CODE[code] as Decision;
+      const q = { user: user as UserIdx, table: t, privilege: p as Privilege, ...row };
+      const { paths } = explainDecision(this.model, decision, q, sources);
+      return { user: this.model.principals[user]?.id as string, reason: decision.reason as AllowReason, paths };
+    });
+  }
+
   // ---- explanations ----
 
   /** Every path that grants, or for a deny what is missing. Throws on bad input. */
@@ -315,6 +480,42 @@ export class Engine {
   }
 
   // ---- internals ----
+
+  /** Resolves (user, table, privilege) or throws the error for whichever does not resolve. */
+  private question(user: UserRef, table: TableRef, privilege: PrivilegeRef): [number, number, number] {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    const p = this.privilegeOf(privilege);
+    if (u === NONE || t === NONE || p === NONE) throw this.refError(user, table, privilege);
+    return [u, t, p];
+  }
+
+  /** Any accepted form of rows, as dense columns (owners null: `records` are record indexes to gather from). */
+  private rowColumns(table: Table, rows: FilterRows): RowForm {
+    const ids = (list: readonly (string | null)[], index: ReadonlyMap<string, number>) =>
+      Int32Array.from(list, (id) => (id === null ? NONE : (index.get(id) ?? NONE)));
+    if ('owners' in rows) {
+      const length = rows.owners.length;
+      if (rows.businessUnits.length !== length || (rows.records !== undefined && rows.records.length !== length)) {
+        throw invalidArgument('owners, businessUnits and records must have the same length');
+      }
+      return { length, owners: rows.owners, businessUnits: rows.businessUnits, records: rows.records ?? null };
+    }
+    if ('ownerIds' in rows) {
+      const length = rows.ownerIds.length;
+      if (rows.businessUnitIds.length !== length || (rows.ids !== undefined && rows.ids.length !== length)) {
+        throw invalidArgument('ownerIds, businessUnitIds and ids must have the same length');
+      }
+      return {
+        length,
+        owners: ids(rows.ownerIds, this.model.principalIndex),
+        businessUnits: ids(rows.businessUnitIds, this.model.buIndex),
+        records: rows.ids === undefined ? null : ids(rows.ids, table.records.index),
+      };
+    }
+    const records = 'records' in rows ? rows.records : ids(rows.ids, table.records.index);
+    return { length: records.length, owners: null, businessUnits: null, records };
+  }
 
   /** The decision for the row last loaded. */
   private decideLoaded(u: number, t: number, p: number): Decision {
@@ -418,6 +619,10 @@ export class Engine {
   private tableName(t: number): string {
     return (this.model.tables[t] as Table).name;
   }
+}
+
+function invalidArgument(message: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.INVALID_ARGUMENT, message);
 }
 
 function unknownUser(id: string): PalisadeError {

@@ -1,3 +1,13 @@
+import roaring from 'roaring';
+import type { GrantTables } from '../compile/grant-tables.js';
+import type { Evaluator } from '../evaluate/evaluator.js';
+import { tableIndex } from '../model/mutations.js';
+import type { Table, WorldModel } from '../model/world-model.js';
+import type { FilterPlan } from './filter.js';
+import { planScope } from './lookup.js';
+
+const { RoaringBitmap32 } = roaring;
+
 /**
  * An access decision for one (user, table, privilege) as data, to push into a database query:
  * a row is allowed iff `all`, or its owning BU is in `businessUnitIds`, or its owner is in
@@ -54,4 +64,26 @@ export function toSqlWhere(spec: FilterSpec, columns: SqlColumns = {}, firstPara
   add(columns.id ?? 'id', spec.sharedRecordIds);
   if (parts.length === 0) return { sql: 'FALSE', params: [] };
   return { sql: parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`, params };
+}
+
+/** The spec of a plan: the same three sets `filter` tests, as the world's ids. */
+export function buildFilterSpec(
+  evaluator: Evaluator,
+  tables: GrantTables,
+  model: WorldModel,
+  plan: FilterPlan,
+  table: Table,
+  privilege: number,
+): FilterSpec {
+  if (plan.kind !== 'rows') return { all: plan.kind === 'all', businessUnitIds: [], ownerIds: [], sharedRecordIds: [] };
+  const coverage = tables.grantBuSets[plan.grant];
+  const businessUnitIds =
+    coverage == null ? [] : Array.from(coverage.set, (bu) => model.businessUnits[bu]?.id as string);
+  const scope = planScope(evaluator, plan);
+  const ownerIds = scope.owners.map((owner) => model.principals[owner]?.id as string);
+  const index = tableIndex(table);
+  const shared = scope.shareRecipients.flatMap((recipient) => index.sharedWith(recipient, privilege) ?? []);
+  const rows = shared.length === 0 ? [] : RoaringBitmap32.orMany(shared).toUint32Array();
+  const sharedRecordIds = Array.from(rows, (row) => table.records.ids[row] as string);
+  return { all: false, businessUnitIds, ownerIds, sharedRecordIds };
 }

@@ -15,21 +15,23 @@ const ALL_RIGHTS = ACCESS_RIGHT_BY_PRIVILEGE.reduce((mask, bit) => mask | bit, 0
  * The check loop over compiled state. Every argument is a dense index already known to be valid
  * (the engine resolves and checks ids at its edge), so nothing here allocates, looks up a string
  * or throws. A row is (owner, owning BU, record index or NONE for a row the engine does not store).
- * All state is flat typed arrays (`GrantTables`): a check is a handful of array reads.
+ * All state is flat typed arrays (`GrantTables`): a check is a handful of array reads. The arrays
+ * are public for the bulk loops in `bulk/`, which read them directly; nothing writes through them.
  */
 export class Evaluator {
-  private readonly slots: number;
-  private readonly userProfile: Int32Array;
-  private readonly userFlags: Uint8Array;
-  private readonly profileGrant: Int32Array;
-  private readonly grantFlags: Uint8Array;
-  private readonly grantBus: Int32Array;
-  private readonly grantTeamStart: Int32Array;
-  private readonly grantTeamEnd: Int32Array;
-  private readonly busPool: Uint32Array;
-  private readonly teamPool: Int32Array;
-  private readonly organizationOwned: Uint8Array;
-  private readonly shares: ShareStore[];
+  readonly slots: number;
+  readonly userProfile: Int32Array;
+  readonly userFlags: Uint8Array;
+  readonly profileGrant: Int32Array;
+  readonly grantFlags: Uint8Array;
+  readonly grantBus: Int32Array;
+  readonly grantTeamStart: Int32Array;
+  readonly grantTeamEnd: Int32Array;
+  readonly busPool: Uint32Array;
+  readonly teamPool: Int32Array;
+  readonly organizationOwned: Uint8Array;
+  readonly shares: ShareStore[];
+  readonly buCount: number;
 
   constructor(compiled: CompiledWorld) {
     const t: GrantTables = compiled.tables;
@@ -45,6 +47,7 @@ export class Evaluator {
     this.teamPool = t.teamPool;
     this.organizationOwned = Uint8Array.from(compiled.model.tables, (table) => (table.organizationOwned ? 1 : 0));
     this.shares = compiled.model.tables.map((table) => table.shares);
+    this.buCount = compiled.model.businessUnits.length;
   }
 
   /** Whether `principal` is a user's index: only users have a profile. */
@@ -121,7 +124,7 @@ export class Evaluator {
   }
 
   /** Whether `principal` is in the scope of the grant: userScope(U) (with `organization` for shares), or its teams. */
-  private inScope(grant: number, principal: number, user: number, organization: number): boolean {
+  inScope(grant: number, principal: number, user: number, organization: number): boolean {
     if (
       ((this.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0 &&
       (principal === user || principal === organization)
@@ -134,7 +137,7 @@ export class Evaluator {
   }
 
   /** §3 share path: a share carrying `privilege` to a principal within the scope of the grant of (t, p). */
-  private shareGrants(grant: number, user: number, table: number, privilege: number, record: number): boolean {
+  shareGrants(grant: number, user: number, table: number, privilege: number, record: number): boolean {
     const shares = this.shares[table] as ShareStore;
     if (record >= shares.head.length) return false;
     const bit = 1 << privilege;

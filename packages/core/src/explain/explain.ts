@@ -1,4 +1,4 @@
-import { collectGrants, type Grant, profileInputs } from '../compile/grants.js';
+import { collectGrants, type Grant, profileInputs, type RoleSources } from '../compile/grants.js';
 import type { Decision } from '../evaluate/decision.js';
 import { NONE, ORGANIZATION_PRINCIPAL, type UserIdx } from '../ids.js';
 import type { Table, WorldModel } from '../model/world-model.js';
@@ -53,10 +53,14 @@ export interface ExplainQuestion {
 }
 
 /** Explains `decision` (already made by the evaluator) by walking the user's raw grants. */
-export function explainDecision(model: WorldModel, decision: Decision, q: ExplainQuestion): Explanation {
+export function explainDecision(
+  model: WorldModel,
+  decision: Decision,
+  q: ExplainQuestion,
+  sources: RoleSources = collectGrants(model, profileInputs(model, q.user)),
+): Explanation {
   const table = model.tables[q.table] as Table;
   const privilege = privilegeName(q.privilege);
-  const sources = collectGrants(model, profileInputs(model, q.user));
   const grants = sources.grants.filter((g) => g.table === q.table && g.privilege === q.privilege);
   const teams = new Set<number>(sources.teams);
   const disabled = model.user(q.user).disabled;

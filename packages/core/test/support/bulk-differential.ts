@@ -1,0 +1,159 @@
+import { BatchCode, Engine, PRIVILEGES, type WorldInput } from '@palisade/core';
+import { rng } from '../reference/random-world.js';
+import { codeOfReason } from './codes.js';
+import type { Mismatch } from './differential.js';
+
+/**
+ * Every bulk path must give the answers `check` gives, question by question: checkBatch (columns
+ * and objects), filter (all row forms, both outputs), lookup (ids and pages), filterSpec evaluated
+ * on each row, and whoCanAccess. `check` itself is held to the reference by differential.ts.
+ */
+export function firstBulkMismatch(
+  world: WorldInput,
+  seed: number,
+  engine: Engine = Engine.fromWorld(world),
+): Mismatch | null {
+  const random = rng(seed);
+  const users = (world.users ?? []).map((u) => u.id);
+  const owners = [
+    ...users,
+    ...(world.teams ?? []).filter((t) => t.type !== 'access').map((t) => t.id),
+    ...(world.businessUnits ?? []).flatMap((b) => (b.defaultTeamId === undefined ? [] : [b.defaultTeamId])),
+  ];
+  const bus = (world.businessUnits ?? []).map((b) => b.id);
+  const differ = (question: string, a: unknown, b: unknown): Mismatch | null =>
+    JSON.stringify(a) === JSON.stringify(b) ? null : { question, engine: a, reference: b };
+
+  for (const table of world.tables ?? []) {
+    const t = engine.table(table.name);
+    const records =
+      engine.model.tables[t]?.records.ids.filter((id) => engine.model.tables[t]?.records.index.has(id)) ?? [];
+    // Inline rows: stored ids with other owners, unknown ids, no id.
+    const inline = Array.from({ length: owners.length > 0 && bus.length > 0 ? 6 : 0 }, (_, i) => ({
+      id:
+        i % 3 === 2
+          ? null
+          : i % 3 === 0 && records.length > 0
+            ? (records[Math.floor(random() * records.length)] as string)
+            : `inline-${i}`,
+      ownerId: owners[Math.floor(random() * owners.length)] as string,
+      owningBusinessUnitId: bus[Math.floor(random() * bus.length)] as string,
+    }));
+    for (const privilege of PRIVILEGES) {
+      const p = engine.privilege(privilege);
+      for (const user of users) {
+        const u = engine.user(user);
+        const expected = records.filter((r) => engine.check(user, table.name, privilege, r).allowed);
+        const where = `${user} ${privilege} ${table.name}`;
+        const positions = (allowed: readonly string[]) => records.flatMap((r, i) => (allowed.includes(r) ? [i] : []));
+
+        let m = differ(`lookup ids of ${where}`, [...engine.lookup(u, t, p).ids()].sort(), [...expected].sort());
+        if (m) return m;
+        const paged: string[] = [];
+        const lookup = engine.lookup(user, table.name, privilege);
+        for (let page = lookup.page({ limit: 2 }); ; page = lookup.page({ limit: 2, cursor: page.cursor })) {
+          paged.push(...page.ids);
+          if (page.cursor === null) break;
+        }
+        m = differ(`lookup pages of ${where}`, paged, lookup.ids());
+        if (m) return m;
+
+        const want = Array.from(positions(expected));
+        m = differ(`filter ids of ${where}`, Array.from(engine.filter(u, t, p, { ids: records })), want);
+        if (m) return m;
+        const indexes = Int32Array.from(records, (r) => engine.record(t, r));
+        m = differ(`filter records of ${where}`, Array.from(engine.filter(u, t, p, { records: indexes })), want);
+        if (m) return m;
+        const store = engine.model.tables[t]?.records;
+        const columns = {
+          owners: Int32Array.from(indexes, (r) => store?.owner[r] ?? -1),
+          businessUnits: Int32Array.from(indexes, (r) => store?.bu[r] ?? -1),
+          records: indexes,
+        };
+        m = differ(`filter columns of ${where}`, Array.from(engine.filter(u, t, p, columns)), want);
+        if (m) return m;
+        const mask = engine.filter(u, t, p, columns, { output: 'bitmask' });
+        const fromMask = records.flatMap((_, i) => (((mask[i >>> 5] as number) >>> (i & 31)) & 1 ? [i] : []));
+        m = differ(`filter bitmask of ${where}`, fromMask, want);
+        if (m) return m;
+
+        const spec = engine.filterSpec(user, table.name, privilege);
+        const bySpec = records.filter((r) => {
+          const row = engine.model.tables[t]?.records;
+          const index = row?.index.get(r) ?? -1;
+          const ownerId = engine.model.principals[row?.owner[index] ?? -1]?.id;
+          const buId = engine.model.businessUnits[row?.bu[index] ?? -1]?.id;
+          return (
+            spec.all ||
+            (buId !== undefined && spec.businessUnitIds.includes(buId)) ||
+            (ownerId !== undefined && spec.ownerIds.includes(ownerId)) ||
+            spec.sharedRecordIds.includes(r)
+          );
+        });
+        m = differ(`filterSpec of ${where}`, bySpec, expected);
+        if (m) return m;
+
+        if (inline.length > 0) {
+          const inlineWant = inline.flatMap((row, i) => {
+            const { id, ...rest } = row;
+            return engine.check(user, table.name, privilege, id === null ? rest : { ...rest, id }).allowed ? [i] : [];
+          });
+          const inlineRows = {
+            ownerIds: inline.map((r) => r.ownerId),
+            businessUnitIds: inline.map((r) => r.owningBusinessUnitId),
+            ids: inline.map((r) => r.id),
+          };
+          m = differ(
+            `filter inline id columns of ${where}`,
+            Array.from(engine.filter(user, table.name, privilege, inlineRows)),
+            inlineWant,
+          );
+          if (m) return m;
+        }
+      }
+
+      // checkBatch: every (user, record) of this (table, privilege), both forms, against check's reasons.
+      const items = users.flatMap((user) => records.map((record) => ({ user, table: table.name, privilege, record })));
+      const expectedCodes = items.map((i) => codeOfReason(engine.check(i.user, i.table, privilege, i.record)));
+      let m = differ(
+        `checkBatch items of ${table.name} ${privilege}`,
+        Array.from(engine.checkBatch(items)),
+        expectedCodes,
+      );
+      if (m) return m;
+      const columns = {
+        users: Int32Array.from(items, (i) => engine.user(i.user)),
+        tables: Int32Array.from(items, () => t),
+        privileges: Uint8Array.from(items, () => p),
+        records: Int32Array.from(items, (i) => engine.record(t, i.record)),
+      };
+      m = differ(
+        `checkBatch columns of ${table.name} ${privilege}`,
+        Array.from(engine.checkBatch(columns)),
+        expectedCodes,
+      );
+      if (m) return m;
+
+      // whoCanAccess: exactly the users check allows, with the same reason.
+      for (const record of records) {
+        const who = engine.whoCanAccess(table.name, record, privilege).map((h) => [h.user, h.reason]);
+        const want = users.flatMap((user) => {
+          const d = engine.check(user, table.name, privilege, record);
+          return d.allowed ? [[user, d.reason]] : [];
+        });
+        const sort = (list: unknown[][]) => list.map((x) => JSON.stringify(x)).sort();
+        m = differ(`whoCanAccess ${table.name} ${record} ${privilege}`, sort(who), sort(want));
+        if (m) return m;
+      }
+    }
+  }
+  // Bad items fail alone, in their own slot.
+  const bad = engine.checkBatch([
+    { user: 'nobody', table: 'x', privilege: 'read', record: 'r' },
+    { user: users[0] ?? 'nobody', table: 'no-such-table', privilege: 'read', record: 'r' },
+  ]);
+  return differ('checkBatch error slots', Array.from(bad), [
+    BatchCode.unknownUser,
+    users.length > 0 ? BatchCode.unknownTable : BatchCode.unknownUser,
+  ]);
+}
