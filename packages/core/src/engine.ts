@@ -364,11 +364,11 @@ export class Engine {
     else if (plan.kind === 'rows') {
       count =
         columns.owners === null
-          ? filterRecords(this.evaluator, plan, t, p, tableData.records, columns.records as Int32Array, out)
+          ? filterRecords(this.evaluator, plan, tableData, p, columns.records as Int32Array, out)
           : filterRows(
               this.evaluator,
               plan,
-              t,
+              tableData,
               p,
               columns.owners,
               columns.businessUnits as Int32Array,

@@ -1,7 +1,13 @@
+import roaring from 'roaring';
 import { GrantFlag, UserFlag } from '../compile/grant-tables.js';
 import type { Evaluator } from '../evaluate/evaluator.js';
-import { NONE } from '../ids.js';
+import { NONE, ORGANIZATION_PRINCIPAL } from '../ids.js';
+import { tableIndex } from '../model/mutations.js';
 import type { RecordStore } from '../model/records.js';
+import type { RoaringBitmap32 } from '../model/table-index.js';
+import type { Table } from '../model/world-model.js';
+
+const { RoaringBitmap32: Bitmap } = roaring;
 
 /** Row columns of dense engine indexes. `records` (record indexes, NONE for rows the engine does not store) enables shares. */
 export interface RowColumns {
@@ -31,15 +37,60 @@ export function planFilter(evaluator: Evaluator, user: number, table: number, pr
 }
 
 /**
- * The tight loop: row i is allowed when its owning BU's bit is set in the grant's BU bitset, or
- * its owner is in the grant's scope, or (only then, and only for stored records) a share to a
- * principal in scope carries the privilege. Writes allowed row positions to `out`, returns how
- * many. `gather` reads owner and BU from the table's own columns by record index instead.
+ * Everything the row loop reads, pulled out of the compiled tables once per call so the loop sees
+ * only locals: the grant's BU bitset, its owner scope (the user and the first two teams in
+ * registers, the rest in a list), and a bitset of the stored records whose shares it may use.
+ */
+class RowTest {
+  readonly pool: Uint32Array;
+  readonly words: number;
+  /** BU indexes below this have a bit in the grant's bitset (0 when the grant has no BU set). */
+  readonly buLimit: number;
+  readonly self: number;
+  readonly team0: number;
+  readonly team1: number;
+  /** Scope teams beyond the first two. */
+  readonly moreTeams: Int32Array;
+  /** Bit r set when stored record r is shared, with the privilege, to a principal in scope. */
+  readonly shared: Uint32Array;
+  readonly sharedLimit: number;
+
+  constructor(evaluator: Evaluator, plan: FilterPlan, table: Table, privilege: number) {
+    const { grant, user } = plan;
+    this.pool = evaluator.busPool;
+    this.words = evaluator.grantBus[grant] as number;
+    this.buLimit = this.words === NONE ? 0 : evaluator.buCount;
+    const scopeAll = ((evaluator.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0;
+    // -2 never equals an owner (NONE is -1), so an absent slot can sit in the comparisons.
+    this.self = scopeAll ? user : -2;
+    const teams = evaluator.teamPool.subarray(
+      evaluator.grantTeamStart[grant] as number,
+      evaluator.grantTeamEnd[grant] as number,
+    );
+    this.team0 = teams[0] ?? -2;
+    this.team1 = teams[1] ?? -2;
+    this.moreTeams = teams.subarray(2);
+    const recipients = scopeAll ? [user, ORGANIZATION_PRINCIPAL, ...teams] : [...teams];
+    const index = tableIndex(table);
+    const usable = recipients.flatMap((r) => index.sharedWith(r, privilege) ?? []);
+    const rows = usable.length === 0 ? new Uint32Array(0) : Bitmap.orMany(usable as RoaringBitmap32[]).toUint32Array();
+    const last = rows[rows.length - 1];
+    this.sharedLimit = last === undefined ? 0 : last + 1;
+    this.shared = new Uint32Array((this.sharedLimit + 31) >>> 5);
+    for (const row of rows) this.shared[row >>> 5] = (this.shared[row >>> 5] as number) | (1 << (row & 31));
+  }
+}
+
+/**
+ * The tight loop. Row i is allowed when its owning BU's bit is set in the grant's BU bitset, or
+ * its owner is in the grant's scope, or its record is in the usable-shares bitset. The answer is
+ * computed as a bit and the position is always stored, the cursor advancing by the bit: no
+ * branch to mispredict on rows whose answers alternate.
  */
 export function filterRows(
   evaluator: Evaluator,
   plan: FilterPlan,
-  table: number,
+  table: Table,
   privilege: number,
   owners: Int32Array | Uint32Array,
   businessUnits: Int32Array | Uint32Array,
@@ -47,112 +98,66 @@ export function filterRows(
   length: number,
   out: Uint32Array,
 ): number {
-  const { user, grant } = plan;
-  const words = evaluator.grantBus[grant] as number;
-  const pool = evaluator.busPool;
-  const buLimit = words === NONE ? 0 : evaluator.buCount;
-  const self = ((evaluator.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0 ? user : NONE - 1;
-  const teamStart = evaluator.grantTeamStart[grant] as number;
-  const teamEnd = evaluator.grantTeamEnd[grant] as number;
-  const teams = evaluator.teamPool;
-  // Most grants reach at most a couple of teams: hold them in locals so the common case is two compares.
-  const team0 = teamEnd > teamStart ? (teams[teamStart] as number) : NONE - 1;
-  const team1 = teamEnd > teamStart + 1 ? (teams[teamStart + 1] as number) : NONE - 1;
-  const moreTeams = teamEnd > teamStart + 2;
-  const shares = evaluator.shares[table];
-  const head = shares === undefined || shares.count === 0 || records === null ? null : shares.head;
+  const test = new RowTest(evaluator, plan, table, privilege);
+  const { pool, words, buLimit, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const extraTeams = moreTeams.length > 0;
+  const withShares = records !== null && sharedLimit > 0;
   let n = 0;
   for (let i = 0; i < length; i++) {
+    // `>>> 0` only inside the comparison: a variable holding it may leave int32 range and V8 then
+    // keeps it as a double, which costs several times the loop's other work.
     const bu = businessUnits[i] as number;
-    if (bu >>> 0 < buLimit && ((pool[words + (bu >>> 5)] as number) & (1 << (bu & 31))) !== 0) {
-      out[n++] = i;
-      continue;
-    }
     const owner = owners[i] as number;
-    if (owner === self || owner === team0 || owner === team1) {
-      out[n++] = i;
-      continue;
-    }
-    if (moreTeams && inTeams(teams, teamStart + 2, teamEnd, owner)) {
-      out[n++] = i;
-      continue;
-    }
-    if (head !== null) {
+    let ok = bu >>> 0 < buLimit ? ((pool[words + (bu >>> 5)] as number) >>> (bu & 31)) & 1 : 0;
+    ok |=
+      ((owner === self) as unknown as number) |
+      ((owner === team0) as unknown as number) |
+      ((owner === team1) as unknown as number);
+    if (extraTeams && ok === 0 && moreTeams.includes(owner)) ok = 1;
+    if (withShares) {
       const record = (records as Int32Array)[i] as number;
-      if (
-        record >>> 0 < head.length &&
-        head[record] !== NONE &&
-        evaluator.shareGrants(grant, user, table, privilege, record)
-      ) {
-        out[n++] = i;
-      }
+      ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
     }
+    out[n] = i;
+    n += ok;
   }
   return n;
 }
 
-/** The same loop over record indexes, gathering owner and BU from the table's columns. */
+/** The same loop over record indexes, gathering owner and BU from the table's own columns. */
 export function filterRecords(
   evaluator: Evaluator,
   plan: FilterPlan,
-  table: number,
+  table: Table,
   privilege: number,
-  store: RecordStore,
   records: Int32Array | Uint32Array,
   out: Uint32Array,
 ): number {
-  const { user, grant } = plan;
-  const words = evaluator.grantBus[grant] as number;
-  const pool = evaluator.busPool;
-  const buLimit = words === NONE ? 0 : evaluator.buCount;
-  const self = ((evaluator.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0 ? user : NONE - 1;
-  const teamStart = evaluator.grantTeamStart[grant] as number;
-  const teamEnd = evaluator.grantTeamEnd[grant] as number;
-  const teams = evaluator.teamPool;
-  const team0 = teamEnd > teamStart ? (teams[teamStart] as number) : NONE - 1;
-  const team1 = teamEnd > teamStart + 1 ? (teams[teamStart + 1] as number) : NONE - 1;
-  const moreTeams = teamEnd > teamStart + 2;
+  const store: RecordStore = table.records;
+  const test = new RowTest(evaluator, plan, table, privilege);
+  const { pool, words, buLimit, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const extraTeams = moreTeams.length > 0;
   const ownerColumn = store.owner;
   const buColumn = store.bu;
   const count = store.count;
-  const shares = evaluator.shares[table];
-  const head = shares === undefined || shares.count === 0 ? null : shares.head;
   let n = 0;
   for (let i = 0; i < records.length; i++) {
+    // An index outside the table reads as a deleted row: owner and BU NONE, matching nothing.
     const record = records[i] as number;
-    // Unknown or deleted rows have owner and BU NONE (or lie outside the columns) and match nothing.
-    if (record >>> 0 >= count) continue;
-    const bu = buColumn[record] as number;
-    if (bu >>> 0 < buLimit && ((pool[words + (bu >>> 5)] as number) & (1 << (bu & 31))) !== 0) {
-      out[n++] = i;
-      continue;
-    }
-    const owner = ownerColumn[record] as number;
-    if (owner === NONE) continue;
-    if (
-      owner === self ||
-      owner === team0 ||
-      owner === team1 ||
-      (moreTeams && inTeams(teams, teamStart + 2, teamEnd, owner))
-    ) {
-      out[n++] = i;
-      continue;
-    }
-    if (
-      head !== null &&
-      record < head.length &&
-      head[record] !== NONE &&
-      evaluator.shareGrants(grant, user, table, privilege, record)
-    ) {
-      out[n++] = i;
-    }
+    const inside = record >>> 0 < count;
+    const bu = inside ? (buColumn[record] as number) : NONE;
+    const owner = inside ? (ownerColumn[record] as number) : NONE;
+    let ok = bu >>> 0 < buLimit ? ((pool[words + (bu >>> 5)] as number) >>> (bu & 31)) & 1 : 0;
+    ok |=
+      ((owner === self) as unknown as number) |
+      ((owner === team0) as unknown as number) |
+      ((owner === team1) as unknown as number);
+    if (extraTeams && ok === 0 && moreTeams.includes(owner)) ok = 1;
+    ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
+    out[n] = i;
+    n += ok;
   }
   return n;
-}
-
-function inTeams(teams: Int32Array, start: number, end: number, owner: number): boolean {
-  for (let k = start; k < end; k++) if (teams[k] === owner) return true;
-  return false;
 }
 
 /** All row positions 0..length-1. */

@@ -14,34 +14,55 @@ export type RoaringBitmap32 = InstanceType<typeof RoaringBitmap32>;
  * share change.
  */
 export class TableIndex {
-  readonly live: RoaringBitmap32;
-  readonly byBu: Map<number, RoaringBitmap32>;
-  readonly byOwner: Map<number, RoaringBitmap32>;
+  private readonly records: RecordStore;
+  private liveRows: RoaringBitmap32 | null;
+  private rowsByBu: Map<number, RoaringBitmap32> | null;
+  private rowsByOwner: Map<number, RoaringBitmap32> | null;
   /** Share recipient → per privilege, the records shared with it carrying that right. */
   readonly shared: Map<number, (RoaringBitmap32 | null)[]>;
 
   constructor(records: RecordStore, shares: ShareStore) {
-    const live: number[] = [];
-    for (let row = 0; row < records.count; row++) if (records.live[row] === 1) live.push(row);
-    this.live = new RoaringBitmap32(live);
-    this.byBu = groupRows(records.bu, records.count);
-    this.byOwner = groupRows(records.owner, records.count);
+    this.records = records;
+    this.liveRows = null;
+    this.rowsByBu = null;
+    this.rowsByOwner = null;
     this.shared = new Map();
+    // Shares are few next to rows, so this part is built at once; the row parts scan every row and
+    // wait until a query needs them.
     for (let row = 0; row < records.count; row++) {
       shares.forEach(row as never, (principal, rights) => this.shareChanged(row, principal, 0, rights));
     }
   }
 
+  get live(): RoaringBitmap32 {
+    if (this.liveRows === null) {
+      const rows: number[] = [];
+      for (let row = 0; row < this.records.count; row++) if (this.records.live[row] === 1) rows.push(row);
+      this.liveRows = new RoaringBitmap32(rows);
+    }
+    return this.liveRows;
+  }
+
+  get byBu(): Map<number, RoaringBitmap32> {
+    this.rowsByBu ??= groupRows(this.records.bu, this.records.count);
+    return this.rowsByBu;
+  }
+
+  get byOwner(): Map<number, RoaringBitmap32> {
+    this.rowsByOwner ??= groupRows(this.records.owner, this.records.count);
+    return this.rowsByOwner;
+  }
+
   rowAdded(row: number, owner: number, bu: number): void {
-    this.live.add(row);
-    if (owner !== NONE) bitmapAt(this.byOwner, owner).add(row);
-    if (bu !== NONE) bitmapAt(this.byBu, bu).add(row);
+    this.liveRows?.add(row);
+    if (owner !== NONE && this.rowsByOwner !== null) bitmapAt(this.rowsByOwner, owner).add(row);
+    if (bu !== NONE && this.rowsByBu !== null) bitmapAt(this.rowsByBu, bu).add(row);
   }
 
   rowRemoved(row: number, owner: number, bu: number): void {
-    this.live.remove(row);
-    if (owner !== NONE) this.byOwner.get(owner)?.remove(row);
-    if (bu !== NONE) this.byBu.get(bu)?.remove(row);
+    this.liveRows?.remove(row);
+    if (owner !== NONE) this.rowsByOwner?.get(owner)?.remove(row);
+    if (bu !== NONE) this.rowsByBu?.get(bu)?.remove(row);
   }
 
   shareChanged(row: number, principal: number, before: number, after: number): void {
