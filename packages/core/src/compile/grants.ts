@@ -84,9 +84,26 @@ export function collectGrants(model: WorldModel, inputs: ProfileInputs): RoleSou
       systemAdministrator ||= role.systemAdministrator;
       const inherits = role.inheritance === 'direct';
       forEachDepth(role.depths, tableCount, (table, privilege, depth) => {
-        const via = { table, privilege, role: assignment.role, viaTeam: team };
-        grants.push({ ...via, depth, anchor: assignment.bu, scopeTeam: team });
-        if (inherits) grants.push({ ...via, depth: Depth.basic, anchor: -1, scopeTeam: -1 });
+        grants.push({
+          table,
+          privilege,
+          depth,
+          anchor: assignment.bu,
+          scopeTeam: team,
+          role: assignment.role,
+          viaTeam: team,
+        });
+        if (inherits) {
+          grants.push({
+            table,
+            privilege,
+            depth: Depth.basic,
+            anchor: -1,
+            scopeTeam: -1,
+            role: assignment.role,
+            viaTeam: team,
+          });
+        }
       });
     }
   }

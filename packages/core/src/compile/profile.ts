@@ -67,12 +67,13 @@ export class GrantCache {
       getOrCreate(perSlot, grant.table * PRIVILEGE_COUNT + grant.privilege, () => []).push(grant);
     }
     const teams = Int32Array.from(sources.teams);
+    const teamsKey = sources.teams.join(',');
     const grants: (PrivilegeGrant | null)[] = new Array<PrivilegeGrant | null>(slots).fill(null);
-    for (const [slot, list] of perSlot) grants[slot] = this.reduce(list, teams);
+    for (const [slot, list] of perSlot) grants[slot] = this.reduce(list, teams, teamsKey);
     return new Profile(inputs, sources.roles, sources.systemAdministrator, grants);
   }
 
-  private reduce(list: readonly Grant[], userTeams: Int32Array): PrivilegeGrant {
+  private reduce(list: readonly Grant[], userTeams: Int32Array, userTeamsKey: string): PrivilegeGrant {
     let global = false;
     let scopeAll = false;
     const local: BuIdx[] = [];
@@ -88,7 +89,8 @@ export class GrantCache {
     const scopeTeams = scopeAll ? userTeams : Int32Array.from([...teams].sort((a, b) => a - b));
     // Global covers every BU, so the BU set would never be read.
     const bus = global ? null : this.coverages.get(local, deep);
-    const key = `${global ? 1 : 0}|${bus === null ? '' : bus.id}|${scopeAll ? 1 : 0}|${scopeTeams.join(',')}`;
+    const teamsKey = scopeAll ? userTeamsKey : scopeTeams.join(',');
+    const key = `${global ? 1 : 0}|${bus === null ? '' : bus.id}|${scopeAll ? 1 : 0}|${teamsKey}`;
     return getOrCreate(this.byKey, key, () => new PrivilegeGrant(global, bus, scopeAll, scopeTeams));
   }
 

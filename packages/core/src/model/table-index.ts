@@ -74,7 +74,11 @@ export class TableIndex {
         perRight = new Array<RoaringBitmap32 | null>(PRIVILEGE_COUNT).fill(null);
         this.shared.set(principal, perRight);
       }
-      const bitmap = (perRight[p] ??= new RoaringBitmap32());
+      let bitmap = perRight[p];
+      if (bitmap == null) {
+        bitmap = new RoaringBitmap32();
+        perRight[p] = bitmap;
+      }
       if ((after & bit) !== 0) bitmap.add(row);
       else bitmap.remove(row);
     }

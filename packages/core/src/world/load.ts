@@ -71,6 +71,9 @@ const SHARE_KEYS = keys('table', 'recordId', 'principalId', 'rights');
 const PROFILE_KEYS = keys('id', 'members', 'permissions');
 const FIELD_SHARE_KEYS = keys('table', 'recordId', 'column', 'principalId', 'rights');
 
+/** A path relative to the item being read: the item itself (see WorldReader.begin). */
+const ITEM = '';
+
 const SHARE_RIGHTS: readonly string[] = PRIVILEGES.filter((p) => p !== 'create');
 const COLUMN_PERMISSIONS = ['read', 'create', 'update'] as const;
 const FIELD_SHARE_RIGHTS: readonly string[] = ['read', 'update'];
@@ -168,14 +171,13 @@ class WorldLoader {
   private readTables(items: unknown[]): void {
     const r: WorldReader = this.r;
     items.forEach((value, i) => {
-      const path = item('$.tables', i);
-      r.begin('table', value, 'name');
-      const raw = r.object(value, path, TABLE_KEYS, ['name', 'ownership']);
-      const name = r.id(raw.name, field(path, 'name'));
-      const ownership = r.word(raw.ownership, field(path, 'ownership'), ['user', 'organization'], 'table ownership');
-      const securedColumns = r.optionalArray(raw.securedColumns, field(path, 'securedColumns'));
-      const columns = securedColumns.map((column, c) => r.id(column, item(field(path, 'securedColumns'), c)));
-      if (this.tableIndex.has(name)) r.fail('id-unique', field(path, 'name'), `table \`${name}\` is declared twice`);
+      r.begin('table', value, 'name', '$.tables', i);
+      const raw = r.object(value, ITEM, TABLE_KEYS, ['name', 'ownership']);
+      const name = r.id(raw.name, '.name');
+      const ownership = r.word(raw.ownership, '.ownership', ['user', 'organization'], 'table ownership');
+      const securedColumns = r.optionalArray(raw.securedColumns, '.securedColumns');
+      const columns = securedColumns.map((column, c) => r.id(column, item('.securedColumns', c)));
+      if (this.tableIndex.has(name)) r.fail('id-unique', '.name', `table \`${name}\` is declared twice`);
       this.tableIndex.set(name, this.tables.length as TableIdx);
       this.tables.push({
         name,
@@ -235,20 +237,19 @@ class WorldLoader {
     const r: WorldReader = this.r;
     const parents: (string | null)[] = [];
     items.forEach((value, i) => {
-      const path = item('$.businessUnits', i);
-      r.begin('businessUnit', value);
-      const raw = r.object(value, path, BU_KEYS, ['id']);
-      const id = r.id(raw.id, field(path, 'id'));
-      if (!('parentId' in raw)) r.fail('shape', field(path, 'parentId'), 'missing required field `parentId`');
-      parents.push(r.nullableId(raw.parentId, field(path, 'parentId')));
-      const name = r.optionalString(raw.name, field(path, 'name')) ?? id;
-      if (this.buIndex.has(id)) r.fail('id-unique', field(path, 'id'), `business unit \`${id}\` is declared twice`);
+      r.begin('businessUnit', value, 'id', '$.businessUnits', i);
+      const raw = r.object(value, ITEM, BU_KEYS, ['id']);
+      const id = r.id(raw.id, '.id');
+      if (!('parentId' in raw)) r.fail('shape', '.parentId', 'missing required field `parentId`');
+      parents.push(r.nullableId(raw.parentId, '.parentId'));
+      const name = r.optionalString(raw.name, '.name') ?? id;
+      if (this.buIndex.has(id)) r.fail('id-unique', '.id', `business unit \`${id}\` is declared twice`);
       const bu = this.businessUnits.length as BuIdx;
       this.buIndex.set(id, bu);
       this.businessUnits.push({ id, name, parent: NONE, children: [], defaultTeam: NONE, users: new Set() });
       if (raw.defaultTeamId !== undefined) {
-        const teamId = r.id(raw.defaultTeamId, field(path, 'defaultTeamId'));
-        const team = this.declarePrincipal(teamId, PrincipalKind.defaultTeam, bu, field(path, 'defaultTeamId'));
+        const teamId = r.id(raw.defaultTeamId, '.defaultTeamId');
+        const team = this.declarePrincipal(teamId, PrincipalKind.defaultTeam, bu, '.defaultTeamId');
         (this.businessUnits[bu] as BusinessUnit).defaultTeam = team;
       }
     });
@@ -293,12 +294,11 @@ class WorldLoader {
     const r: WorldReader = this.r;
     const parents: (string | null)[] = [];
     items.forEach((value, i) => {
-      const path = item('$.positions', i);
-      r.begin('position', value);
-      const raw = r.object(value, path, POSITION_KEYS, ['id']);
-      const id = r.id(raw.id, field(path, 'id'));
-      parents.push(r.nullableId(raw.parentId, field(path, 'parentId')));
-      if (this.positionIndex.has(id)) r.fail('id-unique', field(path, 'id'), `position \`${id}\` is declared twice`);
+      r.begin('position', value, 'id', '$.positions', i);
+      const raw = r.object(value, ITEM, POSITION_KEYS, ['id']);
+      const id = r.id(raw.id, '.id');
+      parents.push(r.nullableId(raw.parentId, '.parentId'));
+      if (this.positionIndex.has(id)) r.fail('id-unique', '.id', `position \`${id}\` is declared twice`);
       this.positionIndex.set(id, this.positions.length as PositionIdx);
       this.positions.push({ id, parent: NONE });
     });
@@ -321,23 +321,22 @@ class WorldLoader {
   private readUsers(items: unknown[]): void {
     const r: WorldReader = this.r;
     items.forEach((value, i) => {
-      const path = item('$.users', i);
-      r.begin('user', value);
-      const raw = r.object(value, path, USER_KEYS, ['id', 'businessUnitId']);
-      const id = r.id(raw.id, field(path, 'id'));
-      const bu = this.buRef(r.id(raw.businessUnitId, field(path, 'businessUnitId')), field(path, 'businessUnitId'));
-      const positionId = r.nullableId(raw.positionId, field(path, 'positionId'));
-      r.nullableId(raw.managerId, field(path, 'managerId'));
-      const disabled = r.boolean(raw.disabled, field(path, 'disabled'), false);
+      r.begin('user', value, 'id', '$.users', i);
+      const raw = r.object(value, ITEM, USER_KEYS, ['id', 'businessUnitId']);
+      const id = r.id(raw.id, '.id');
+      const bu = this.buRef(r.id(raw.businessUnitId, '.businessUnitId'), '.businessUnitId');
+      const positionId = r.nullableId(raw.positionId, '.positionId');
+      r.nullableId(raw.managerId, '.managerId');
+      const disabled = r.boolean(raw.disabled, '.disabled', false);
       let position: PositionIdx | typeof NONE = NONE;
       if (positionId !== null) {
         const found = this.positionIndex.get(positionId);
         if (found === undefined) {
-          r.fail('reference-resolves', field(path, 'positionId'), `unknown position \`${positionId}\``);
+          r.fail('reference-resolves', '.positionId', `unknown position \`${positionId}\``);
         }
         position = found;
       }
-      const user = this.declarePrincipal(id, PrincipalKind.user, bu, field(path, 'id')) as UserIdx;
+      const user = this.declarePrincipal(id, PrincipalKind.user, bu, '.id') as UserIdx;
       this.users[user] = { disabled, manager: NONE, position, teams: new Set() };
       (this.businessUnits[bu] as BusinessUnit).users.add(user);
     });
@@ -370,14 +369,13 @@ class WorldLoader {
     const r: WorldReader = this.r;
     // Declare every team before reading members: a member may name a team declared later.
     const declared = items.map((value, i) => {
-      const path = item('$.teams', i);
-      r.begin('team', value);
-      const raw = r.object(value, path, TEAM_KEYS, ['id', 'businessUnitId', 'type', 'members']);
-      const id = r.id(raw.id, field(path, 'id'));
-      const bu = this.buRef(r.id(raw.businessUnitId, field(path, 'businessUnitId')), field(path, 'businessUnitId'));
-      const type = r.word(raw.type, field(path, 'type'), ['owner', 'access', 'group'], 'team type');
-      const memberIds = r.array(raw.members, field(path, 'members'));
-      return { id, memberIds, team: this.declarePrincipal(id, TEAM_KIND_BY_TYPE[type], bu, field(path, 'id')) };
+      r.begin('team', value, 'id', '$.teams', i);
+      const raw = r.object(value, ITEM, TEAM_KEYS, ['id', 'businessUnitId', 'type', 'members']);
+      const id = r.id(raw.id, '.id');
+      const bu = this.buRef(r.id(raw.businessUnitId, '.businessUnitId'), '.businessUnitId');
+      const type = r.word(raw.type, '.type', ['owner', 'access', 'group'], 'team type');
+      const memberIds = r.array(raw.members, '.members');
+      return { id, memberIds, team: this.declarePrincipal(id, TEAM_KIND_BY_TYPE[type], bu, '.id') };
     });
     declared.forEach(({ id, memberIds, team }, i) => {
       r.at('team', id);
@@ -403,18 +401,17 @@ class WorldLoader {
     const r: WorldReader = this.r;
     const tableCount = this.tables.length;
     items.forEach((value, i) => {
-      const path = item('$.roles', i);
-      r.begin('role', value);
-      const raw = r.object(value, path, ROLE_KEYS, ['id', 'privileges']);
-      const id = r.id(raw.id, field(path, 'id'));
-      const name = r.optionalString(raw.name, field(path, 'name')) ?? id;
+      r.begin('role', value, 'id', '$.roles', i);
+      const raw = r.object(value, ITEM, ROLE_KEYS, ['id', 'privileges']);
+      const id = r.id(raw.id, '.id');
+      const name = r.optionalString(raw.name, '.name') ?? id;
       const inheritance =
         raw.inheritance === undefined
           ? 'direct'
-          : r.word(raw.inheritance, field(path, 'inheritance'), ['direct', 'team'], 'role inheritance mode');
-      const systemAdministrator = r.boolean(raw.systemAdministrator, field(path, 'systemAdministrator'), false);
+          : r.word(raw.inheritance, '.inheritance', ['direct', 'team'], 'role inheritance mode');
+      const systemAdministrator = r.boolean(raw.systemAdministrator, '.systemAdministrator', false);
       const depths = new Uint8Array(tableCount * PRIVILEGE_COUNT);
-      const privilegesPath = field(path, 'privileges');
+      const privilegesPath = '.privileges';
       for (const [tableName, perTable] of Object.entries(r.map(raw.privileges, privilegesPath))) {
         const tablePath = field(privilegesPath, tableName);
         const table = this.tableRef(tableName, tablePath);
@@ -440,7 +437,7 @@ class WorldLoader {
           depths[table * PRIVILEGE_COUNT + privilege] = depth;
         }
       }
-      if (this.roleIndex.has(id)) r.fail('id-unique', field(path, 'id'), `role \`${id}\` is declared twice`);
+      if (this.roleIndex.has(id)) r.fail('id-unique', '.id', `role \`${id}\` is declared twice`);
       this.roleIndex.set(id, this.roles.length as RoleIdx);
       this.roles.push({ id, name, inheritance, systemAdministrator, depths });
     });
@@ -449,25 +446,23 @@ class WorldLoader {
   private readAssignments(items: unknown[]): void {
     const r: WorldReader = this.r;
     items.forEach((value, i) => {
-      const path = item('$.roleAssignments', i);
-      r.begin('roleAssignment', value, null);
-      const raw = r.object(value, path, ASSIGNMENT_KEYS, ['principalId', 'roleId']);
-      const principalId = r.id(raw.principalId, field(path, 'principalId'));
-      const roleId = r.id(raw.roleId, field(path, 'roleId'));
-      const buId =
-        raw.businessUnitId === undefined ? undefined : r.id(raw.businessUnitId, field(path, 'businessUnitId'));
-      const principal = this.principalRef(principalId, field(path, 'principalId'));
+      r.begin('roleAssignment', value, null, '$.roleAssignments', i);
+      const raw = r.object(value, ITEM, ASSIGNMENT_KEYS, ['principalId', 'roleId']);
+      const principalId = r.id(raw.principalId, '.principalId');
+      const roleId = r.id(raw.roleId, '.roleId');
+      const buId = raw.businessUnitId === undefined ? undefined : r.id(raw.businessUnitId, '.businessUnitId');
+      const principal = this.principalRef(principalId, '.principalId');
       const role = this.roleIndex.get(roleId);
-      if (role === undefined) r.fail('reference-resolves', field(path, 'roleId'), `unknown role \`${roleId}\``);
+      if (role === undefined) r.fail('reference-resolves', '.roleId', `unknown role \`${roleId}\``);
       const { kind, bu: home } = this.principals[principal] as Principal;
       if (kind === PrincipalKind.accessTeam) {
-        r.fail('access-team-no-roles', field(path, 'principalId'), `access team \`${principalId}\` cannot hold roles`);
+        r.fail('access-team-no-roles', '.principalId', `access team \`${principalId}\` cannot hold roles`);
       }
-      const bu = buId === undefined ? (home as BuIdx) : this.buRef(buId, field(path, 'businessUnitId'));
+      const bu = buId === undefined ? (home as BuIdx) : this.buRef(buId, '.businessUnitId');
       if (kind !== PrincipalKind.user && bu !== home) {
         r.fail(
           'team-assignment-bu',
-          field(path, 'businessUnitId'),
+          '.businessUnitId',
           `team \`${principalId}\` can only hold roles from its own business unit, not \`${buId}\``,
         );
       }
@@ -492,41 +487,34 @@ class WorldLoader {
       (table as { shares: ShareStore }).shares = new ShareStore(capacity);
     });
     items.forEach((value, i) => {
-      const path = item('$.records', i);
-      r.begin('record', value);
-      const raw = r.object(value, path, RECORD_KEYS, ['table', 'id']);
-      const id = r.id(raw.id, field(path, 'id'));
-      const tableName = r.id(raw.table, field(path, 'table'));
-      const table = this.tables[this.tableRef(tableName, field(path, 'table'))] as Table;
-      const ownerId = raw.ownerId === undefined ? undefined : r.id(raw.ownerId, field(path, 'ownerId'));
+      r.begin('record', value, 'id', '$.records', i);
+      const raw = r.object(value, ITEM, RECORD_KEYS, ['table', 'id']);
+      const id = r.id(raw.id, '.id');
+      const tableName = r.id(raw.table, '.table');
+      const table = this.tables[this.tableRef(tableName, '.table')] as Table;
+      const ownerId = raw.ownerId === undefined ? undefined : r.id(raw.ownerId, '.ownerId');
       const buId =
-        raw.owningBusinessUnitId === undefined
-          ? undefined
-          : r.id(raw.owningBusinessUnitId, field(path, 'owningBusinessUnitId'));
+        raw.owningBusinessUnitId === undefined ? undefined : r.id(raw.owningBusinessUnitId, '.owningBusinessUnitId');
       if (table.records.index.has(id)) {
-        r.fail('id-unique', field(path, 'id'), `record \`${id}\` is declared twice in table \`${tableName}\``);
+        r.fail('id-unique', '.id', `record \`${id}\` is declared twice in table \`${tableName}\``);
       }
       if (table.organizationOwned) {
         if (ownerId !== undefined || buId !== undefined) {
           const at = ownerId !== undefined ? 'ownerId' : 'owningBusinessUnitId';
-          r.fail(
-            'org-record-unowned',
-            field(path, at),
-            `records of organization-owned table \`${tableName}\` have no owner`,
-          );
+          r.fail('org-record-unowned', `.${at}`, `records of organization-owned table \`${tableName}\` have no owner`);
         }
         table.records.add(id, NONE, NONE);
         return;
       }
       if (ownerId === undefined) {
-        r.fail('record-owner-required', field(path, 'ownerId'), `records of table \`${tableName}\` need an owner`);
+        r.fail('record-owner-required', '.ownerId', `records of table \`${tableName}\` need an owner`);
       }
-      const owner = this.principalRef(ownerId, field(path, 'ownerId'));
+      const owner = this.principalRef(ownerId, '.ownerId');
       const { kind, bu: ownerBu } = this.principals[owner] as Principal;
       if (kind === PrincipalKind.accessTeam) {
-        r.fail('access-team-no-records', field(path, 'ownerId'), `access team \`${ownerId}\` cannot own records`);
+        r.fail('access-team-no-records', '.ownerId', `access team \`${ownerId}\` cannot own records`);
       }
-      const bu = buId === undefined ? (ownerBu as BuIdx) : this.buRef(buId, field(path, 'owningBusinessUnitId'));
+      const bu = buId === undefined ? (ownerBu as BuIdx) : this.buRef(buId, '.owningBusinessUnitId');
       table.records.add(id, owner, bu);
     });
   }
@@ -534,13 +522,12 @@ class WorldLoader {
   private readShares(items: unknown[]): void {
     const r: WorldReader = this.r;
     items.forEach((value, i) => {
-      const path = item('$.shares', i);
-      r.begin('share', value, null);
-      const raw = r.object(value, path, SHARE_KEYS, ['table', 'recordId', 'principalId', 'rights']);
-      const tableName = r.id(raw.table, field(path, 'table'));
-      const recordId = r.id(raw.recordId, field(path, 'recordId'));
-      const principalId = r.id(raw.principalId, field(path, 'principalId'));
-      const rightsPath = field(path, 'rights');
+      r.begin('share', value, null, '$.shares', i);
+      const raw = r.object(value, ITEM, SHARE_KEYS, ['table', 'recordId', 'principalId', 'rights']);
+      const tableName = r.id(raw.table, '.table');
+      const recordId = r.id(raw.recordId, '.recordId');
+      const principalId = r.id(raw.principalId, '.principalId');
+      const rightsPath = '.rights';
       let rights = 0;
       r.array(raw.rights, rightsPath).forEach((right, k) => {
         const name = r.string(right, item(rightsPath, k));
@@ -549,14 +536,12 @@ class WorldLoader {
         }
         rights |= privilegeBit(privilegeFromName(name) as Privilege);
       });
-      const table = this.tables[this.tableRef(tableName, field(path, 'table'))] as Table;
-      const record = this.recordRef(table, recordId, field(path, 'recordId'));
+      const table = this.tables[this.tableRef(tableName, '.table')] as Table;
+      const record = this.recordRef(table, recordId, '.recordId');
       const principal =
-        principalId === ORGANIZATION
-          ? ORGANIZATION_PRINCIPAL
-          : this.principalRef(principalId, field(path, 'principalId'));
+        principalId === ORGANIZATION ? ORGANIZATION_PRINCIPAL : this.principalRef(principalId, '.principalId');
       if (table.organizationOwned) {
-        r.fail('org-record-unowned', path, `records of organization-owned table \`${tableName}\` cannot be shared`);
+        r.fail('org-record-unowned', ITEM, `records of organization-owned table \`${tableName}\` cannot be shared`);
       }
       table.shares.grant(record, principal, rights);
     });
@@ -566,19 +551,18 @@ class WorldLoader {
     const r: WorldReader = this.r;
     const seen = new Set<string>();
     return items.map((value, i) => {
-      const path = item('$.fieldSecurityProfiles', i);
-      r.begin('fieldSecurityProfile', value);
-      const raw = r.object(value, path, PROFILE_KEYS, ['id', 'members', 'permissions']);
-      const id = r.id(raw.id, field(path, 'id'));
-      if (seen.has(id)) r.fail('id-unique', field(path, 'id'), `field security profile \`${id}\` is declared twice`);
+      r.begin('fieldSecurityProfile', value, 'id', '$.fieldSecurityProfiles', i);
+      const raw = r.object(value, ITEM, PROFILE_KEYS, ['id', 'members', 'permissions']);
+      const id = r.id(raw.id, '.id');
+      if (seen.has(id)) r.fail('id-unique', '.id', `field security profile \`${id}\` is declared twice`);
       seen.add(id);
       const members = new Set<PrincipalIdx>();
-      r.array(raw.members, field(path, 'members')).forEach((member, m) => {
-        const memberPath = item(field(path, 'members'), m);
+      r.array(raw.members, '.members').forEach((member, m) => {
+        const memberPath = item('.members', m);
         members.add(this.principalRef(r.id(member, memberPath), memberPath));
       });
       const permissions = new Map<TableIdx, Map<string, number>>();
-      const permissionsPath = field(path, 'permissions');
+      const permissionsPath = '.permissions';
       for (const [tableName, perTable] of Object.entries(r.map(raw.permissions, permissionsPath))) {
         const tablePath = field(permissionsPath, tableName);
         const tableIdx = this.tableRef(tableName, tablePath);
@@ -601,14 +585,13 @@ class WorldLoader {
   private readFieldShares(items: unknown[]): FieldShare[] {
     const r: WorldReader = this.r;
     return items.map((value, i) => {
-      const path = item('$.fieldShares', i);
-      r.begin('fieldShare', value, null);
-      const raw = r.object(value, path, FIELD_SHARE_KEYS, ['table', 'recordId', 'column', 'principalId', 'rights']);
-      const tableName = r.id(raw.table, field(path, 'table'));
-      const recordId = r.id(raw.recordId, field(path, 'recordId'));
-      const column = r.id(raw.column, field(path, 'column'));
-      const principalId = r.id(raw.principalId, field(path, 'principalId'));
-      const rightsPath = field(path, 'rights');
+      r.begin('fieldShare', value, null, '$.fieldShares', i);
+      const raw = r.object(value, ITEM, FIELD_SHARE_KEYS, ['table', 'recordId', 'column', 'principalId', 'rights']);
+      const tableName = r.id(raw.table, '.table');
+      const recordId = r.id(raw.recordId, '.recordId');
+      const column = r.id(raw.column, '.column');
+      const principalId = r.id(raw.principalId, '.principalId');
+      const rightsPath = '.rights';
       const rights = r.array(raw.rights, rightsPath).map((right, k) => {
         const name = r.string(right, item(rightsPath, k));
         if (!FIELD_SHARE_RIGHTS.includes(name)) {
@@ -616,18 +599,14 @@ class WorldLoader {
         }
         return name as 'read' | 'update';
       });
-      const tableIdx = this.tableRef(tableName, field(path, 'table'));
+      const tableIdx = this.tableRef(tableName, '.table');
       const table = this.tables[tableIdx] as Table;
-      const record = this.recordRef(table, recordId, field(path, 'recordId'));
-      this.securedColumn(table, column, field(path, 'column'));
+      const record = this.recordRef(table, recordId, '.recordId');
+      this.securedColumn(table, column, '.column');
       if (principalId === ORGANIZATION) {
-        r.fail(
-          'field-share-principal',
-          field(path, 'principalId'),
-          'field shares go to a user or a team, not the organization',
-        );
+        r.fail('field-share-principal', '.principalId', 'field shares go to a user or a team, not the organization');
       }
-      const principal = this.principalRef(principalId, field(path, 'principalId'));
+      const principal = this.principalRef(principalId, '.principalId');
       return { table: tableIdx, record, column, principal, rights: [...new Set(rights)] };
     });
   }

@@ -9,8 +9,21 @@ export class WorldReader {
   /** The item being read: set per item so every failure can name it. */
   itemKind = 'world';
   itemId: string | null = null;
+  /** Where the item sits, `base[index]` (index -1: base itself); relative paths hang off it. */
+  private base = '$';
+  private index = -1;
 
-  fail(rule: WorldRule, path: string, problem: string): never {
+  /**
+   * The full path of `path`: absolute when it starts with `$`, else relative to the current item
+   * (`''`, `.field`, `[3]`). Built only when something fails, so valid input costs no string work.
+   */
+  private resolve(path: string): string {
+    if (path.startsWith('$')) return path;
+    return `${this.index < 0 ? this.base : `${this.base}[${this.index}]`}${path}`;
+  }
+
+  fail(rule: WorldRule, relativePath: string, problem: string): never {
+    const path = this.resolve(relativePath);
     const subject = this.itemId === null ? this.itemKind : `${this.itemKind} \`${this.itemId}\``;
     throw new PalisadeError(ErrorCodes.WORLD_INVALID, `${subject} at ${path}: ${problem} (${rule})`, {
       rule,
@@ -25,10 +38,15 @@ export class WorldReader {
     this.itemId = id;
   }
 
-  /** Starts reading an item: any failure from here on names it by its id, if it has a string one. */
-  begin(kind: string, value: unknown, idKey: string | null = 'id'): void {
+  /**
+   * Starts reading item `base[index]`: any failure from here on names it by kind, by its id (when
+   * it has a string one) and by its path.
+   */
+  begin(kind: string, value: unknown, idKey: string | null, base: string, index: number): void {
     const id = idKey !== null && isPlainObject(value) ? value[idKey] : undefined;
     this.at(kind, typeof id === 'string' ? id : null);
+    this.base = base;
+    this.index = index;
   }
 
   /** A plain object whose keys are all in `allowed` and which has every key in `required`. */
