@@ -9,17 +9,23 @@ describe('public API', () => {
     expect(manifest).toMatchInlineSnapshot(`
       {
         "ACCESS_RIGHT_BITS": "object",
+        "BatchCode": "object",
         "DEPTHS": "object",
         "Depth": "object",
         "Engine": "function",
         "ErrorCodes": "object",
+        "Lookup": "function",
         "ORGANIZATION": "string",
         "PRIVILEGES": "object",
         "PalisadeError": "function",
         "Privilege": "object",
+        "UPDATE_RULES": "object",
         "WORLD_RULES": "object",
+        "errorOfCode": "function",
+        "isAllowedCode": "function",
         "isPalisadeError": "function",
         "loadWorld": "function",
+        "toSqlWhere": "function",
       }
     `);
   });
