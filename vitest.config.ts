@@ -5,6 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@palisade/source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
-    pool: 'threads',
+    // Forks, not threads: the native roaring addon can crash when worker threads exit.
+    pool: 'forks',
   },
 });

@@ -30,7 +30,11 @@ export function applyOps(model: WorldModel, ops: readonly UpdateOp[]): Transacti
       tx.op = isPlainObject(op) && typeof op.op === 'string' ? op.op : '';
       if (!isPlainObject(op)) tx.fail('op', 'shape', 'an operation is an object');
       const handler = HANDLERS[tx.op];
-      if (handler === undefined) tx.fail('op', 'exact-word', `unknown operation \`${tx.op}\``);
+      const fields = FIELDS[tx.op];
+      if (handler === undefined || fields === undefined) tx.fail('op', 'exact-word', `unknown operation \`${tx.op}\``);
+      // As in world files, a misspelt field must never pass silently.
+      for (const field in op)
+        if (field !== 'op' && !fields.has(field)) tx.fail(field, 'shape', `unknown field \`${field}\``);
       handler(new OpReader(model, tx, op));
     });
   } catch (error) {
@@ -39,6 +43,28 @@ export function applyOps(model: WorldModel, ops: readonly UpdateOp[]): Transacti
   }
   return tx;
 }
+
+const fields = (...names: string[]): ReadonlySet<string> => new Set(names);
+const SHARE_FIELDS = fields('table', 'recordId', 'principalId', 'rights');
+const MEMBER_FIELDS = fields('teamId', 'userId');
+const ASSIGNMENT_FIELDS = fields('principalId', 'roleId', 'businessUnitId');
+
+/** The fields each operation may carry (besides `op`). */
+const FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
+  createRecord: fields('table', 'id', 'ownerId', 'owningBusinessUnitId'),
+  deleteRecord: fields('table', 'id'),
+  assignRecord: fields('table', 'id', 'ownerId'),
+  grantShare: SHARE_FIELDS,
+  modifyShare: SHARE_FIELDS,
+  revokeShare: fields('table', 'recordId', 'principalId'),
+  addTeamMember: MEMBER_FIELDS,
+  removeTeamMember: MEMBER_FIELDS,
+  addRoleAssignment: ASSIGNMENT_FIELDS,
+  removeRoleAssignment: ASSIGNMENT_FIELDS,
+  setRolePrivileges: fields('roleId', 'privileges'),
+  moveUser: fields('userId', 'businessUnitId', 'doNotMoveRecords'),
+  setUserDisabled: fields('userId', 'disabled'),
+};
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
   createRecord(r) {
@@ -82,7 +108,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     if (dropped > 0) fieldShares.splice(0, fieldShares.length, ...kept);
     r.tx.onUndo(() => {
       reviveRecord(table, row, owner, bu);
-      for (const [principal, rights] of shares) setShare(table, row, principal, rights);
+      // Each share is re-linked at the head of the record's list: last first restores the order.
+      for (const [principal, rights] of shares.toReversed()) setShare(table, row, principal, rights);
       if (dropped > 0) fieldShares.splice(0, fieldShares.length, ...before);
     });
   },

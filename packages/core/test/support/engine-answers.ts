@@ -31,43 +31,114 @@ export function addIds(into: Map<string, Set<string>>, more: IdsByTable): void {
 
 /**
  * Every deterministic question about `world`: check of every user, table, record and privilege,
- * every access mask, create for every owner, assign and share of every record. `ghosts` are
- * record ids to ask about although the world may not have them (deleted, or about to be created):
- * by id (an error when absent) and as inline rows with that id (whose shares must be the stored
- * record's, if any).
+ * every access mask, create for every owner, assign and share of every record, plus
+ * `ghostQuestions` about `ghosts`.
  */
 export function questions(world: WorldInput, ghosts: IdsByTable = new Map()): Question[] {
   const qs: Question[] = [];
-  const users = (world.users ?? []).map((user) => user.id);
-  const owners = [
-    ...users,
-    ...(world.teams ?? []).filter((team) => team.type !== 'access').map((team) => team.id),
-    ...(world.businessUnits ?? []).flatMap((bu) => (bu.defaultTeamId === undefined ? [] : [bu.defaultTeamId])),
-  ];
+  const users = userIds(world);
+  const owners = ownerIds(world);
   const stored = recordIds(world);
-  for (const table of world.tables ?? []) {
-    const ids = [...new Set([...(stored.get(table.name) ?? []), ...(ghosts.get(table.name) ?? [])])];
+  const bus = (world.businessUnits ?? []).map((bu) => bu.id);
+  const tables = world.tables ?? [];
+  // arguments that vary with the question's position, so every owner, BU and parent comes up
+  let turn = 0;
+  const next = <T>(items: readonly T[]): T | undefined => items[turn++ % Math.max(1, items.length)];
+  for (const table of tables) {
+    const ghostIds = ghosts.get(table.name) ?? new Set<string>();
+    const ids = [...(stored.get(table.name) ?? [])].filter((id) => !ghostIds.has(id));
     for (const user of users) {
       for (const id of ids) {
-        for (const privilege of PRIVILEGES) {
+        qs.push(...byId(user, table.name, id));
+        const newOwnerId = next(owners);
+        if (newOwnerId !== undefined) {
           qs.push({
-            text: `check(${user}, ${table.name}, ${privilege}, ${id})`,
-            ask: (s) => s.check(user, table.name, privilege, id),
+            text: `canAssign(${user}, ${table.name}, ${id}, to ${newOwnerId})`,
+            ask: (s) =>
+              s.composite({
+                action: 'assign',
+                user,
+                table: table.name,
+                record: id,
+                newOwnerId,
+                allowed: false,
+                reason: '',
+              }),
           });
         }
-        qs.push({ text: `accessRights(${user}, ${table.name}, ${id})`, ask: (s) => s.accessRights(user, table.name, id) });
-        qs.push({
-          text: `canAssign(${user}, ${table.name}, ${id})`,
-          ask: (s) => s.composite({ action: 'assign', user, table: table.name, record: id, allowed: false, reason: '' }),
-        });
-        qs.push({
-          text: `canShare(${user}, ${table.name}, ${id}, all)`,
-          ask: (s) =>
-            s.composite({ action: 'share', user, table: table.name, record: id, rights: SHARE_RIGHTS, allowed: false, reason: '' }),
-        });
+        const parentTable = next(tables);
+        const parent = parentTable === undefined ? undefined : next([...(stored.get(parentTable.name) ?? [])]);
+        if (parentTable !== undefined && parent !== undefined) {
+          qs.push({
+            text: `canAssociate(${user}, ${table.name}, ${id}, ${parentTable.name}, ${parent})`,
+            ask: (s) =>
+              s.composite({
+                action: 'associate',
+                user,
+                childTable: table.name,
+                child: id,
+                parentTable: parentTable.name,
+                parent,
+                allowed: false,
+                reason: '',
+              }),
+          });
+        }
       }
+      for (const ownerId of owners) {
+        qs.push({
+          text: `canCreate(${user}, ${table.name}, ${ownerId})`,
+          ask: (s) => s.composite({ action: 'create', user, table: table.name, ownerId, allowed: false, reason: '' }),
+        });
+        const businessUnitId = next(bus);
+        if (businessUnitId !== undefined) {
+          qs.push({
+            text: `canCreate(${user}, ${table.name}, ${ownerId}, ${businessUnitId})`,
+            ask: (s) =>
+              s.composite({
+                action: 'create',
+                user,
+                table: table.name,
+                ownerId,
+                businessUnitId,
+                allowed: false,
+                reason: '',
+              }),
+          });
+        }
+      }
+    }
+  }
+  qs.push(...ghostQuestions(world, ghosts));
+  // every principal that can be named gets a trivial question, so that an id the engine loses or
+  // keeps by mistake shows (an unknown owner is an error; organization is never an owner)
+  const table = (world.tables ?? []).find((t) => t.ownership === 'user');
+  const user = users[0];
+  if (table !== undefined && user !== undefined) {
+    for (const ownerId of [...owners, ORGANIZATION]) {
+      qs.push({
+        text: `check(${user}, ${table.name}, read, {ownerId: ${ownerId}})`,
+        ask: (s) => s.check(user, table.name, 'read', { ownerId }),
+      });
+    }
+  }
+  return qs;
+}
+
+/**
+ * Questions about record ids the world may not have (deleted, or about to be created): by id
+ * (an error when absent) and as inline rows with that id, whose shares must be those of the
+ * stored record with that id, if any.
+ */
+export function ghostQuestions(world: WorldInput, ghosts: IdsByTable): Question[] {
+  const qs: Question[] = [];
+  const users = userIds(world);
+  const owners = ownerIds(world).slice(0, 3);
+  for (const table of world.tables ?? []) {
+    for (const user of users) {
       for (const id of ghosts.get(table.name) ?? []) {
-        for (const ownerId of owners.slice(0, 3)) {
+        qs.push(...byId(user, table.name, id));
+        for (const ownerId of owners) {
           const row = { id, ownerId };
           for (const privilege of PRIVILEGES) {
             qs.push({
@@ -77,25 +148,40 @@ export function questions(world: WorldInput, ghosts: IdsByTable = new Map()): Qu
           }
         }
       }
-      for (const ownerId of owners) {
-        qs.push({
-          text: `canCreate(${user}, ${table.name}, ${ownerId})`,
-          ask: (s) => s.composite({ action: 'create', user, table: table.name, ownerId, allowed: false, reason: '' }),
-        });
-      }
     }
   }
-  // every principal that can be named gets a trivial question, so that an id the engine loses or
-  // keeps by mistake shows (an unknown owner is an error; organization is never an owner)
-  for (const ownerId of [...owners, ORGANIZATION]) {
-    const table = (world.tables ?? []).find((t) => t.ownership === 'user');
-    const user = users[0];
-    if (table === undefined || user === undefined) break;
-    qs.push({
-      text: `check(${user}, ${table.name}, read, {ownerId: ${ownerId}})`,
-      ask: (s) => s.check(user, table.name, 'read', { ownerId }),
-    });
-  }
+  return qs;
+}
+
+function userIds(world: WorldInput): string[] {
+  return (world.users ?? []).map((user) => user.id);
+}
+
+/** Users, owner and group teams, named default teams. */
+function ownerIds(world: WorldInput): string[] {
+  return [
+    ...userIds(world),
+    ...(world.teams ?? []).filter((team) => team.type !== 'access').map((team) => team.id),
+    ...(world.businessUnits ?? []).flatMap((bu) => (bu.defaultTeamId === undefined ? [] : [bu.defaultTeamId])),
+  ];
+}
+
+/** The questions about one record given by id. */
+function byId(user: string, table: string, id: string): Question[] {
+  const qs: Question[] = PRIVILEGES.map((privilege) => ({
+    text: `check(${user}, ${table}, ${privilege}, ${id})`,
+    ask: (s: Subject) => s.check(user, table, privilege, id),
+  }));
+  qs.push({ text: `accessRights(${user}, ${table}, ${id})`, ask: (s) => s.accessRights(user, table, id) });
+  qs.push({
+    text: `canAssign(${user}, ${table}, ${id})`,
+    ask: (s) => s.composite({ action: 'assign', user, table, record: id, allowed: false, reason: '' }),
+  });
+  qs.push({
+    text: `canShare(${user}, ${table}, ${id}, all)`,
+    ask: (s) =>
+      s.composite({ action: 'share', user, table, record: id, rights: SHARE_RIGHTS, allowed: false, reason: '' }),
+  });
   return qs;
 }
 

@@ -15,6 +15,7 @@ import type {
   ShareInput,
   ShareRight,
   TableInput,
+  TeamInput,
   WorldInput,
 } from '@palisade/core';
 import { DEPTHS, ORGANIZATION, PRIVILEGES } from '@palisade/core';
@@ -40,10 +41,6 @@ function recordOf(world: WorldInput, table: string, id: string): RecordInput {
     (world.records ?? []).find((record) => record.table === table && record.id === id) ??
     fail(`unknown record ${table}/${id}`)
   );
-}
-
-function isDefaultTeam(world: WorldInput, id: string): boolean {
-  return (world.businessUnits ?? []).some((bu) => bu.defaultTeamId === id);
 }
 
 /** The BU of a user, a listed team or a named default team. */
@@ -263,7 +260,7 @@ class Pick {
 /** The things of a world the generators choose from. */
 class View {
   readonly users: string[];
-  readonly listedTeams: { id: string; businessUnitId: string; type: string; members: string[] }[];
+  readonly listedTeams: TeamInput[];
   readonly defaultTeams: string[];
   readonly bus: string[];
   readonly tables: TableInput[];
@@ -303,7 +300,9 @@ class View {
   }
 
   recordsOf(ownership: 'user' | 'organization' | 'any'): RecordInput[] {
-    const names = new Set(this.tables.filter((t) => ownership === 'any' || t.ownership === ownership).map((t) => t.name));
+    const names = new Set(
+      this.tables.filter((t) => ownership === 'any' || t.ownership === ownership).map((t) => t.name),
+    );
     return (this.world.records ?? []).filter((record) => names.has(record.table));
   }
 
@@ -316,7 +315,8 @@ class View {
     const seen = new Map<string, { table: string; recordId: string; principalId: string }>();
     for (const share of this.world.shares ?? []) {
       const key = JSON.stringify([share.table, share.recordId, share.principalId]);
-      if (!seen.has(key)) seen.set(key, { table: share.table, recordId: share.recordId, principalId: share.principalId });
+      if (!seen.has(key))
+        seen.set(key, { table: share.table, recordId: share.recordId, principalId: share.principalId });
     }
     return [...seen.values()];
   }
@@ -396,7 +396,9 @@ const GENERATORS: Record<UpdateOp['op'], Generator> = {
   },
   deleteRecord(v, p) {
     // records with shares are the interesting ones half of the time
-    const shared = v.recordsOf('any').filter((r) => v.sharePairs().some((s) => s.table === r.table && s.recordId === r.id));
+    const shared = v
+      .recordsOf('any')
+      .filter((r) => v.sharePairs().some((s) => s.table === r.table && s.recordId === r.id));
     const record = p.chance(0.5) && shared.length > 0 ? p.one(shared) : p.one(v.recordsOf('any'));
     return record === undefined ? null : { op: 'deleteRecord', table: record.table, id: record.id };
   },
@@ -466,9 +468,9 @@ const GENERATORS: Record<UpdateOp['op'], Generator> = {
       (a) =>
         v.isUser(a.principalId) ||
         // a team's with and without its BU named are one assignment: only remove unambiguous ones
-        assignments.filter((b) => b.principalId === a.principalId && b.roleId === a.roleId).every((b) =>
-          sameAssignment(b, a.principalId, a.roleId, a.businessUnitId),
-        ),
+        assignments
+          .filter((b) => b.principalId === a.principalId && b.roleId === a.roleId)
+          .every((b) => sameAssignment(b, a.principalId, a.roleId, a.businessUnitId)),
     );
     const a = p.one(removable);
     if (a === undefined) return null;
@@ -483,7 +485,10 @@ const GENERATORS: Record<UpdateOp['op'], Generator> = {
   moveUser(v, p) {
     const user = p.one(v.world.users ?? []);
     if (user === undefined) return null;
-    const businessUnitId = p.one(v.bus.filter((bu) => bu !== user.businessUnitId));
+    // now and then to the BU it is in: its records still all go to that BU
+    const businessUnitId = p.chance(0.05)
+      ? user.businessUnitId
+      : p.one(v.bus.filter((bu) => bu !== user.businessUnitId));
     if (businessUnitId === undefined) return null;
     const op: UpdateOp = { op: 'moveUser', userId: user.id, businessUnitId };
     if (p.chance(0.4)) op.doNotMoveRecords = true;
@@ -551,6 +556,108 @@ export function randomOps(world: WorldInput, random: () => number, count: number
     current = applyToWorld(current, op);
   }
   return ops;
+}
+
+/**
+ * A short valid sequence that keeps changing the same few things, where undo logs and indexes
+ * are most easily wrong: a record deleted and created again under its id, created and deleted
+ * and created, a user moved back and forth around records it gets, a share granted, revoked and
+ * granted again, a role and a membership changed and changed back.
+ */
+export function churnOps(world: WorldInput, random: () => number): UpdateOp[] {
+  const p = new Pick(random);
+  const ops: UpdateOp[] = [];
+  let w = world;
+  const push = (op: UpdateOp | null | undefined): void => {
+    if (op === null || op === undefined) return;
+    w = applyToWorld(w, op);
+    ops.push(op);
+  };
+  const view = (): View => new View(w);
+  switch (p.int(0, 4)) {
+    case 0: {
+      // delete a (shared) record, create it again under another owner, share and assign it
+      const record = p.one(view().recordsOf('user'));
+      if (record === undefined) break;
+      push({ op: 'deleteRecord', table: record.table, id: record.id });
+      const ownerId = p.one(view().owners.filter((o) => o !== record.ownerId)) ?? p.one(view().owners);
+      if (ownerId === undefined) break;
+      push({ op: 'createRecord', table: record.table, id: record.id, ownerId });
+      const principalId = p.one(view().recipients);
+      if (principalId !== undefined) {
+        push({
+          op: 'grantShare',
+          table: record.table,
+          recordId: record.id,
+          principalId,
+          rights: p.nonEmptySubset(SHARE_RIGHTS, 0.5),
+        });
+      }
+      const next = p.one(view().owners.filter((o) => o !== ownerId));
+      if (next !== undefined) push({ op: 'assignRecord', table: record.table, id: record.id, ownerId: next });
+      break;
+    }
+    case 1: {
+      // create, delete, create again
+      const first = GENERATORS.createRecord(view(), p);
+      if (first === null || first.op !== 'createRecord') break;
+      push(first);
+      push({ op: 'deleteRecord', table: first.table, id: first.id });
+      const again: UpdateOp = { ...first };
+      if (again.ownerId !== undefined) again.ownerId = p.one(view().owners) ?? again.ownerId;
+      push(again);
+      break;
+    }
+    case 2: {
+      // a user moved around records it creates and receives
+      const user = p.one(w.users ?? []);
+      const home = user?.businessUnitId;
+      if (user === undefined || home === undefined) break;
+      const away = p.one(view().bus.filter((bu) => bu !== home));
+      if (away === undefined) break;
+      push({ op: 'moveUser', userId: user.id, businessUnitId: away });
+      const table = p.one(view().tables.filter((t) => t.ownership === 'user'));
+      if (table !== undefined) {
+        push({ op: 'createRecord', table: table.name, id: view().freshRecordId(table.name, p), ownerId: user.id });
+      }
+      push({ op: 'moveUser', userId: user.id, businessUnitId: home, doNotMoveRecords: p.chance(0.5) });
+      const record = p.one(
+        view()
+          .recordsOf('user')
+          .filter((r) => r.ownerId !== user.id),
+      );
+      if (record !== undefined) push({ op: 'assignRecord', table: record.table, id: record.id, ownerId: user.id });
+      push({ op: 'moveUser', userId: user.id, businessUnitId: away, doNotMoveRecords: p.chance(0.5) });
+      break;
+    }
+    case 3: {
+      // a share granted, revoked, granted again and modified
+      const record = p.one(view().recordsOf('user'));
+      const principalId = p.one(view().recipients);
+      if (record === undefined || principalId === undefined) break;
+      const target = { table: record.table, recordId: record.id, principalId };
+      push({ op: 'grantShare', ...target, rights: p.nonEmptySubset(SHARE_RIGHTS, 0.4) });
+      push({ op: 'revokeShare', ...target });
+      push({ op: 'grantShare', ...target, rights: p.nonEmptySubset(SHARE_RIGHTS, 0.4) });
+      push({ op: 'modifyShare', ...target, rights: p.nonEmptySubset(SHARE_RIGHTS, 0.4) });
+      break;
+    }
+    default: {
+      // a role's privileges, an assignment and a membership changed and changed back
+      const role = p.one(w.roles ?? []);
+      if (role !== undefined) {
+        const before = role.privileges;
+        push(randomPrivileges(view(), p, role));
+        push(GENERATORS.addRoleAssignment(view(), p));
+        push(GENERATORS.addTeamMember(view(), p));
+        push(GENERATORS.removeRoleAssignment(view(), p));
+        push({ op: 'setRolePrivileges', roleId: role.id, privileges: before });
+      }
+      push(GENERATORS.removeTeamMember(view(), p));
+      break;
+    }
+  }
+  return ops.length > 0 ? ops : randomOps(world, random, 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -679,9 +786,11 @@ export const INVALID_KINDS = {
     };
   },
   'revoke-missing-share'(v, p) {
-    const candidates = v.recordsOf('user').flatMap((r) =>
-      v.recipients.filter((x) => !v.hasShare(r.table, r.id, x)).map((principalId) => ({ r, principalId })),
-    );
+    const candidates = v
+      .recordsOf('user')
+      .flatMap((r) =>
+        v.recipients.filter((x) => !v.hasShare(r.table, r.id, x)).map((principalId) => ({ r, principalId })),
+      );
     const pick = p.one(candidates);
     if (pick === undefined) return null;
     return {
@@ -691,9 +800,11 @@ export const INVALID_KINDS = {
     };
   },
   'modify-missing-share'(v, p) {
-    const candidates = v.recordsOf('user').flatMap((r) =>
-      v.recipients.filter((x) => !v.hasShare(r.table, r.id, x)).map((principalId) => ({ r, principalId })),
-    );
+    const candidates = v
+      .recordsOf('user')
+      .flatMap((r) =>
+        v.recipients.filter((x) => !v.hasShare(r.table, r.id, x)).map((principalId) => ({ r, principalId })),
+      );
     const pick = p.one(candidates);
     if (pick === undefined) return null;
     return {
@@ -796,6 +907,77 @@ export const INVALID_KINDS = {
     op.roleId = role.id;
     op.privileges[table.name] = { ...(op.privileges[table.name] ?? {}), [privilege]: word };
     return { op, rule: 'exact-word', fields: ['privileges'] };
+  },
+  'unknown-recipient'(v, p) {
+    const record = p.one(v.recordsOf('user'));
+    if (record === undefined) return null;
+    const principalId = v.freshId('team-missing', (id) => v.recipients.includes(id));
+    return {
+      op: { op: 'grantShare', table: record.table, recordId: record.id, principalId, rights: ['read'] },
+      rule: 'reference-resolves',
+      fields: ['principalId'],
+    };
+  },
+  'unknown-table'(v, p) {
+    const ownerId = p.one(v.owners);
+    if (ownerId === undefined) return null;
+    const table = v.freshId('table-missing', (id) => v.tables.some((t) => t.name === id));
+    return {
+      op: { op: 'createRecord', table, id: 'r-1', ownerId },
+      rule: 'reference-resolves',
+      fields: ['table'],
+    };
+  },
+  'unknown-table-in-role'(v, p) {
+    const role = p.one(v.roles);
+    if (role === undefined) return null;
+    const table = v.freshId('table-missing', (id) => v.tables.some((t) => t.name === id));
+    return {
+      op: { op: 'setRolePrivileges', roleId: role.id, privileges: { [table]: { read: 'global' } } },
+      rule: 'reference-resolves',
+      fields: ['privileges'],
+    };
+  },
+  'org-record-assigned'(v, p) {
+    const record = p.one(v.recordsOf('organization'));
+    const ownerId = p.one(v.owners);
+    if (record === undefined || ownerId === undefined) return null;
+    return {
+      op: { op: 'assignRecord', table: record.table, id: record.id, ownerId },
+      rule: 'org-record-unowned',
+      fields: ['table', 'id', 'ownerId'],
+    };
+  },
+  'org-record-bu'(v, p) {
+    const table = p.one(v.tables.filter((t) => t.ownership === 'organization'));
+    const businessUnitId = p.one(v.bus);
+    if (table === undefined || businessUnitId === undefined) return null;
+    return {
+      op: {
+        op: 'createRecord',
+        table: table.name,
+        id: v.freshRecordId(table.name, p),
+        owningBusinessUnitId: businessUnitId,
+      },
+      rule: 'org-record-unowned',
+      fields: ['owningBusinessUnitId'],
+    };
+  },
+  'team-as-member'(v, p) {
+    const team = p.one(v.listedTeams);
+    const member = p.one(v.listedTeams);
+    if (team === undefined || member === undefined) return null;
+    return {
+      op: { op: 'addTeamMember', teamId: team.id, userId: member.id },
+      rule: 'team-members-are-users',
+      fields: ['userId'],
+    };
+  },
+  'modify-with-create'(v, p) {
+    const pair = p.one(v.sharePairs());
+    if (pair === undefined) return null;
+    const rights = ['create'] as unknown as ShareRight[];
+    return { op: { op: 'modifyShare', ...pair, rights }, rule: 'share-rights', fields: ['rights'] };
   },
 } satisfies Record<string, InvalidGenerator>;
 
