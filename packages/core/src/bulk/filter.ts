@@ -38,14 +38,13 @@ export function planFilter(evaluator: Evaluator, user: number, table: number, pr
 
 /**
  * Everything the row loop reads, pulled out of the compiled tables once per call so the loop sees
- * only locals: the grant's BU bitset, its owner scope (the user and the first two teams in
- * registers, the rest in a list), and a bitset of the stored records whose shares it may use.
+ * only locals: a byte per BU saying whether the grant covers it (one load per row, no compares),
+ * the owner scope (the user and the first two teams in registers, the rest in a list), and a
+ * bitset of the stored records whose shares the grant makes usable.
  */
 class RowTest {
-  readonly pool: Uint32Array;
-  readonly words: number;
-  /** BU indexes below this have a bit in the grant's bitset (0 when the grant has no BU set). */
-  readonly buLimit: number;
+  /** 1 for each BU index the grant's local and deep anchors cover. */
+  readonly bus: Uint8Array;
   readonly self: number;
   readonly team0: number;
   readonly team1: number;
@@ -57,9 +56,10 @@ class RowTest {
 
   constructor(evaluator: Evaluator, plan: FilterPlan, table: Table, privilege: number) {
     const { grant, user } = plan;
-    this.pool = evaluator.busPool;
-    this.words = evaluator.grantBus[grant] as number;
-    this.buLimit = this.words === NONE ? 0 : evaluator.buCount;
+    this.bus = new Uint8Array(evaluator.buCount);
+    for (let i = evaluator.grantBuStart[grant] as number; i < (evaluator.grantBuEnd[grant] as number); i += 2) {
+      for (const bu of evaluator.buAtPosition.subarray(evaluator.buPool[i], evaluator.buPool[i + 1])) this.bus[bu] = 1;
+    }
     const scopeAll = ((evaluator.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0;
     // -2 never equals an owner (NONE is -1), so an absent slot can sit in the comparisons.
     this.self = scopeAll ? user : -2;
@@ -82,7 +82,7 @@ class RowTest {
 }
 
 /**
- * The tight loop. Row i is allowed when its owning BU's bit is set in the grant's BU bitset, or
+ * The tight loop. Row i is allowed when the grant covers its owning BU, or
  * its owner is in the grant's scope, or its record is in the usable-shares bitset. The answer is
  * computed as a bit and the position is always stored, the cursor advancing by the bit: no
  * branch to mispredict on rows whose answers alternate.
@@ -99,7 +99,8 @@ export function filterRows(
   out: Uint32Array,
 ): number {
   const test = new RowTest(evaluator, plan, table, privilege);
-  const { pool, words, buLimit, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const { bus, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const buLimit = bus.length;
   const extraTeams = moreTeams.length > 0;
   const withShares = records !== null && sharedLimit > 0;
   let n = 0;
@@ -108,11 +109,8 @@ export function filterRows(
     // keeps it as a double, which costs several times the loop's other work.
     const bu = businessUnits[i] as number;
     const owner = owners[i] as number;
-    let ok = bu >>> 0 < buLimit ? ((pool[words + (bu >>> 5)] as number) >>> (bu & 31)) & 1 : 0;
-    ok |=
-      ((owner === self) as unknown as number) |
-      ((owner === team0) as unknown as number) |
-      ((owner === team1) as unknown as number);
+    let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
+    ok |= owner === self || owner === team0 || owner === team1 ? 1 : 0;
     if (extraTeams && ok === 0 && moreTeams.includes(owner)) ok = 1;
     if (withShares) {
       const record = (records as Int32Array)[i] as number;
@@ -135,7 +133,8 @@ export function filterRecords(
 ): number {
   const store: RecordStore = table.records;
   const test = new RowTest(evaluator, plan, table, privilege);
-  const { pool, words, buLimit, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const { bus, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const buLimit = bus.length;
   const extraTeams = moreTeams.length > 0;
   const ownerColumn = store.owner;
   const buColumn = store.bu;
@@ -147,11 +146,8 @@ export function filterRecords(
     const inside = record >>> 0 < count;
     const bu = inside ? (buColumn[record] as number) : NONE;
     const owner = inside ? (ownerColumn[record] as number) : NONE;
-    let ok = bu >>> 0 < buLimit ? ((pool[words + (bu >>> 5)] as number) >>> (bu & 31)) & 1 : 0;
-    ok |=
-      ((owner === self) as unknown as number) |
-      ((owner === team0) as unknown as number) |
-      ((owner === team1) as unknown as number);
+    let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
+    ok |= owner === self || owner === team0 || owner === team1 ? 1 : 0;
     if (extraTeams && ok === 0 && moreTeams.includes(owner)) ok = 1;
     ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
     out[n] = i;

@@ -45,12 +45,7 @@ export function whoCanAccess(evaluator: Evaluator, profileCount: number, q: Reve
       continue;
     }
     if (evaluator.organizationOwned[q.table] === 1) continue;
-    const words = evaluator.grantBus[grant] as number;
-    const coversBu =
-      words !== NONE &&
-      q.bu !== NONE &&
-      ((evaluator.busPool[words + (q.bu >>> 5)] as number) & (1 << (q.bu & 31))) !== 0;
-    if (coversBu || inTeams(evaluator, grant, q.owner)) {
+    if ((q.bu !== NONE && evaluator.coversBu(grant, q.bu)) || inTeams(evaluator, grant, q.owner)) {
       everyone(users, BatchCode.role);
       continue;
     }

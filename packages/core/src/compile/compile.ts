@@ -22,11 +22,7 @@ export class CompiledWorld {
   constructor(model: WorldModel) {
     this.model = model;
     this.profiles = [];
-    this.tables = new GrantTables(
-      model.tables.length * PRIVILEGE_COUNT,
-      model.businessUnits.length,
-      model.principals.length,
-    );
+    this.tables = new GrantTables(model.tables.length * PRIVILEGE_COUNT, model.principals.length);
     this.byKey = new Map();
     this.grants = new GrantCache(new CoverageCache(model));
     for (let principal = 0; principal < model.principals.length; principal++) {

@@ -1,27 +1,50 @@
 import roaring from 'roaring';
 import type { BuIdx } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
-import { bitsetFromIndexes } from '../util/bitset.js';
 import { getOrCreate } from '../util/maps.js';
 
 const { RoaringBitmap32 } = roaring;
 export type RoaringBitmap32 = InstanceType<typeof RoaringBitmap32>;
 
 /**
- * The business units that a set of local and deep grants covers: local anchors themselves, deep
- * anchors with their subtrees. Held twice: a roaring bitmap for algebra and the portable format,
- * and a flat bitset that the check loop reads.
+ * The business units that a set of local and deep grants covers, as sorted, disjoint intervals
+ * of preorder positions: a deep anchor is its subtree, one interval; a local anchor is one
+ * position. A check tests one or two intervals, and a thousand distinct sets cost a few
+ * kilobytes, where bitsets over 10,000 BUs would cost 1.25 KB each.
  */
 export class BuCoverage {
   /** Unique per cache: interned coverages compare by id. */
   readonly id: number;
-  readonly set: RoaringBitmap32;
-  readonly bits: Uint32Array;
+  /** [start0, end0, start1, end1, …], end exclusive, ascending, never touching. */
+  readonly intervals: Int32Array;
+  private readonly model: WorldModel;
+  private bus: RoaringBitmap32 | null;
 
-  constructor(id: number, set: RoaringBitmap32, buCount: number) {
+  constructor(id: number, intervals: Int32Array, model: WorldModel) {
     this.id = id;
-    this.set = set;
-    this.bits = bitsetFromIndexes(buCount, set.toUint32Array());
+    this.intervals = intervals;
+    this.model = model;
+    this.bus = null;
+  }
+
+  /** The covered BU indexes as a roaring bitmap: for set algebra and export, built on first use. */
+  get set(): RoaringBitmap32 {
+    if (this.bus === null) {
+      const bus = new RoaringBitmap32();
+      for (let i = 0; i < this.intervals.length; i += 2) {
+        bus.addMany(this.model.buAtPosition.subarray(this.intervals[i], this.intervals[i + 1]));
+      }
+      this.bus = bus;
+    }
+    return this.bus;
+  }
+
+  /** How many BUs are covered. */
+  get size(): number {
+    let size = 0;
+    for (let i = 0; i < this.intervals.length; i += 2)
+      size += (this.intervals[i + 1] as number) - (this.intervals[i] as number);
+    return size;
   }
 }
 
@@ -38,16 +61,30 @@ export class CoverageCache {
     if (localAnchors.length === 0 && deepAnchors.length === 0) return null;
     const key = `${sortedKey(localAnchors)}/${sortedKey(deepAnchors)}`;
     return getOrCreate(this.byKey, key, () => {
-      const set = new RoaringBitmap32(localAnchors);
-      for (const anchor of deepAnchors) set.addMany(this.model.subtree(anchor));
-      set.runOptimize();
-      return new BuCoverage(this.byKey.size, set, this.model.businessUnits.length);
+      const { buPosition, buSubtreeEnd } = this.model;
+      const spans: [number, number][] = [
+        ...localAnchors.map((bu): [number, number] => [buPosition[bu] as number, (buPosition[bu] as number) + 1]),
+        ...deepAnchors.map((bu): [number, number] => [buPosition[bu] as number, buSubtreeEnd[bu] as number]),
+      ];
+      return new BuCoverage(this.byKey.size, mergeIntervals(spans), this.model);
     });
   }
 
   get size(): number {
     return this.byKey.size;
   }
+}
+
+/** Sorts and merges overlapping or touching intervals into the flat canonical form. */
+function mergeIntervals(spans: [number, number][]): Int32Array {
+  spans.sort((a, b) => a[0] - b[0]);
+  const merged: number[] = [];
+  for (const [start, end] of spans) {
+    const last = merged.length - 1;
+    if (last > 0 && start <= (merged[last] as number)) merged[last] = Math.max(merged[last] as number, end);
+    else merged.push(start, end);
+  }
+  return Int32Array.from(merged);
 }
 
 function sortedKey(values: readonly number[]): string {

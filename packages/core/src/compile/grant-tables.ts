@@ -15,7 +15,7 @@ export const GrantFlag = { global: 1, scopeAll: 2 } as const;
  *   userFlags[u]                         UserFlag bits
  *   profileGrant[profile * slots + s]    grant of slot s = table * 8 + privilege, or NONE
  *   grantFlags[g]                        GrantFlag bits
- *   grantBus[g]                          word offset of g's BU bitset in busPool, or NONE
+ *   grantBuStart[g] .. grantBuEnd[g]     g's BU intervals in buPool: [start, end) pairs of preorder positions
  *   grantTeamStart[g] .. grantTeamEnd[g] g's scope teams in teamPool
  *
  * Incremental updates append profiles and grants and rewrite profile rows; arrays grow by
@@ -23,15 +23,15 @@ export const GrantFlag = { global: 1, scopeAll: 2 } as const;
  */
 export class GrantTables {
   readonly slots: number;
-  readonly buWords: number;
   userProfile: Int32Array;
   userFlags: Uint8Array;
   profileGrant: Int32Array;
   grantFlags: Uint8Array;
-  grantBus: Int32Array;
+  grantBuStart: Int32Array;
+  grantBuEnd: Int32Array;
   grantTeamStart: Int32Array;
   grantTeamEnd: Int32Array;
-  busPool: Uint32Array;
+  buPool: Int32Array;
   teamPool: Int32Array;
   /** The roaring form of each grant's BU set (null when none): for set algebra and export, not checks. */
   readonly grantBuSets: (BuCoverage | null)[];
@@ -41,17 +41,17 @@ export class GrantTables {
   private readonly grantIndex: Map<PrivilegeGrant, number>;
   private readonly coverageOffset: Map<BuCoverage, number>;
 
-  constructor(slots: number, buCount: number, principalCount: number) {
+  constructor(slots: number, principalCount: number) {
     this.slots = slots;
-    this.buWords = (buCount + 31) >>> 5;
     this.userProfile = new Int32Array(principalCount).fill(NONE);
     this.userFlags = new Uint8Array(principalCount);
     this.profileGrant = new Int32Array(0);
     this.grantFlags = new Uint8Array(0);
-    this.grantBus = new Int32Array(0);
+    this.grantBuStart = new Int32Array(0);
+    this.grantBuEnd = new Int32Array(0);
     this.grantTeamStart = new Int32Array(0);
     this.grantTeamEnd = new Int32Array(0);
-    this.busPool = new Uint32Array(0);
+    this.buPool = new Int32Array(0);
     this.teamPool = new Int32Array(0);
     this.grantBuSets = [];
     this.grantCount = 0;
@@ -87,11 +87,14 @@ export class GrantTables {
     if (known !== undefined) return known;
     const g = this.grantCount++;
     this.grantFlags = ensureUint8(this.grantFlags, g + 1);
-    this.grantBus = ensureInt32(this.grantBus, g + 1);
+    this.grantBuStart = ensureInt32(this.grantBuStart, g + 1);
+    this.grantBuEnd = ensureInt32(this.grantBuEnd, g + 1);
     this.grantTeamStart = ensureInt32(this.grantTeamStart, g + 1);
     this.grantTeamEnd = ensureInt32(this.grantTeamEnd, g + 1);
     this.grantFlags[g] = (grant.global ? GrantFlag.global : 0) | (grant.scopeAll ? GrantFlag.scopeAll : 0);
-    this.grantBus[g] = grant.bus === null ? NONE : this.coverageWords(grant.bus);
+    const start = grant.bus === null ? 0 : this.coverageStart(grant.bus);
+    this.grantBuStart[g] = start;
+    this.grantBuEnd[g] = grant.bus === null ? 0 : start + grant.bus.intervals.length;
     this.teamPool = ensureInt32(this.teamPool, this.teamsUsed + grant.scopeTeams.length);
     this.teamPool.set(grant.scopeTeams, this.teamsUsed);
     this.grantTeamStart[g] = this.teamsUsed;
@@ -102,17 +105,14 @@ export class GrantTables {
     return g;
   }
 
-  private coverageWords(coverage: BuCoverage): number {
+  /** Where a coverage's intervals sit in `buPool`, appending them on first sight. */
+  private coverageStart(coverage: BuCoverage): number {
     const known = this.coverageOffset.get(coverage);
     if (known !== undefined) return known;
     const offset = this.busUsed;
-    if (offset + this.buWords > this.busPool.length) {
-      const grown = new Uint32Array(Math.max(offset + this.buWords, this.busPool.length * 2, 64));
-      grown.set(this.busPool);
-      this.busPool = grown;
-    }
-    this.busPool.set(coverage.bits, offset);
-    this.busUsed += this.buWords;
+    this.buPool = ensureInt32(this.buPool, offset + coverage.intervals.length);
+    this.buPool.set(coverage.intervals, offset);
+    this.busUsed += coverage.intervals.length;
     this.coverageOffset.set(coverage, offset);
     return offset;
   }

@@ -24,10 +24,14 @@ export class Evaluator {
   readonly userFlags: Uint8Array;
   readonly profileGrant: Int32Array;
   readonly grantFlags: Uint8Array;
-  readonly grantBus: Int32Array;
+  readonly grantBuStart: Int32Array;
+  readonly grantBuEnd: Int32Array;
   readonly grantTeamStart: Int32Array;
   readonly grantTeamEnd: Int32Array;
-  readonly busPool: Uint32Array;
+  readonly buPool: Int32Array;
+  /** Preorder position per BU: coverage intervals are over positions. */
+  readonly buPosition: Int32Array;
+  readonly buAtPosition: Int32Array;
   readonly teamPool: Int32Array;
   readonly organizationOwned: Uint8Array;
   readonly shares: ShareStore[];
@@ -40,10 +44,13 @@ export class Evaluator {
     this.userFlags = t.userFlags;
     this.profileGrant = t.profileGrant;
     this.grantFlags = t.grantFlags;
-    this.grantBus = t.grantBus;
+    this.grantBuStart = t.grantBuStart;
+    this.grantBuEnd = t.grantBuEnd;
     this.grantTeamStart = t.grantTeamStart;
     this.grantTeamEnd = t.grantTeamEnd;
-    this.busPool = t.busPool;
+    this.buPool = t.buPool;
+    this.buPosition = compiled.model.buPosition;
+    this.buAtPosition = compiled.model.buAtPosition;
     this.teamPool = t.teamPool;
     this.organizationOwned = Uint8Array.from(compiled.model.tables, (table) => (table.organizationOwned ? 1 : 0));
     this.shares = compiled.model.tables.map((table) => table.shares);
@@ -114,13 +121,20 @@ export class Evaluator {
     return mask;
   }
 
-  /** §2 covers: by BU (local/deep, precompiled into a bitset) or by ownership within the grant's scope. */
+  /** §2 covers: by BU (local/deep, compiled to intervals of preorder positions) or by ownership within the grant's scope. */
   private covers(grant: number, user: number, owner: number, bu: number): boolean {
-    const words = this.grantBus[grant] as number;
-    if (words !== NONE && bu !== NONE && ((this.busPool[words + (bu >>> 5)] as number) & (1 << (bu & 31))) !== 0) {
-      return true;
-    }
+    if (bu !== NONE && this.coversBu(grant, bu)) return true;
     return owner !== NONE && this.inScope(grant, owner, user, NONE);
+  }
+
+  /** Whether the grant's local and deep anchors reach `bu`. */
+  coversBu(grant: number, bu: number): boolean {
+    const end = this.grantBuEnd[grant] as number;
+    const position = this.buPosition[bu] as number;
+    for (let i = this.grantBuStart[grant] as number; i < end; i += 2) {
+      if (position >= (this.buPool[i] as number) && position < (this.buPool[i + 1] as number)) return true;
+    }
+    return false;
   }
 
   /** Whether `principal` is in the scope of the grant: userScope(U) (with `organization` for shares), or its teams. */

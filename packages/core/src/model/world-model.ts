@@ -132,6 +132,15 @@ export class WorldModel {
   readonly assignments: Map<PrincipalIdx, RoleAssignment[]>;
   readonly fieldSecurityProfiles: FieldSecurityProfile[];
   readonly fieldShares: FieldShare[];
+  /**
+   * The BU tree in preorder: `buPosition[bu]` is bu's position, and bu's subtree is exactly the
+   * positions [buPosition[bu], buSubtreeEnd[bu]). So a deep grant covers one interval of positions.
+   * BU indexes themselves never change (records store them); only these arrays follow the tree.
+   */
+  buPosition: Int32Array;
+  buSubtreeEnd: Int32Array;
+  /** The BU at each preorder position. */
+  buAtPosition: Int32Array;
 
   constructor(init: {
     settings: Settings;
@@ -169,6 +178,35 @@ export class WorldModel {
     this.assignments = init.assignments;
     this.fieldSecurityProfiles = init.fieldSecurityProfiles;
     this.fieldShares = init.fieldShares;
+    this.buPosition = new Int32Array(0);
+    this.buSubtreeEnd = new Int32Array(0);
+    this.buAtPosition = new Int32Array(0);
+    this.indexTree();
+  }
+
+  /** Numbers the BU tree in preorder (iteratively: trees may be deep). */
+  indexTree(): void {
+    const count = this.businessUnits.length;
+    this.buPosition = new Int32Array(count);
+    this.buSubtreeEnd = new Int32Array(count);
+    this.buAtPosition = new Int32Array(count);
+    if (count === 0) return;
+    let next = 0;
+    // Each stack entry is a BU; a negative entry -(bu + 1) marks its subtree as finished.
+    const stack: number[] = [this.root];
+    while (stack.length > 0) {
+      const entry = stack.pop() as number;
+      if (entry < 0) {
+        this.buSubtreeEnd[-entry - 1] = next;
+        continue;
+      }
+      this.buPosition[entry] = next;
+      this.buAtPosition[next] = entry;
+      next++;
+      stack.push(-entry - 1);
+      const children = this.businessUnits[entry]?.children ?? [];
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as number);
+    }
   }
 
   isUser(principal: number): principal is UserIdx {
@@ -200,21 +238,13 @@ export class WorldModel {
 
   /** Whether `bu` is `ancestor` or lies below it. */
   isInSubtree(bu: BuIdx, ancestor: BuIdx): boolean {
-    for (let at: number = bu; at !== -1; at = this.businessUnits[at]?.parent ?? -1) {
-      if (at === ancestor) return true;
-    }
-    return false;
+    const position = this.buPosition[bu] as number;
+    return position >= (this.buPosition[ancestor] as number) && position < (this.buSubtreeEnd[ancestor] as number);
   }
 
   /** `bu` and every BU below it. */
   subtree(bu: BuIdx): BuIdx[] {
-    const out: BuIdx[] = [];
-    const stack: BuIdx[] = [bu];
-    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-      out.push(next);
-      for (const child of this.businessUnits[next]?.children ?? []) stack.push(child);
-    }
-    return out;
+    return Array.from(this.buAtPosition.subarray(this.buPosition[bu], this.buSubtreeEnd[bu])) as BuIdx[];
   }
 
   canHoldRoles(principal: PrincipalIdx): boolean {
