@@ -26,10 +26,12 @@ describe('PostgresDataverseBaseline', () => {
     for (const user of world.users ?? []) {
       for (const table of world.tables ?? []) {
         for (const privilege of PRIVILEGES) {
-          const sql = (await baseline.filter(user.id, table.name, privilege)).sort();
           const expected = [...engine.lookup(user.id, table.name, privilege).ids()].sort();
-          if (JSON.stringify(sql) !== JSON.stringify(expected))
-            mismatches.push(`${user.id} ${table.name} ${privilege}: sql [${sql}] engine [${expected}]`);
+          for (const form of ['union', 'or'] as const) {
+            const sql = (await baseline.filter(user.id, table.name, privilege, form)).sort();
+            if (JSON.stringify(sql) !== JSON.stringify(expected))
+              mismatches.push(`${form} ${user.id} ${table.name} ${privilege}: sql [${sql}] engine [${expected}]`);
+          }
         }
       }
     }

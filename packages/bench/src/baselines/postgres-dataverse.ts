@@ -94,15 +94,18 @@ export class PostgresDataverseBaseline {
     }
     const statements = new Map<string, { name: string; text: string }>();
     for (const table of world.tables ?? []) {
-      // Named, so each pooled connection plans a table's filter once and reuses the plan.
-      statements.set(table.name, { name: `palisade_filter_${++statementCount}`, text: filterSql(schema, table.name) });
+      for (const form of ['union', 'or'] as const) {
+        // Named, so each pooled connection plans a table's filter once and reuses the plan.
+        const text = filterSql(schema, table.name, form);
+        statements.set(`${form}:${table.name}`, { name: `palisade_filter_${++statementCount}`, text });
+      }
     }
     return new PostgresDataverseBaseline(pool, statements, new Set((world.users ?? []).map((u) => u.id)));
   }
 
   /** Ids of the records of `table` that `user` may exercise `privilege` on, in no particular order. */
-  async filter(user: string, table: string, privilege: PrivilegeName): Promise<string[]> {
-    const statement = this.statements.get(table);
+  async filter(user: string, table: string, privilege: PrivilegeName, form: FilterForm = 'union'): Promise<string[]> {
+    const statement = this.statements.get(`${form}:${table}`);
     if (statement === undefined) throw new Error(`unknown table: ${table}`);
     if (!this.users.has(user)) throw new Error(`unknown user: ${user}`);
     const bit = ACCESS_RIGHTS[privilege];
@@ -112,8 +115,8 @@ export class PostgresDataverseBaseline {
   }
 
   /** The SQL `filter` runs for `table` (for EXPLAIN and for reading). */
-  sql(table: string): string {
-    const statement = this.statements.get(table);
+  sql(table: string, form: FilterForm = 'union'): string {
+    const statement = this.statements.get(`${form}:${table}`);
     if (statement === undefined) throw new Error(`unknown table: ${table}`);
     return statement.text;
   }
@@ -152,7 +155,14 @@ function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-function filterSql(schema: string, table: string): string {
+/**
+ * How the final SELECT combines the three paths. `or` is the shape Dataverse generates: one scan
+ * of the table with the paths OR'd as IN-subqueries. `union` is a PostgreSQL-tuned rewrite that
+ * lets each path use its own index, so it reads only the rows it returns.
+ */
+export type FilterForm = 'or' | 'union';
+
+function filterSql(schema: string, table: string, form: FilterForm): string {
   const s = ident(schema);
   const t = `${ident(`${schema}_records`)}.${ident(table)}`;
   const filtered = 'NOT (SELECT everything FROM flags) AND (SELECT userowned FROM flags)';
@@ -196,10 +206,19 @@ shared(id) AS (
   SELECT poa.objectid FROM ${s}.principalobjectaccess poa JOIN scope ON poa.principalid = scope.id
    WHERE poa.tablename = $2 AND poa.accessrightsmask & $4::integer <> 0
 )
-SELECT r.id FROM ${t} r WHERE (SELECT everything FROM flags)
+${
+  form === 'union'
+    ? `SELECT r.id FROM ${t} r WHERE (SELECT everything FROM flags)
 UNION SELECT r.id FROM ${t} r JOIN bu ON r.owningbusinessunit = bu.id WHERE ${filtered}
 UNION SELECT r.id FROM ${t} r JOIN scope ON r.ownerid = scope.id WHERE ${filtered}
-UNION SELECT r.id FROM ${t} r JOIN shared ON r.id = shared.id WHERE ${filtered}`;
+UNION SELECT r.id FROM ${t} r JOIN shared ON r.id = shared.id WHERE ${filtered}`
+    : `SELECT r.id FROM ${t} r
+ WHERE (SELECT everything FROM flags)
+    OR ((SELECT userowned FROM flags)
+        AND (r.owningbusinessunit IN (SELECT id FROM bu)
+             OR r.ownerid IN (SELECT id FROM scope)
+             OR r.id IN (SELECT id FROM shared)))`
+}`;
 }
 
 type Cell = string | number | boolean | null;

@@ -12,7 +12,9 @@ import { generateWorld, PRESETS, type WorldShape } from '../generate/world.js';
 import { formatCount, machine, requireBuiltCore, sink, writeResults } from '../harness.js';
 import { timeIt } from '../timing.js';
 
+// pnpm passes a `--` separator through to the script.
 const { values: args } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: { records: { type: 'string', default: String(PRESETS.large.records) } },
 });
 // One user-owned table holds every record here, so "the whole table" means all of them.
