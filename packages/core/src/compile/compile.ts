@@ -45,16 +45,27 @@ export class CompiledWorld {
   }
 
   /**
-   * Recompiles the profiles that hold `team` or `role`: their inputs are unchanged but what those
-   * inputs grant changed (a team's role assignments, a role's privileges).
+   * Recompiles the profiles that hold a changed team or role: their inputs are unchanged but what
+   * those inputs grant changed. A team's role assignments can change anything, so those profiles
+   * are compiled whole; a role's privileges change only `roleSlots`, so profiles that reach the
+   * role only through it recompile just those slots.
    */
-  recompileProfiles(reach: { teams: ReadonlySet<PrincipalIdx>; roles: ReadonlySet<RoleIdx> }): void {
+  recompileProfiles(reach: {
+    teams: ReadonlySet<PrincipalIdx>;
+    roles: ReadonlySet<RoleIdx>;
+    roleSlots: ReadonlySet<number>;
+  }): void {
     let administratorsChanged = false;
     this.profiles.forEach((profile, index) => {
-      const affected =
-        profile.inputs.teams.some((t) => reach.teams.has(t)) || [...profile.roles].some((r) => reach.roles.has(r));
-      if (!affected) return;
-      const next = this.compile(profile.inputs);
+      let next: Profile;
+      if (profile.inputs.teams.some((t) => reach.teams.has(t))) {
+        next = this.compile(profile.inputs);
+      } else if ([...profile.roles].some((r) => reach.roles.has(r))) {
+        const sources = collectGrants(this.model, profile.inputs, reach.roleSlots);
+        next = this.grants.recompileSlots(profile, sources, reach.roleSlots);
+      } else {
+        return;
+      }
       administratorsChanged ||= next.systemAdministrator !== profile.systemAdministrator;
       this.profiles[index] = next;
       this.tables.setProfile(index, next);

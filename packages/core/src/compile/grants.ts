@@ -49,8 +49,11 @@ export interface RoleSources {
   readonly grants: readonly Grant[];
 }
 
-/** Every grant the holder of `inputs` has, by the table of semantics.md §2. */
-export function collectGrants(model: WorldModel, inputs: ProfileInputs): RoleSources {
+/**
+ * Every grant the holder of `inputs` has, by the table of semantics.md §2; with `slots`, only the
+ * grants of those (table, privilege) slots (`table * PRIVILEGE_COUNT + privilege`).
+ */
+export function collectGrants(model: WorldModel, inputs: ProfileInputs, slots?: ReadonlySet<number>): RoleSources {
   const grants: Grant[] = [];
   const roles = new Set<RoleIdx>();
   let systemAdministrator = false;
@@ -62,7 +65,7 @@ export function collectGrants(model: WorldModel, inputs: ProfileInputs): RoleSou
     if (role === undefined) continue;
     roles.add(assignment.role);
     systemAdministrator ||= role.systemAdministrator;
-    forEachDepth(role.depths, tableCount, (table, privilege, depth) => {
+    forEachDepth(role.depths, tableCount, slots, (table, privilege, depth) => {
       grants.push({
         table,
         privilege,
@@ -83,7 +86,7 @@ export function collectGrants(model: WorldModel, inputs: ProfileInputs): RoleSou
       roles.add(assignment.role);
       systemAdministrator ||= role.systemAdministrator;
       const inherits = role.inheritance === 'direct';
-      forEachDepth(role.depths, tableCount, (table, privilege, depth) => {
+      forEachDepth(role.depths, tableCount, slots, (table, privilege, depth) => {
         grants.push({
           table,
           privilege,
@@ -113,12 +116,15 @@ export function collectGrants(model: WorldModel, inputs: ProfileInputs): RoleSou
 function forEachDepth(
   depths: Uint8Array,
   tableCount: number,
+  slots: ReadonlySet<number> | undefined,
   visit: (table: TableIdx, privilege: Privilege, depth: Depth) => void,
 ): void {
   for (let table = 0; table < tableCount; table++) {
     for (let privilege = 0; privilege < PRIVILEGE_COUNT; privilege++) {
-      const depth = depths[table * PRIVILEGE_COUNT + privilege] as Depth;
-      if (depth !== Depth.none) visit(table as TableIdx, privilege as Privilege, depth);
+      const slot = table * PRIVILEGE_COUNT + privilege;
+      const depth = depths[slot] as Depth;
+      if (depth !== Depth.none && (slots === undefined || slots.has(slot)))
+        visit(table as TableIdx, privilege as Privilege, depth);
     }
   }
 }

@@ -73,6 +73,22 @@ export class GrantCache {
     return new Profile(inputs, sources.roles, sources.systemAdministrator, grants);
   }
 
+  /** `profile` with the grants of `slots` compiled again from `sources` (collected for those slots only). */
+  recompileSlots(profile: Profile, sources: RoleSources, slots: ReadonlySet<number>): Profile {
+    const perSlot = new Map<number, Grant[]>();
+    for (const grant of sources.grants) {
+      getOrCreate(perSlot, grant.table * PRIVILEGE_COUNT + grant.privilege, () => []).push(grant);
+    }
+    const teams = Int32Array.from(profile.inputs.teams);
+    const teamsKey = profile.inputs.teams.join(',');
+    const grants = [...profile.grants];
+    for (const slot of slots) {
+      const list = perSlot.get(slot);
+      grants[slot] = list === undefined ? null : this.reduce(list, teams, teamsKey);
+    }
+    return new Profile(profile.inputs, profile.roles, profile.systemAdministrator, grants);
+  }
+
   private reduce(list: readonly Grant[], userTeams: Int32Array, userTeamsKey: string): PrivilegeGrant {
     let global = false;
     let scopeAll = false;

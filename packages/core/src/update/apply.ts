@@ -206,6 +206,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const before = role.depths;
     role.depths = depths;
     r.tx.roles.add(roleIdx);
+    for (let slot = 0; slot < depths.length; slot++) if (depths[slot] !== before[slot]) r.tx.roleSlots.add(slot);
     r.tx.onUndo(() => {
       role.depths = before;
     });

@@ -13,6 +13,8 @@ export class Transaction {
   readonly teams = new Set<PrincipalIdx>();
   /** Roles whose privileges changed. */
   readonly roles = new Set<RoleIdx>();
+  /** The (table, privilege) slots whose depth those changes touched: only these are recompiled. */
+  readonly roleSlots = new Set<number>();
   private readonly undoLog: (() => void)[] = [];
   /** The operation being applied, for error details. */
   index = 0;
