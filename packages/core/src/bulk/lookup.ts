@@ -49,22 +49,16 @@ export function lookupBitmap(
   const coverage = tables.grantBuSets[plan.grant];
   if (coverage != null) {
     const buCount = evaluator.buCount;
-    if (coverage.set.size * 2 > buCount) {
-      const uncovered: RoaringBitmap32[] = [];
-      for (const [bu, rows] of index.byBu) if (!coverage.set.has(bu)) uncovered.push(rows);
-      parts.push(uncovered.length === 0 ? index.live : Bitmap.andNot(index.live, Bitmap.orMany(uncovered)));
+    if (coverage.size * 2 > buCount) {
+      const uncovered: number[] = [];
+      for (let bu = 0; bu < buCount; bu++) if (!coverage.set.has(bu)) uncovered.push(bu);
+      parts.push(Bitmap.andNot(index.live, index.byBu.union(uncovered)));
     } else {
-      for (const bu of coverage.set) {
-        const rows = index.byBu.get(bu);
-        if (rows !== undefined) parts.push(rows);
-      }
+      parts.push(index.byBu.union(coverage.set));
     }
   }
   const scope = planScope(evaluator, plan);
-  for (const owner of scope.owners) {
-    const rows = index.byOwner.get(owner);
-    if (rows !== undefined) parts.push(rows);
-  }
+  parts.push(index.byOwner.union(scope.owners));
   for (const recipient of scope.shareRecipients) {
     const rows = index.sharedWith(recipient, privilege);
     if (rows !== null) parts.push(rows);

@@ -2,6 +2,7 @@ import roaring from 'roaring';
 import { NONE } from '../ids.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
 import type { RecordStore } from './records.js';
+import { RowGroups } from './row-groups.js';
 import type { ShareStore } from './shares.js';
 
 const { RoaringBitmap32 } = roaring;
@@ -11,13 +12,14 @@ export type RoaringBitmap32 = InstanceType<typeof RoaringBitmap32>;
  * One table's records as roaring bitmaps of record indexes, by owning BU, by owner, and by share
  * recipient and right: what list queries (`lookup`, `filterSpec`, `whoCanAccess`) combine with set
  * algebra instead of scanning rows. Built on first use, then kept current by every record and
- * share change.
+ * share change. Shares are few next to rows, so their part is built at once; the row parts (one
+ * counting sort each) wait until a query needs them.
  */
 export class TableIndex {
   private readonly records: RecordStore;
   private liveRows: RoaringBitmap32 | null;
-  private rowsByBu: Map<number, RoaringBitmap32> | null;
-  private rowsByOwner: Map<number, RoaringBitmap32> | null;
+  private rowsByBu: RowGroups | null;
+  private rowsByOwner: RowGroups | null;
   /** Share recipient → per privilege, the records shared with it carrying that right. */
   readonly shared: Map<number, (RoaringBitmap32 | null)[]>;
 
@@ -27,42 +29,52 @@ export class TableIndex {
     this.rowsByBu = null;
     this.rowsByOwner = null;
     this.shared = new Map();
-    // Shares are few next to rows, so this part is built at once; the row parts scan every row and
-    // wait until a query needs them.
-    for (let row = 0; row < records.count; row++) {
-      shares.forEach(row as never, (principal, rights) => this.shareChanged(row, principal, 0, rights));
+    const { head, next, principal, rights } = shares;
+    const rows = Math.min(records.count, head.length);
+    for (let row = 0; row < rows; row++) {
+      for (let entry = head[row] as number; entry !== NONE; entry = next[entry] as number) {
+        this.shareChanged(row, principal[entry] as number, 0, rights[entry] as number);
+      }
     }
   }
 
   get live(): RoaringBitmap32 {
     if (this.liveRows === null) {
-      const rows: number[] = [];
-      for (let row = 0; row < this.records.count; row++) if (this.records.live[row] === 1) rows.push(row);
-      this.liveRows = new RoaringBitmap32(rows);
+      const { live, count } = this.records;
+      let alive = 0;
+      for (let row = 0; row < count; row++) alive += live[row] as number;
+      if (alive === count) {
+        this.liveRows = RoaringBitmap32.fromRange(0, count);
+      } else {
+        const rows = new Uint32Array(alive);
+        let at = 0;
+        for (let row = 0; row < count; row++) if (live[row] === 1) rows[at++] = row;
+        this.liveRows = new RoaringBitmap32(rows);
+      }
     }
     return this.liveRows;
   }
 
-  get byBu(): Map<number, RoaringBitmap32> {
-    this.rowsByBu ??= groupRows(this.records.bu, this.records.count);
+  get byBu(): RowGroups {
+    this.rowsByBu ??= new RowGroups(this.records.bu, this.records.count);
     return this.rowsByBu;
   }
 
-  get byOwner(): Map<number, RoaringBitmap32> {
-    this.rowsByOwner ??= groupRows(this.records.owner, this.records.count);
+  get byOwner(): RowGroups {
+    this.rowsByOwner ??= new RowGroups(this.records.owner, this.records.count);
     return this.rowsByOwner;
   }
 
   rowAdded(row: number, owner: number, bu: number): void {
     this.liveRows?.add(row);
-    if (owner !== NONE && this.rowsByOwner !== null) bitmapAt(this.rowsByOwner, owner).add(row);
-    if (bu !== NONE && this.rowsByBu !== null) bitmapAt(this.rowsByBu, bu).add(row);
+    if (owner !== NONE) this.rowsByOwner?.add(owner, row);
+    if (bu !== NONE) this.rowsByBu?.add(bu, row);
   }
 
   rowRemoved(row: number, owner: number, bu: number): void {
     this.liveRows?.remove(row);
-    if (owner !== NONE) this.rowsByOwner?.get(owner)?.remove(row);
-    if (bu !== NONE) this.rowsByBu?.get(bu)?.remove(row);
+    if (owner !== NONE) this.rowsByOwner?.remove(owner, row);
+    if (bu !== NONE) this.rowsByBu?.remove(bu, row);
   }
 
   shareChanged(row: number, principal: number, before: number, after: number): void {
@@ -88,40 +100,4 @@ export class TableIndex {
   sharedWith(principal: number, privilege: number): RoaringBitmap32 | null {
     return this.shared.get(principal)?.[privilege] ?? null;
   }
-}
-
-function bitmapAt(map: Map<number, RoaringBitmap32>, key: number): RoaringBitmap32 {
-  let bitmap = map.get(key);
-  if (bitmap === undefined) {
-    bitmap = new RoaringBitmap32();
-    map.set(key, bitmap);
-  }
-  return bitmap;
-}
-
-/** Rows grouped by a column's value with a counting sort: one pass to count, one to place, sorted runs. */
-function groupRows(column: Int32Array, count: number): Map<number, RoaringBitmap32> {
-  let max = -1;
-  for (let row = 0; row < count; row++) if ((column[row] as number) > max) max = column[row] as number;
-  const starts = new Int32Array(max + 2);
-  for (let row = 0; row < count; row++) {
-    const value = column[row] as number;
-    if (value !== NONE) starts[value + 1] = (starts[value + 1] as number) + 1;
-  }
-  for (let v = 0; v <= max; v++) starts[v + 1] = (starts[v + 1] as number) + (starts[v] as number);
-  const placed = new Uint32Array(starts[max + 1] as number);
-  const cursor = starts.slice(0, max + 1);
-  for (let row = 0; row < count; row++) {
-    const value = column[row] as number;
-    if (value === NONE) continue;
-    placed[cursor[value] as number] = row;
-    cursor[value] = (cursor[value] as number) + 1;
-  }
-  const groups = new Map<number, RoaringBitmap32>();
-  for (let v = 0; v <= max; v++) {
-    const start = starts[v] as number;
-    const end = starts[v + 1] as number;
-    if (end > start) groups.set(v, new RoaringBitmap32(placed.subarray(start, end)));
-  }
-  return groups;
 }

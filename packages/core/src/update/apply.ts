@@ -333,9 +333,8 @@ function ownedRecords(model: WorldModel, user: UserIdx): [WorldModel['tables'][n
   const owned: [WorldModel['tables'][number], never, number][] = [];
   for (const table of model.tables) {
     if (table.organizationOwned) continue;
-    const rows = tableIndex(table).byOwner.get(user);
-    if (rows === undefined) continue;
-    for (const row of rows.toUint32Array()) owned.push([table, row as never, table.records.bu[row] as number]);
+    for (const row of tableIndex(table).byOwner.group(user).toUint32Array())
+      owned.push([table, row as never, table.records.bu[row] as number]);
   }
   return owned;
 }
