@@ -58,17 +58,18 @@ export class CompiledWorld {
     let administratorsChanged = false;
     this.profiles.forEach((profile, index) => {
       let next: Profile;
+      let slots: ReadonlySet<number> | undefined;
       if (profile.inputs.teams.some((t) => reach.teams.has(t))) {
         next = this.compile(profile.inputs);
       } else if ([...profile.roles].some((r) => reach.roles.has(r))) {
-        const sources = collectGrants(this.model, profile.inputs, reach.roleSlots);
-        next = this.grants.recompileSlots(profile, sources, reach.roleSlots);
+        slots = reach.roleSlots;
+        next = this.grants.recompileSlots(profile, collectGrants(this.model, profile.inputs, slots), slots);
       } else {
         return;
       }
       administratorsChanged ||= next.systemAdministrator !== profile.systemAdministrator;
       this.profiles[index] = next;
-      this.tables.setProfile(index, next);
+      this.tables.setProfile(index, next, slots);
     });
     if (!administratorsChanged) return;
     for (let user = 0; user < this.tables.userProfile.length; user++) {

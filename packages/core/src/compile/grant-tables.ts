@@ -68,11 +68,11 @@ export class GrantTables {
     this.userFlags[user] = flags;
   }
 
-  /** Writes profile row `index` from the profile's grants, interning grants not seen before. */
-  setProfile(index: number, profile: Profile): void {
+  /** Writes profile row `index` (only `slots`, when given) from the profile's grants, interning grants not seen before. */
+  setProfile(index: number, profile: Profile, slots?: Iterable<number>): void {
     const base = index * this.slots;
     this.profileGrant = ensureInt32(this.profileGrant, base + this.slots);
-    for (let slot = 0; slot < this.slots; slot++) {
+    for (const slot of slots ?? profile.grants.keys()) {
       const grant = profile.grants[slot] ?? null;
       this.profileGrant[base + slot] = grant === null ? NONE : this.intern(grant);
     }
