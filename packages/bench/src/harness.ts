@@ -102,3 +102,17 @@ export function writeResults(name: string, payload: unknown): string {
   writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
   return file.pathname;
 }
+
+/**
+ * The floor for a list filter: one pass over a BU column, one bitset test per row, branch-free,
+ * positions written to `out`. Returns how many rows passed.
+ */
+export function bareScan(column: Int32Array, bits: Uint32Array, out: Uint32Array): number {
+  let n = 0;
+  for (let i = 0; i < column.length; i++) {
+    const bu = column[i] as number;
+    out[n] = i;
+    n += ((bits[bu >>> 5] as number) >>> (bu & 31)) & 1;
+  }
+  return n;
+}

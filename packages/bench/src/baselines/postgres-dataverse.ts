@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { PrivilegeName, WorldInput } from '@palisade/core';
+import { ACCESS_RIGHT_BITS, type PrivilegeName, type WorldInput } from '@palisade/core';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -108,7 +108,7 @@ export class PostgresDataverseBaseline {
     const statement = this.statements.get(`${form}:${table}`);
     if (statement === undefined) throw new Error(`unknown table: ${table}`);
     if (!this.users.has(user)) throw new Error(`unknown user: ${user}`);
-    const bit = ACCESS_RIGHTS[privilege];
+    const bit = (ACCESS_RIGHT_BITS as Readonly<Record<string, number>>)[privilege];
     if (bit === undefined) throw new Error(`unknown privilege: ${privilege}`);
     const result = await this.pool.query<{ id: string }>({ ...statement, values: [user, table, privilege, bit] });
     return result.rows.map((row) => row.id);
@@ -136,18 +136,6 @@ export class PostgresDataverseBaseline {
   }
 }
 
-// Dataverse's AccessRights bits (ACCESS_RIGHT_BITS in core); repeated so this module needs no
-// runtime import of the engine it is compared with.
-const ACCESS_RIGHTS: Readonly<Record<string, number>> = {
-  read: 1,
-  write: 2,
-  append: 4,
-  appendTo: 16,
-  create: 32,
-  delete: 65536,
-  share: 262144,
-  assign: 524288,
-};
 let statementCount = 0;
 const DEPTH: Readonly<Record<string, number>> = { basic: 1, local: 2, deep: 3, global: 4 };
 
@@ -346,7 +334,7 @@ async function loadWorld(client: pg.PoolClient, world: WorldInput, schema: strin
       principal: share.principalId,
       mask: 0,
     };
-    for (const right of share.rights) entry.mask |= ACCESS_RIGHTS[right] ?? 0;
+    for (const right of share.rights) entry.mask |= (ACCESS_RIGHT_BITS as Readonly<Record<string, number>>)[right] ?? 0;
     masks.set(key, entry);
   }
   await copyRows(

@@ -17,7 +17,7 @@ import { MapEvaluator } from '../baselines/map-evaluator.js';
 import { PostgresDataverseBaseline } from '../baselines/postgres-dataverse.js';
 import { Picker } from '../generate/random.js';
 import { generateWorld, type WorldShape } from '../generate/world.js';
-import { formatCount, machine, requireBuiltCore, sink, writeResults } from '../harness.js';
+import { bareScan, formatCount, machine, requireBuiltCore, sink, writeResults } from '../harness.js';
 import { engineMemory, memoryPerItem } from '../memory.js';
 import { startPostgres } from '../postgres.js';
 import { timeIt } from '../timing.js';
@@ -134,14 +134,7 @@ const results = [
     sink.value += engine.filter(nextUser(), t, p, { records: rows.records }).length;
   }),
   await timeIt('bare typed-array loop (one BU bitset test per row, one column)', rowCount, () => {
-    const column = rows.businessUnits;
-    let n = 0;
-    for (let i = 0; i < rowCount; i++) {
-      const bu = column[i] as number;
-      out[n] = i;
-      n += ((bits[bu >>> 5] as number) >>> (bu & 31)) & 1;
-    }
-    sink.value += n;
+    sink.value += bareScan(rows.businessUnits, bits, out);
   }),
   await timeIt('bare typed-array loop over the same three columns (one test each)', rowCount, () => {
     const { owners, businessUnits, records } = rows;

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Engine, type UserIdx } from '@palisade/core';
 import { Picker } from '../generate/random.js';
 import { generateWorld, PRESETS, type WorldShape } from '../generate/world.js';
-import { formatCount, machine, requireBuiltCore, sink, writeResults } from '../harness.js';
+import { bareScan, formatCount, machine, requireBuiltCore, sink, writeResults } from '../harness.js';
 import { timeIt } from '../timing.js';
 
 // pnpm passes a `--` separator through to the script.
@@ -89,14 +89,7 @@ const results = [
     },
   ),
   await timeIt('bare scan of the BU column into a list (one bitset test per row)', 1, () => {
-    const column = store.bu;
-    let n = 0;
-    for (let i = 0; i < rowCount; i++) {
-      const bu = column[i] as number;
-      out[n] = i;
-      n += ((bits[bu >>> 5] as number) >>> (bu & 31)) & 1;
-    }
-    sink.value += n;
+    sink.value += bareScan(store.bu.subarray(0, rowCount), bits, out);
   }),
   await timeIt(`engine filter, engine record indexes (${formatCount(rowCount)} rows)`, rowCount, () => {
     sink.value += engine.filter(nextUser(), t, p, { records }).length;

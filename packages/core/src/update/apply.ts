@@ -158,27 +158,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   },
 
   addTeamMember(r) {
-    const [team, user, members] = membership(r);
-    if (members.has(user)) return;
-    members.add(user);
-    r.model.user(user).teams.add(team);
-    r.tx.users.add(user);
-    r.tx.onUndo(() => {
-      members.delete(user);
-      r.model.user(user).teams.delete(team);
-    });
+    changeMembership(r, true);
   },
 
   removeTeamMember(r) {
-    const [team, user, members] = membership(r);
-    if (!members.has(user)) r.tx.fail('userId', 'not-found', 'the user is not a member of the team');
-    members.delete(user);
-    r.model.user(user).teams.delete(team);
-    r.tx.users.add(user);
-    r.tx.onUndo(() => {
-      members.add(user);
-      r.model.user(user).teams.add(team);
-    });
+    changeMembership(r, false);
   },
 
   addRoleAssignment(r) {
@@ -269,6 +253,27 @@ function membership(r: OpReader): [PrincipalIdx, UserIdx, Set<UserIdx>] {
   const principal = r.principal('userId');
   if (!r.model.isUser(principal)) r.tx.fail('userId', 'team-members-are-users', 'team members are users');
   return [team, principal, r.model.teamMembers.get(team) as Set<UserIdx>];
+}
+
+/** Adds (`join`) or removes the user from the team's listed members; adding a member twice changes nothing. */
+function changeMembership(r: OpReader, join: boolean): void {
+  const [team, user, members] = membership(r);
+  if (members.has(user) === join) {
+    if (join) return;
+    r.tx.fail('userId', 'not-found', 'the user is not a member of the team');
+  }
+  const set = (present: boolean) => {
+    if (present) {
+      members.add(user);
+      r.model.user(user).teams.add(team);
+    } else {
+      members.delete(user);
+      r.model.user(user).teams.delete(team);
+    }
+  };
+  set(join);
+  r.tx.users.add(user);
+  r.tx.onUndo(() => set(!join));
 }
 
 /** (holder, the assignment as the operation names it, the holder's assignment list). */
