@@ -108,7 +108,7 @@ export class PostgresDataverseBaseline {
     const statement = this.statements.get(`${form}:${table}`);
     if (statement === undefined) throw new Error(`unknown table: ${table}`);
     if (!this.users.has(user)) throw new Error(`unknown user: ${user}`);
-    const bit = (ACCESS_RIGHT_BITS as Readonly<Record<string, number>>)[privilege];
+    const bit = ACCESS_RIGHT_BITS[privilege];
     if (bit === undefined) throw new Error(`unknown privilege: ${privilege}`);
     const result = await this.pool.query<{ id: string }>({ ...statement, values: [user, table, privilege, bit] });
     return result.rows.map((row) => row.id);
@@ -334,7 +334,7 @@ async function loadWorld(client: pg.PoolClient, world: WorldInput, schema: strin
       principal: share.principalId,
       mask: 0,
     };
-    for (const right of share.rights) entry.mask |= (ACCESS_RIGHT_BITS as Readonly<Record<string, number>>)[right] ?? 0;
+    for (const right of share.rights) entry.mask |= ACCESS_RIGHT_BITS[right] ?? 0;
     masks.set(key, entry);
   }
   await copyRows(
