@@ -1,15 +1,37 @@
+import type {
+  AccessHolder,
+  CheckItem,
+  EngineStats,
+  FilterOptions,
+  FilterRows,
+  PrivilegeRef,
+  RecordRef,
+  TableRef,
+  UserRef,
+} from './api.js';
 import { type CheckColumns, checkColumns, checkColumnsLength } from './bulk/batch.js';
 import { BatchCode, codeOfDecision } from './bulk/codes.js';
-import { allRows, filterRecords, filterRows, planFilter, type RowColumns, toBitmask } from './bulk/filter.js';
+import { allRows, filterRecords, filterRows, planFilter, toBitmask } from './bulk/filter.js';
 import { buildFilterSpec, type FilterSpec } from './bulk/filter-spec.js';
 import { Lookup, lookupBitmap } from './bulk/lookup.js';
 import { whoCanAccess } from './bulk/who-can-access.js';
 import { CompiledWorld } from './compile/compile.js';
 import { collectGrants, profileInputs, type RoleSources } from './compile/grants.js';
-import { ErrorCodes, PalisadeError } from './errors.js';
+import {
+  ErrorCodes,
+  invalidArgument,
+  invalidOwner,
+  PalisadeError,
+  unknownBusinessUnit,
+  unknownPrincipal,
+  unknownPrivilege,
+  unknownRecord,
+  unknownTable,
+  unknownUser,
+} from './errors.js';
 import { type AllowReason, type Decision, Decisions, errorDecision, missingPrivilege } from './evaluate/decision.js';
 import { Evaluator } from './evaluate/evaluator.js';
-import { type ExplainPath, type Explanation, explainDecision } from './explain/explain.js';
+import { type Explanation, explainDecision } from './explain/explain.js';
 import { describeUserPrivileges, type UserPrivileges } from './explain/privileges.js';
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx, type TableIdx, type UserIdx } from './ids.js';
 import { sharesOf } from './model/mutations.js';
@@ -18,52 +40,8 @@ import { PRIVILEGE_COUNT, Privilege, privilegeFromName, privilegeName } from './
 import { applyOps } from './update/apply.js';
 import type { UpdateOp } from './update/ops.js';
 import { getOrCreate } from './util/maps.js';
-import { ORGANIZATION, type PrivilegeName } from './world/format.js';
+import { ORGANIZATION } from './world/format.js';
 import { loadWorld } from './world/load.js';
-
-/** A row the engine need not store: owner and owning BU by id; shares are found by `id`. */
-export interface InlineRecord {
-  readonly id?: string;
-  readonly ownerId?: string;
-  /** Defaults to the owner's business unit. */
-  readonly owningBusinessUnitId?: string;
-}
-
-export type UserRef = UserIdx | string;
-export type TableRef = TableIdx | string;
-export type PrivilegeRef = Privilege | PrivilegeName;
-export type RecordRef = RecordIdx | string | InlineRecord;
-
-/** A question for `checkBatch` with the world's ids. */
-export interface CheckItem {
-  readonly user: string;
-  readonly table: string;
-  readonly privilege: string;
-  readonly record: string | InlineRecord;
-}
-
-/** Rows for `filter`: dense columns, record indexes, record ids, or id columns. */
-export type FilterRows =
-  | RowColumns
-  | { readonly records: Int32Array | Uint32Array }
-  | { readonly ids: readonly string[] }
-  | {
-      readonly ownerIds: readonly (string | null)[];
-      readonly businessUnitIds: readonly (string | null)[];
-      readonly ids?: readonly (string | null)[];
-    };
-
-export interface FilterOptions {
-  /** `indexes` (default): allowed row positions; `bitmask`: bit i of word i >> 5 set when row i is allowed. */
-  readonly output?: 'indexes' | 'bitmask';
-}
-
-/** A user who may, and how. */
-export interface AccessHolder {
-  readonly user: string;
-  readonly reason: AllowReason;
-  readonly paths: readonly ExplainPath[];
-}
 
 interface RowForm {
   readonly length: number;
@@ -79,20 +57,6 @@ const DECISION_OF_CODE: Readonly<Record<number, Decision>> = {
   [BatchCode.hierarchy]: Decisions.hierarchy,
   [BatchCode.systemAdministrator]: Decisions.systemAdministrator,
 };
-
-export interface EngineStats {
-  readonly businessUnits: number;
-  readonly users: number;
-  readonly teams: number;
-  readonly tables: number;
-  readonly roles: number;
-  readonly records: number;
-  readonly shares: number;
-  /** Distinct compiled profiles: users with the same BU, roles and teams share one. */
-  readonly profiles: number;
-  readonly compiledGrants: number;
-  readonly businessUnitSets: number;
-}
 
 // The composite actions' privilege lists, in the order docs/decisions.md reports the first missing one.
 const ASSIGN_NEEDS = [Privilege.assign, Privilege.write, Privilege.read] as const;
@@ -185,8 +149,7 @@ export class Engine {
 
   principal(id: string): PrincipalIdx {
     const principal = id === ORGANIZATION ? undefined : this.model.principalIndex.get(id);
-    if (principal === undefined)
-      throw new PalisadeError(ErrorCodes.UNKNOWN_PRINCIPAL, `unknown user or team \`${id}\``);
+    if (principal === undefined) throw unknownPrincipal(id);
     return principal;
   }
 
@@ -569,7 +532,7 @@ export class Engine {
 
   private ownerError(id: string, code: number): PalisadeError {
     return code === NONE
-      ? new PalisadeError(ErrorCodes.UNKNOWN_PRINCIPAL, `unknown user or team \`${id}\``)
+      ? unknownPrincipal(id)
       : new PalisadeError(
           ErrorCodes.INVALID_OWNER,
           `\`${id}\` cannot own records (an access team or the organization)`,
@@ -595,7 +558,7 @@ export class Engine {
       return null;
     }
     if (ref.ownerId === undefined) {
-      return new PalisadeError(ErrorCodes.INVALID_OWNER, `a row of table \`${table.name}\` needs an ownerId`);
+      return invalidOwner(`a row of table \`${table.name}\` needs an ownerId`);
     }
     const owner = this.ownerOf(ref.ownerId);
     if (owner < 0) return this.ownerError(ref.ownerId, owner);
@@ -619,28 +582,4 @@ export class Engine {
   private tableName(t: number): string {
     return (this.model.tables[t] as Table).name;
   }
-}
-
-function invalidArgument(message: string): PalisadeError {
-  return new PalisadeError(ErrorCodes.INVALID_ARGUMENT, message);
-}
-
-function unknownUser(id: string): PalisadeError {
-  return new PalisadeError(ErrorCodes.UNKNOWN_USER, `unknown user \`${id}\``);
-}
-
-function unknownTable(name: string): PalisadeError {
-  return new PalisadeError(ErrorCodes.UNKNOWN_TABLE, `unknown table \`${name}\``);
-}
-
-function unknownRecord(table: string, id: string): PalisadeError {
-  return new PalisadeError(ErrorCodes.UNKNOWN_RECORD, `unknown record \`${id}\` in table \`${table}\``);
-}
-
-function unknownPrivilege(name: string): PalisadeError {
-  return new PalisadeError(ErrorCodes.UNKNOWN_PRIVILEGE, `unknown privilege \`${name}\``);
-}
-
-function unknownBusinessUnit(id: string): PalisadeError {
-  return new PalisadeError(ErrorCodes.UNKNOWN_BUSINESS_UNIT, `unknown business unit \`${id}\``);
 }

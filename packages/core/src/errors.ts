@@ -96,3 +96,37 @@ export class PalisadeError extends Error {
 export function isPalisadeError(value: unknown): value is PalisadeError {
   return value instanceof PalisadeError;
 }
+
+// Message factories: every engine message is written here once, lowercase, naming the input.
+
+export function invalidArgument(message: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.INVALID_ARGUMENT, message);
+}
+
+export function unknownUser(id: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_USER, `unknown user \`${id}\``);
+}
+
+export function unknownTable(name: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_TABLE, `unknown table \`${name}\``);
+}
+
+export function unknownRecord(table: string, id: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_RECORD, `unknown record \`${id}\` in table \`${table}\``);
+}
+
+export function unknownPrivilege(name: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_PRIVILEGE, `unknown privilege \`${name}\``);
+}
+
+export function unknownBusinessUnit(id: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_BUSINESS_UNIT, `unknown business unit \`${id}\``);
+}
+
+export function unknownPrincipal(id: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.UNKNOWN_PRINCIPAL, `unknown user or team \`${id}\``);
+}
+
+export function invalidOwner(message: string): PalisadeError {
+  return new PalisadeError(ErrorCodes.INVALID_OWNER, message);
+}

@@ -1,10 +1,3 @@
-export type { CheckColumns } from './bulk/batch.js';
-export { BatchCode, errorOfCode, isAllowedCode } from './bulk/codes.js';
-export type { RowColumns } from './bulk/filter.js';
-export type { FilterSpec, SqlColumns, SqlFilter } from './bulk/filter-spec.js';
-export { toSqlWhere } from './bulk/filter-spec.js';
-export type { LookupPage } from './bulk/lookup.js';
-export { Lookup } from './bulk/lookup.js';
 export type {
   AccessHolder,
   CheckItem,
@@ -16,7 +9,14 @@ export type {
   RecordRef,
   TableRef,
   UserRef,
-} from './engine.js';
+} from './api.js';
+export type { CheckColumns } from './bulk/batch.js';
+export { BatchCode, errorOfCode, isAllowedCode } from './bulk/codes.js';
+export type { RowColumns } from './bulk/filter.js';
+export type { FilterSpec, SqlColumns, SqlFilter } from './bulk/filter-spec.js';
+export { toSqlWhere } from './bulk/filter-spec.js';
+export type { LookupPage } from './bulk/lookup.js';
+export { Lookup } from './bulk/lookup.js';
 export { Engine } from './engine.js';
 export type { ErrorCode, UpdateErrorDetail, UpdateRule, WorldErrorDetail, WorldRule } from './errors.js';
 export { ErrorCodes, isPalisadeError, PalisadeError, UPDATE_RULES, WORLD_RULES } from './errors.js';
