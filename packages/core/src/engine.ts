@@ -13,6 +13,7 @@ import { type CheckColumns, checkColumns, checkColumnsLength } from './bulk/batc
 import { BatchCode, codeOfDecision } from './bulk/codes.js';
 import { allRows, filterRecords, filterRows, planFilter, toBitmask } from './bulk/filter.js';
 import { buildFilterSpec, type FilterSpec } from './bulk/filter-spec.js';
+import { itemsToColumns } from './bulk/items.js';
 import { Lookup, lookupBitmap } from './bulk/lookup.js';
 import { whoCanAccess } from './bulk/who-can-access.js';
 import { CompiledWorld } from './compile/compile.js';
@@ -289,10 +290,13 @@ export class Engine {
    */
   checkBatch(items: CheckColumns | readonly CheckItem[], out?: Uint8Array): Uint8Array {
     if (Array.isArray(items)) {
-      const result = out ?? new Uint8Array(items.length);
-      (items as readonly CheckItem[]).forEach((item, i) => {
+      const list = items as readonly CheckItem[];
+      const { columns, inline } = itemsToColumns(this.evaluator, this.model, list);
+      const result = this.checkBatch(columns, out);
+      for (const i of inline) {
+        const item = list[i] as CheckItem;
         result[i] = codeOfDecision(this.check(item.user, item.table, item.privilege as PrivilegeRef, item.record));
-      });
+      }
       return result;
     }
     const columns = items as CheckColumns;

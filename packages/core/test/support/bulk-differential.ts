@@ -147,13 +147,31 @@ export function firstBulkMismatch(
       }
     }
   }
-  // Bad items fail alone, in their own slot.
-  const bad = engine.checkBatch([
-    { user: 'nobody', table: 'x', privilege: 'read', record: 'r' },
-    { user: users[0] ?? 'nobody', table: 'no-such-table', privilege: 'read', record: 'r' },
-  ]);
-  return differ('checkBatch error slots', Array.from(bad), [
+  // Bad items fail alone, in their own slot, beside good and inline ones in the same batch.
+  const user = users[0];
+  const table = (world.tables ?? [])[0]?.name;
+  const record = (world.records ?? []).find((r) => r.table === table)?.id;
+  if (user === undefined || table === undefined || record === undefined) return null;
+  const inlineRow = { id: record, ownerId: owners[0] as string };
+  const batch = [
+    { user: 'nobody', table, privilege: 'read', record },
+    { user, table: 'no-such-table', privilege: 'read', record },
+    { user, table, privilege: 'READ', record },
+    { user, table, privilege: 'read', record: 'no-such-record' },
+    { user, table, privilege: 'read', record: { ownerId: 'nobody' } },
+    { user, table, privilege: 'read', record },
+    { user, table, privilege: 'write', record: inlineRow },
+  ];
+  const expected = [
     BatchCode.unknownUser,
-    users.length > 0 ? BatchCode.unknownTable : BatchCode.unknownUser,
-  ]);
+    BatchCode.unknownTable,
+    BatchCode.unknownPrivilege,
+    BatchCode.unknownRecord,
+    (world.tables ?? [])[0]?.ownership === 'organization'
+      ? codeOfReason(engine.check(user, table, 'read', { ownerId: 'nobody' }))
+      : BatchCode.unknownPrincipal,
+    codeOfReason(engine.check(user, table, 'read', record)),
+    codeOfReason(engine.check(user, table, 'write', inlineRow)),
+  ];
+  return differ('checkBatch error slots', Array.from(engine.checkBatch(batch)), expected);
 }
