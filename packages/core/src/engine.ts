@@ -32,6 +32,7 @@ import {
 } from './errors.js';
 import { type AllowReason, type Decision, Decisions, errorDecision, missingPrivilege } from './evaluate/decision.js';
 import { Evaluator } from './evaluate/evaluator.js';
+import { type EvaluatorState, evaluatorState } from './evaluate/state.js';
 import { type Explanation, explainDecision } from './explain/explain.js';
 import { describeUserPrivileges, type UserPrivileges } from './explain/privileges.js';
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx, type TableIdx, type UserIdx } from './ids.js';
@@ -86,7 +87,7 @@ export class Engine {
   constructor(model: WorldModel) {
     this.model = model;
     this.compiled = new CompiledWorld(model);
-    this.evaluator = new Evaluator(this.compiled);
+    this.evaluator = new Evaluator(evaluatorState(this.compiled));
     this.currentRevision = 0;
     this.rowOwner = NONE;
     this.rowBu = NONE;
@@ -113,12 +114,17 @@ export class Engine {
    * check never sees half an update.
    */
   apply(ops: readonly UpdateOp[]): { revision: number } {
-    const tx = applyOps(this.model, ops);
-    if (tx.teams.size > 0 || tx.roles.size > 0) this.compiled.recompileProfiles(tx);
-    for (const user of tx.users) this.compiled.refreshUser(user);
-    this.evaluator = new Evaluator(this.compiled);
-    this.currentRevision++;
-    return { revision: this.currentRevision };
+    try {
+      const tx = applyOps(this.model, ops);
+      if (tx.teams.size > 0 || tx.roles.size > 0) this.compiled.recompileProfiles(tx);
+      for (const user of tx.users) this.compiled.refreshUser(user);
+      this.currentRevision++;
+      return { revision: this.currentRevision };
+    } finally {
+      // Even a rolled-back transaction may have moved columns to larger arrays: the evaluator
+      // must read the arrays the model holds now.
+      this.evaluator = new Evaluator(evaluatorState(this.compiled));
+    }
   }
 
   // ---- resolvers: string ids to dense indexes, throwing on unknown ids ----
@@ -304,7 +310,7 @@ export class Engine {
     if (length === NONE) throw invalidArgument('batch columns must all have the same length');
     const result = out ?? new Uint8Array(length);
     if (result.length < length) throw invalidArgument(`output holds ${result.length} answers, the batch has ${length}`);
-    checkColumns(this.evaluator, this.model, columns, length === result.length ? result : result.subarray(0, length));
+    checkColumns(this.evaluator, columns, length === result.length ? result : result.subarray(0, length));
     return result;
   }
 
@@ -420,6 +426,14 @@ export class Engine {
     const u = this.userOf(user);
     if (u === NONE) throw unknownUser(String(user));
     return describeUserPrivileges(this.model, u as UserIdx);
+  }
+
+  /**
+   * The compiled state as shared-memory typed arrays, for worker threads (`@palisade/core/internal`).
+   * A snapshot of array references: after `apply` take a new one, since arrays may have grown.
+   */
+  sharedState(): EvaluatorState {
+    return evaluatorState(this.compiled);
   }
 
   stats(): EngineStats {

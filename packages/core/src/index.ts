@@ -21,6 +21,7 @@ export { Engine } from './engine.js';
 export type { ErrorCode, UpdateErrorDetail, UpdateRule, WorldErrorDetail, WorldRule } from './errors.js';
 export { ErrorCodes, isPalisadeError, PalisadeError, UPDATE_RULES, WORLD_RULES } from './errors.js';
 export type { AllowReason, Decision, DenyReason } from './evaluate/decision.js';
+export type { EvaluatorState, TableState } from './evaluate/state.js';
 export type { GrantDescription, RoleSummary } from './explain/describe.js';
 export type { ExplainPath, Explanation, RoleMatch } from './explain/explain.js';
 export type { TablePrivilege, UserPrivileges } from './explain/privileges.js';

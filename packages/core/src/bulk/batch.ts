@@ -1,7 +1,6 @@
 import { GrantFlag, UserFlag } from '../compile/grant-tables.js';
 import type { Evaluator } from '../evaluate/evaluator.js';
 import { NONE } from '../ids.js';
-import type { WorldModel } from '../model/world-model.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
 import { BatchCode } from './codes.js';
 
@@ -43,15 +42,15 @@ function scratchFor(length: number): typeof scratch {
  * are independent across items, so the CPU overlaps their cache misses (a large world's profile
  * and record columns do not fit in cache). The second pass decides from the gathered values.
  */
-export function checkColumns(evaluator: Evaluator, model: WorldModel, columns: CheckColumns, out: Uint8Array): void {
+export function checkColumns(evaluator: Evaluator, columns: CheckColumns, out: Uint8Array): void {
   const { users, tables, privileges, records } = columns;
   const length = out.length;
-  const tableCount = model.tables.length;
-  const owners = model.tables.map((t) => t.records.owner);
-  const bus = model.tables.map((t) => t.records.bu);
-  const lives = model.tables.map((t) => t.records.live);
-  const counts = Int32Array.from(model.tables, (t) => t.records.count);
-  const heads = model.tables.map((t) => t.shares.head);
+  const tableCount = evaluator.tables.length;
+  const owners = evaluator.tables.map((t) => t.owner);
+  const bus = evaluator.tables.map((t) => t.bu);
+  const lives = evaluator.tables.map((t) => t.live);
+  const counts = Int32Array.from(evaluator.tables, (t) => t.count);
+  const heads = evaluator.tables.map((t) => t.shareHead);
   const { userProfile, userFlags, profileGrant, slots, grantFlags } = evaluator;
   const userCount = userProfile.length;
   const { grant, flags: grantFlagsOf, owner, bu, shares } = scratchFor(length);

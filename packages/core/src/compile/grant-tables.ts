@@ -1,5 +1,5 @@
 import { NONE } from '../ids.js';
-import { ensureInt32, ensureUint8 } from '../util/growable.js';
+import { ensureInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
 import type { BuCoverage } from './coverage.js';
 import type { PrivilegeGrant, Profile } from './profile.js';
 
@@ -43,16 +43,16 @@ export class GrantTables {
 
   constructor(slots: number, principalCount: number) {
     this.slots = slots;
-    this.userProfile = new Int32Array(principalCount).fill(NONE);
-    this.userFlags = new Uint8Array(principalCount);
-    this.profileGrant = new Int32Array(0);
-    this.grantFlags = new Uint8Array(0);
-    this.grantBuStart = new Int32Array(0);
-    this.grantBuEnd = new Int32Array(0);
-    this.grantTeamStart = new Int32Array(0);
-    this.grantTeamEnd = new Int32Array(0);
-    this.buPool = new Int32Array(0);
-    this.teamPool = new Int32Array(0);
+    this.userProfile = sharedInt32(principalCount, NONE);
+    this.userFlags = sharedUint8(principalCount);
+    this.profileGrant = sharedInt32(0);
+    this.grantFlags = sharedUint8(0);
+    this.grantBuStart = sharedInt32(0);
+    this.grantBuEnd = sharedInt32(0);
+    this.grantTeamStart = sharedInt32(0);
+    this.grantTeamEnd = sharedInt32(0);
+    this.buPool = sharedInt32(0);
+    this.teamPool = sharedInt32(0);
     this.grantBuSets = [];
     this.grantCount = 0;
     this.busUsed = 0;

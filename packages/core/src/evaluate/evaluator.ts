@@ -1,9 +1,8 @@
-import type { CompiledWorld } from '../compile/compile.js';
-import { GrantFlag, type GrantTables, UserFlag } from '../compile/grant-tables.js';
+import { GrantFlag, UserFlag } from '../compile/grant-tables.js';
 import { NONE, ORGANIZATION_PRINCIPAL } from '../ids.js';
-import type { ShareStore } from '../model/shares.js';
 import { ACCESS_RIGHT_BY_PRIVILEGE, PRIVILEGE_COUNT, Privilege } from '../privileges.js';
 import { type Decision, Decisions } from './decision.js';
+import type { EvaluatorState, TableState } from './state.js';
 
 /** Which path grants: the evaluator's internal answer, mapped to a `Decision` at the edge. */
 export const Path = { none: 0, role: 1, share: 2 } as const;
@@ -34,27 +33,26 @@ export class Evaluator {
   readonly buAtPosition: Int32Array;
   readonly teamPool: Int32Array;
   readonly organizationOwned: Uint8Array;
-  readonly shares: ShareStore[];
+  readonly tables: readonly TableState[];
   readonly buCount: number;
 
-  constructor(compiled: CompiledWorld) {
-    const t: GrantTables = compiled.tables;
-    this.slots = t.slots;
-    this.userProfile = t.userProfile;
-    this.userFlags = t.userFlags;
-    this.profileGrant = t.profileGrant;
-    this.grantFlags = t.grantFlags;
-    this.grantBuStart = t.grantBuStart;
-    this.grantBuEnd = t.grantBuEnd;
-    this.grantTeamStart = t.grantTeamStart;
-    this.grantTeamEnd = t.grantTeamEnd;
-    this.buPool = t.buPool;
-    this.buPosition = compiled.model.buPosition;
-    this.buAtPosition = compiled.model.buAtPosition;
-    this.teamPool = t.teamPool;
-    this.organizationOwned = Uint8Array.from(compiled.model.tables, (table) => (table.organizationOwned ? 1 : 0));
-    this.shares = compiled.model.tables.map((table) => table.shares);
-    this.buCount = compiled.model.businessUnits.length;
+  constructor(state: EvaluatorState) {
+    this.slots = state.slots;
+    this.userProfile = state.userProfile;
+    this.userFlags = state.userFlags;
+    this.profileGrant = state.profileGrant;
+    this.grantFlags = state.grantFlags;
+    this.grantBuStart = state.grantBuStart;
+    this.grantBuEnd = state.grantBuEnd;
+    this.grantTeamStart = state.grantTeamStart;
+    this.grantTeamEnd = state.grantTeamEnd;
+    this.buPool = state.buPool;
+    this.teamPool = state.teamPool;
+    this.buPosition = state.buPosition;
+    this.buAtPosition = state.buAtPosition;
+    this.organizationOwned = Uint8Array.from(state.tables, (table) => (table.organizationOwned ? 1 : 0));
+    this.tables = state.tables;
+    this.buCount = state.buCount;
   }
 
   /** Whether `principal` is a user's index: only users have a profile. */
@@ -152,13 +150,13 @@ export class Evaluator {
 
   /** §3 share path: a share carrying `privilege` to a principal within the scope of the grant of (t, p). */
   shareGrants(grant: number, user: number, table: number, privilege: number, record: number): boolean {
-    const shares = this.shares[table] as ShareStore;
-    if (record >= shares.head.length) return false;
+    const { shareHead, shareNext, sharePrincipal, shareRights } = this.tables[table] as TableState;
+    if (record >= shareHead.length) return false;
     const bit = 1 << privilege;
-    for (let entry = shares.head[record] as number; entry !== NONE; entry = shares.next[entry] as number) {
+    for (let entry = shareHead[record] as number; entry !== NONE; entry = shareNext[entry] as number) {
       if (
-        ((shares.rights[entry] as number) & bit) !== 0 &&
-        this.inScope(grant, shares.principal[entry] as number, user, ORGANIZATION_PRINCIPAL)
+        ((shareRights[entry] as number) & bit) !== 0 &&
+        this.inScope(grant, sharePrincipal[entry] as number, user, ORGANIZATION_PRINCIPAL)
       ) {
         return true;
       }

@@ -1,5 +1,5 @@
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx } from '../ids.js';
-import { ensureInt32 } from '../util/growable.js';
+import { ensureInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
 
 /**
  * One table's rows as columns. Hot loops read `owner` and `bu` directly; a deleted row keeps its
@@ -21,9 +21,9 @@ export class RecordStore {
   constructor(capacity: number) {
     this.ids = [];
     this.index = new Map();
-    this.owner = new Int32Array(capacity).fill(NONE);
-    this.bu = new Int32Array(capacity).fill(NONE);
-    this.live = new Uint8Array(capacity);
+    this.owner = sharedInt32(capacity, NONE);
+    this.bu = sharedInt32(capacity, NONE);
+    this.live = sharedUint8(capacity);
     this.count = 0;
   }
 
@@ -31,11 +31,7 @@ export class RecordStore {
     const row = this.count as RecordIdx;
     this.owner = ensureInt32(this.owner, row + 1);
     this.bu = ensureInt32(this.bu, row + 1);
-    if (this.live.length <= row) {
-      const live = new Uint8Array(Math.max(row + 1, this.live.length * 2, 16));
-      live.set(this.live);
-      this.live = live;
-    }
+    this.live = ensureUint8(this.live, row + 1);
     this.owner[row] = owner;
     this.bu[row] = bu;
     this.live[row] = 1;

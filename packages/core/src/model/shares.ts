@@ -1,5 +1,5 @@
 import { NONE, type PrincipalIdx, type RecordIdx } from '../ids.js';
-import { ensureInt32, ensureUint8 } from '../util/growable.js';
+import { ensureInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
 
 /**
  * Shares of one table: per record a singly linked list of (principal, rights) entries in pooled
@@ -19,10 +19,10 @@ export class ShareStore {
   count: number;
 
   constructor(recordCapacity: number) {
-    this.head = new Int32Array(recordCapacity).fill(NONE);
-    this.principal = new Int32Array(16);
-    this.rights = new Uint8Array(16);
-    this.next = new Int32Array(16).fill(NONE);
+    this.head = sharedInt32(recordCapacity, NONE);
+    this.principal = sharedInt32(16);
+    this.rights = sharedUint8(16);
+    this.next = sharedInt32(16, NONE);
     this.size = 0;
     this.free = NONE;
     this.count = 0;

@@ -1,4 +1,5 @@
 import type { BuIdx, PositionIdx, PrincipalIdx, RoleIdx, TableIdx, UserIdx } from '../ids.js';
+import { sharedInt32 } from '../util/growable.js';
 import type { ColumnPermission, FieldRight, HierarchyModel, TeamType } from '../world/format.js';
 import type { RecordStore } from './records.js';
 import type { ShareStore } from './shares.js';
@@ -178,18 +179,18 @@ export class WorldModel {
     this.assignments = init.assignments;
     this.fieldSecurityProfiles = init.fieldSecurityProfiles;
     this.fieldShares = init.fieldShares;
-    this.buPosition = new Int32Array(0);
-    this.buSubtreeEnd = new Int32Array(0);
-    this.buAtPosition = new Int32Array(0);
+    this.buPosition = sharedInt32(0);
+    this.buSubtreeEnd = sharedInt32(0);
+    this.buAtPosition = sharedInt32(0);
     this.indexTree();
   }
 
   /** Numbers the BU tree in preorder (iteratively: trees may be deep). */
   indexTree(): void {
     const count = this.businessUnits.length;
-    this.buPosition = new Int32Array(count);
-    this.buSubtreeEnd = new Int32Array(count);
-    this.buAtPosition = new Int32Array(count);
+    this.buPosition = sharedInt32(count);
+    this.buSubtreeEnd = sharedInt32(count);
+    this.buAtPosition = sharedInt32(count);
     if (count === 0) return;
     let next = 0;
     // Each stack entry is a BU; a negative entry -(bu + 1) marks its subtree as finished.

@@ -1,7 +1,21 @@
+/**
+ * The engine's long-lived columns live in SharedArrayBuffers: worker threads read them without a
+ * copy (posting a shared-memory typed array shares it). Access costs the same as ordinary memory.
+ */
+export function sharedInt32(length: number, fill = 0): Int32Array {
+  const array = new Int32Array(new SharedArrayBuffer(length * 4));
+  if (fill !== 0) array.fill(fill);
+  return array;
+}
+
+export function sharedUint8(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}
+
 /** Returns `array` if it holds `needed` items, else a larger copy (doubling, so appends stay amortized O(1)). */
 export function ensureInt32(array: Int32Array, needed: number, fill = -1): Int32Array {
   if (needed <= array.length) return array;
-  const next = new Int32Array(Math.max(needed, array.length * 2, 16));
+  const next = sharedInt32(Math.max(needed, array.length * 2, 16));
   next.set(array);
   next.fill(fill, array.length);
   return next;
@@ -9,7 +23,7 @@ export function ensureInt32(array: Int32Array, needed: number, fill = -1): Int32
 
 export function ensureUint8(array: Uint8Array, needed: number): Uint8Array {
   if (needed <= array.length) return array;
-  const next = new Uint8Array(Math.max(needed, array.length * 2, 16));
+  const next = sharedUint8(Math.max(needed, array.length * 2, 16));
   next.set(array);
   return next;
 }

@@ -1,0 +1,70 @@
+import type { CompiledWorld } from '../compile/compile.js';
+
+/** One table's columns as the evaluator reads them. */
+export interface TableState {
+  readonly organizationOwned: boolean;
+  /** Rows ever created (deleted rows included): the bound for record indexes. */
+  readonly count: number;
+  readonly owner: Int32Array;
+  readonly bu: Int32Array;
+  readonly live: Uint8Array;
+  readonly shareHead: Int32Array;
+  readonly shareNext: Int32Array;
+  readonly sharePrincipal: Int32Array;
+  readonly shareRights: Uint8Array;
+}
+
+/**
+ * Everything a check reads, as plain typed arrays over SharedArrayBuffers: a worker thread that is
+ * posted this object sees the same memory and builds its own `Evaluator` from it, with no copy of
+ * the world. A state is a snapshot of array references: after an update the engine makes a new one.
+ */
+export interface EvaluatorState {
+  readonly slots: number;
+  readonly buCount: number;
+  readonly userProfile: Int32Array;
+  readonly userFlags: Uint8Array;
+  readonly profileGrant: Int32Array;
+  readonly grantFlags: Uint8Array;
+  readonly grantBuStart: Int32Array;
+  readonly grantBuEnd: Int32Array;
+  readonly grantTeamStart: Int32Array;
+  readonly grantTeamEnd: Int32Array;
+  readonly buPool: Int32Array;
+  readonly teamPool: Int32Array;
+  readonly buPosition: Int32Array;
+  readonly buAtPosition: Int32Array;
+  readonly tables: readonly TableState[];
+}
+
+export function evaluatorState(compiled: CompiledWorld): EvaluatorState {
+  const t = compiled.tables;
+  const { model } = compiled;
+  return {
+    slots: t.slots,
+    buCount: model.businessUnits.length,
+    userProfile: t.userProfile,
+    userFlags: t.userFlags,
+    profileGrant: t.profileGrant,
+    grantFlags: t.grantFlags,
+    grantBuStart: t.grantBuStart,
+    grantBuEnd: t.grantBuEnd,
+    grantTeamStart: t.grantTeamStart,
+    grantTeamEnd: t.grantTeamEnd,
+    buPool: t.buPool,
+    teamPool: t.teamPool,
+    buPosition: model.buPosition,
+    buAtPosition: model.buAtPosition,
+    tables: model.tables.map((table) => ({
+      organizationOwned: table.organizationOwned,
+      count: table.records.count,
+      owner: table.records.owner,
+      bu: table.records.bu,
+      live: table.records.live,
+      shareHead: table.shares.head,
+      shareNext: table.shares.next,
+      sharePrincipal: table.shares.principal,
+      shareRights: table.shares.rights,
+    })),
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * What worker threads need to answer questions from shared memory: the engine posts
+ * `engine.sharedState()`, a worker builds an `Evaluator` from it and runs the bulk loops. Not a
+ * stable API: it follows the engine's internals.
+ */
+export { type CheckColumns, checkColumns } from './bulk/batch.js';
+export { Evaluator } from './evaluate/evaluator.js';
+export type { EvaluatorState, TableState } from './evaluate/state.js';
