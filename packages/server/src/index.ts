@@ -1,4 +1,50 @@
 export type { Output } from './cli/run.js';
 export { runCli, SAMPLE_WORLD } from './cli/run.js';
+export type { ServerConfig, SettingName, Source } from './config.js';
+export { describeConfig, resolveConfig, SETTINGS } from './config.js';
+export type { ErrorBody, ErrorDetails, ServerErrorCode } from './errors.js';
+export {
+  fromEngineError,
+  isServerError,
+  ServerError,
+  ServerErrorCodes,
+  STATUS_OF_CODE,
+  serverError,
+} from './errors.js';
+export type {
+  BatchAnswer,
+  DecisionAnswer,
+  ErrorInfo,
+  Evaluator,
+  FilterSpecAnswer,
+  LookupAnswer,
+  LookupFormat,
+  LookupRequest,
+  Question,
+  RecordInput,
+  RecordQuestion,
+  ServiceStats,
+} from './evaluator.js';
+export { DEFAULT_PAGE_SIZE, decisionAnswer, InlineEvaluator } from './evaluator.js';
+export type { ApiKey, ApiKeyEntry, Scope } from './keys.js';
+export { allows, generateKey, KeyStore, parseKeysFile, SCOPES, sha256 } from './keys.js';
+export type { RunningServer } from './main.js';
+export { serve, serveUntilSignal } from './main.js';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './postgres/embedded.js';
 export { DATABASE_UNAVAILABLE, DatabaseUnavailableError, startEmbeddedPostgres } from './postgres/embedded.js';
+export { PRIVILEGE_OF_ACTION } from './routes/authzen.js';
+export type { ServerLimits } from './routes/options.js';
+export { DEFAULT_LIMITS } from './routes/options.js';
+export type { LoggerOptions, ServerOptions } from './server.js';
+export { buildServer } from './server.js';
+export type { Wire } from './wire.js';
+export {
+  decodeMsgpack,
+  encodeMsgpack,
+  indexesIn,
+  indexesOut,
+  JSON_TYPE,
+  MSGPACK_TYPE,
+  MSGPACK_TYPES,
+  negotiate,
+} from './wire.js';

@@ -1,22 +1,30 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Engine, type Explanation, isPalisadeError } from '@palisade/core';
+import { resolveConfig, SAMPLE_WORLD, SETTING_OPTIONS, SETTINGS } from '../config.js';
+import { isServerError } from '../errors.js';
+import { generateKey, SCOPES, type Scope, sha256 } from '../keys.js';
+import { serveUntilSignal } from '../main.js';
 
-export const SAMPLE_WORLD = new URL('../../../../fixtures/worlds/sample.json', import.meta.url);
+export { SAMPLE_WORLD };
+
+const settingLines = Object.values(SETTINGS)
+  .map((s) => `  --${`${s.flag} <value>`.padEnd(20)} ${s.help}; env ${s.env}`)
+  .join('\n');
 
 const USAGE = `usage: palisade <command> [options]
 
 commands:
-  demo                                     load the world and answer a few sample questions (default)
+  serve                                    start the HTTP server (default)
+  demo                                     load the world and answer a few sample questions
   check <user> <table> <privilege> <record> decide one question and explain it
   privileges <user>                        list a user's privileges and where they come from
+  keygen [--id <id>] [--scopes check,admin] make an API key and its keys-file entry
 
 options:
-  --world <file>   world file, JSON or MessagePack (default: fixtures/worlds/sample.json)
-  --json           print machine-readable JSON
-  -h, --help       show this help`;
+${settingLines}
+  --json                 print machine-readable JSON (check, privileges)
+  -h, --help             show this help`;
 
 /** Where the command line writes: stdout and stderr, or a test's buffers. */
 export interface Output {
@@ -26,42 +34,74 @@ export interface Output {
 
 const consoleOutput: Output = { log: (line) => console.log(line), error: (line) => console.error(line) };
 
-/** Runs the `palisade` command line; returns the exit code (0 allowed/ok, 1 denied, 2 bad usage or input). */
-export function runCli(argv: readonly string[], out: Output = consoleOutput): number {
+/**
+ * Runs the `palisade` command line; resolves with the exit code (0 allowed/ok, 1 denied, 2 bad
+ * usage or input). `serve` (the default) resolves once a signal has stopped the server.
+ */
+export async function runCli(
+  argv: readonly string[],
+  out: Output = consoleOutput,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
   try {
-    return main(argv, out);
+    return await main(argv, out, env);
   } catch (error) {
-    if (!isPalisadeError(error)) throw error;
-    out.error(`palisade: ${error.message} [${error.code}]`);
-    return 2;
+    if (isPalisadeError(error) || isServerError(error)) {
+      out.error(`palisade: ${error.message} [${error.code}]`);
+      return 2;
+    }
+    if (isUsageError(error)) {
+      out.error(`palisade: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'EADDRINUSE') {
+      out.error(`palisade: ${(error as Error).message}`);
+      return 2;
+    }
+    throw error;
   }
 }
 
-function main(argv: readonly string[], out: Output): number {
+function isUsageError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+async function main(
+  argv: readonly string[],
+  out: Output,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
     options: {
-      world: { type: 'string' },
+      ...SETTING_OPTIONS,
+      id: { type: 'string' },
+      scopes: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const [command = 'demo', ...rest] = positionals;
+  const [command = 'serve', ...rest] = positionals;
   if (values.help) {
     out.log(USAGE);
     return 0;
   }
+  if (command === 'keygen') return keygen(out, values.id ?? 'app', values.scopes ?? 'check');
   // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
-  const worldPath =
-    values.world === undefined ? SAMPLE_WORLD : resolve(process.env.INIT_CWD ?? process.cwd(), values.world);
+  const config = resolveConfig(values, env, env.INIT_CWD ?? process.cwd());
+  if (command === 'serve') return serveUntilSignal(config, out);
+
+  const worldPath = config.world;
   const started = performance.now();
   const engine = Engine.fromWorld(readFileSync(worldPath));
   const loadedMs = performance.now() - started;
 
   switch (command) {
     case 'demo':
-      return demo(out, engine, typeof worldPath === 'string' ? worldPath : fileURLToPath(worldPath), loadedMs);
+      return demo(out, engine, worldPath, loadedMs);
     case 'check': {
       const [user, table, privilege, record] = rest;
       if (user === undefined || table === undefined || privilege === undefined || record === undefined) {
@@ -131,6 +171,21 @@ function demo(out: Output, engine: Engine, worldPath: string, loadedMs: number):
     out.log(`\n${describe(engine.explain(first.id, table.name, 'write', record))}`);
   }
   out.log('\ntry: pnpm start check <user> <table> <privilege> <record>   (or --help)');
+  return 0;
+}
+
+/** A new key, printed once, and the keys-file entry that holds only its SHA-256. */
+function keygen(out: Output, id: string, scopeList: string): number {
+  const scopes = scopeList.split(',').map((s) => s.trim());
+  const unknown = scopes.find((s) => !SCOPES.includes(s as Scope));
+  if (id === '' || unknown !== undefined || scopes.length === 0) {
+    out.error(`palisade: --scopes takes a comma-separated list of ${SCOPES.join(', ')}; --id a non-empty name`);
+    return 2;
+  }
+  const key = generateKey();
+  out.log(`key (give it to the client; it is not stored anywhere):\n  ${key}`);
+  out.log('keys-file entry (add it to the "keys" array of the file --keys names):');
+  out.log(`  ${JSON.stringify({ id, sha256: sha256(key).toString('hex'), scopes })}`);
   return 0;
 }
 

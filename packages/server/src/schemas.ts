@@ -1,0 +1,425 @@
+/**
+ * JSON Schemas of every request and response: Fastify validates bodies with them (JSON and
+ * MessagePack alike, after decoding), serializes JSON responses with them, and @fastify/swagger
+ * turns them into the OpenAPI document. Shared ones are added once by `$id` (`Error#`, …).
+ */
+import { ACCESS_RIGHT_BITS, DEPTHS, PRIVILEGES } from '@palisade/core';
+
+/** Limits that shape schemas (`maxItems`). */
+export interface SchemaLimits {
+  readonly maxBatchItems: number;
+  readonly maxFilterRows: number;
+  readonly maxPageSize: number;
+}
+
+/** Ids are non-empty strings; the cap keeps a hostile body from making huge messages. */
+const MAX_ID_LENGTH = 1024;
+export const idSchema = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH } as const;
+const nullableId = { type: ['string', 'null'], maxLength: MAX_ID_LENGTH } as const;
+
+export const privilegeSchema = {
+  type: 'string',
+  enum: [...PRIVILEGES],
+  description: 'one of the eight Dataverse privileges',
+} as const;
+
+const REASONS = [
+  'system-administrator',
+  'role',
+  'share',
+  'hierarchy',
+  'disabled',
+  'no-access',
+  'missing-privilege',
+  'organization-owned',
+  'recipient-disabled',
+  'error',
+] as const;
+
+/** Schemas added with `app.addSchema`, referenced as `{ $ref: '<$id>#' }`. */
+export const sharedSchemas = [
+  {
+    $id: 'Error',
+    type: 'object',
+    description: 'the one error body every route answers with',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', description: 'stable code, `PALISADE_…` (docs/errors.md)' },
+          message: { type: 'string', description: 'for people; names the offending input' },
+          details: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+  },
+  {
+    $id: 'ErrorInfo',
+    type: ['object', 'null'],
+    description: 'why a question could not be answered (null when it was)',
+    required: ['code', 'message'],
+    properties: { code: { type: 'string' }, message: { type: 'string' } },
+  },
+  {
+    $id: 'InlineRecord',
+    type: 'object',
+    description:
+      'a row the engine need not store: its owner and owning business unit (default: the owner’s); ' +
+      'shares come from the stored record with the same `id`, if any',
+    additionalProperties: false,
+    properties: { id: idSchema, ownerId: idSchema, owningBusinessUnitId: idSchema },
+  },
+  {
+    $id: 'Record',
+    description: 'a record id, or an inline row',
+    anyOf: [idSchema, { $ref: 'InlineRecord#' }],
+  },
+  {
+    $id: 'Grant',
+    type: 'object',
+    description: 'a role grant: which role, at what depth, anchored where, and through which team',
+    properties: {
+      role: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+      depth: { type: 'string', enum: [...DEPTHS] },
+      businessUnit: nullableId,
+      scope: { type: 'string', enum: ['user', 'team'] },
+      team: nullableId,
+      inherited: { type: 'boolean' },
+    },
+  },
+  {
+    $id: 'ExplainPath',
+    type: 'object',
+    description:
+      'one path that grants: `system-administrator` (role, team), `role` (grant, match) or `share` ' +
+      '(principal, rights, usableThrough)',
+    properties: {
+      kind: { type: 'string', enum: ['system-administrator', 'role', 'share'] },
+      text: { type: 'string' },
+      role: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+      team: nullableId,
+      grant: { $ref: 'Grant#' },
+      match: { type: 'string', enum: ['global', 'business-unit', 'subtree', 'owner'] },
+      principal: { type: 'string' },
+      rights: { type: 'array', items: { type: 'string' } },
+      usableThrough: { $ref: 'Grant#' },
+    },
+  },
+] as const;
+
+const errorRef = { $ref: 'Error#' } as const;
+
+/** Error responses every authenticated route documents. */
+export const errorResponses = {
+  '4xx': errorRef,
+  '5xx': errorRef,
+} as const;
+
+const questionProperties = {
+  user: { ...idSchema, description: 'a user id' },
+  table: { ...idSchema, description: 'a table name' },
+  privilege: privilegeSchema,
+} as const;
+
+const recordRef = { $ref: 'Record#' } as const;
+
+const decisionProperties = {
+  allowed: { type: 'boolean' },
+  reason: { type: 'string', enum: [...REASONS] },
+  missing: { type: ['string', 'null'], description: 'composite actions: the first privilege lacking' },
+  error: { $ref: 'ErrorInfo#' },
+} as const;
+
+export const checkSchema = {
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['user', 'table', 'privilege', 'record'],
+    properties: { ...questionProperties, record: recordRef },
+  },
+  response: {
+    200: {
+      type: 'object',
+      description: 'a decision; bad input (an unknown id) denies with reason `error` and the error',
+      properties: decisionProperties,
+    },
+  },
+} as const;
+
+export function checksSchema(limits: SchemaLimits) {
+  return {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['items'],
+      description: 'top-level `user`, `table` and `privilege` are defaults for items that omit them',
+      properties: {
+        ...questionProperties,
+        items: {
+          type: 'array',
+          maxItems: limits.maxBatchItems,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'record'],
+            properties: {
+              id: { ...idSchema, description: 'the caller’s correlation id, unique in the batch' },
+              ...questionProperties,
+              record: recordRef,
+            },
+          },
+        },
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        description: 'one result per item, in input order',
+        properties: {
+          results: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                allowed: decisionProperties.allowed,
+                reason: decisionProperties.reason,
+                error: decisionProperties.error,
+              },
+            },
+          },
+        },
+      },
+    },
+  } as const;
+}
+
+/** A list of 32-bit indexes: numbers, or (MessagePack) `bin` of little-endian uint32s. */
+function indexList(maxItems: number, description: string) {
+  return {
+    description,
+    anyOf: [
+      { type: 'array', maxItems, items: { type: 'integer', minimum: 0, maximum: 0xffffffff } },
+      { 'x-index-bytes': true, description: 'MessagePack only: `bin`, 4 bytes per index, little-endian' },
+    ],
+  } as const;
+}
+
+export function filterSchema(limits: SchemaLimits) {
+  const nullableIds = (description: string) =>
+    ({ type: 'array', maxItems: limits.maxFilterRows, items: nullableId, description }) as const;
+  return {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['user', 'table', 'privilege'],
+      description:
+        'rows as one of: `ids` (record ids); `records` (engine record indexes, as a roaring lookup returns); ' +
+        'or the columns `ownerIds` and `businessUnitIds` (with `ids` for shares). An id the world does not ' +
+        'know matches nothing',
+      properties: {
+        ...questionProperties,
+        output: { type: 'string', enum: ['indexes', 'bitmask'], default: 'indexes' },
+        ids: nullableIds('record ids (or, with `ownerIds`, the rows’ ids for their shares)'),
+        records: indexList(limits.maxFilterRows, 'a list of engine record indexes'),
+        ownerIds: nullableIds('each row’s owner (user or team id)'),
+        businessUnitIds: nullableIds('each row’s owning business unit id'),
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          rows: { type: 'integer', description: 'rows asked about' },
+          allowed: { type: 'integer', description: 'rows allowed' },
+          indexes: {
+            type: 'array',
+            items: { type: 'integer' },
+            description: 'allowed row positions, ascending (MessagePack: `bin`, little-endian uint32)',
+          },
+          bitmask: {
+            type: 'array',
+            items: { type: 'integer' },
+            description: 'bit i of word i >> 5 set when row i is allowed (MessagePack: `bin`, little-endian uint32)',
+          },
+        },
+      },
+    },
+  } as const;
+}
+
+export function lookupSchema(limits: SchemaLimits) {
+  return {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['user', 'table', 'privilege'],
+      properties: {
+        ...questionProperties,
+        format: { type: 'string', enum: ['ids', 'page', 'roaring'], default: 'ids' },
+        limit: { type: 'integer', minimum: 1, maximum: limits.maxPageSize, description: 'page size; caps `ids`' },
+        cursor: { type: 'string', maxLength: 64, description: '`page`: the previous page’s cursor' },
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          format: { type: 'string' },
+          total: { type: 'integer', description: 'records the user may access in all' },
+          ids: { type: 'array', items: { type: 'string' } },
+          cursor: { type: ['string', 'null'], description: '`page`: pass back for the next page; null after the last' },
+          roaring: {
+            type: 'string',
+            description: 'record indexes in roaring’s portable format: base64 (MessagePack: `bin`)',
+          },
+        },
+      },
+    },
+  } as const;
+}
+
+export const filterSpecSchema = {
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['user', 'table', 'privilege'],
+    properties: {
+      ...questionProperties,
+      columns: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'column names in the SQL (quoted as identifiers; `schema.column` allowed)',
+        properties: {
+          owningBusinessUnit: { ...idSchema, maxLength: 256, description: 'default `owningbusinessunit`' },
+          owner: { ...idSchema, maxLength: 256, description: 'default `ownerid`' },
+          id: { ...idSchema, maxLength: 256, description: 'default `id`' },
+        },
+      },
+      firstParameter: { type: 'integer', minimum: 1, maximum: 65535, default: 1 },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            all: { type: 'boolean' },
+            businessUnitIds: { type: 'array', items: { type: 'string' } },
+            ownerIds: { type: 'array', items: { type: 'string' } },
+            sharedRecordIds: { type: 'array', items: { type: 'string' } },
+          },
+        },
+        sql: { type: 'string', description: 'a parameterized PostgreSQL boolean expression' },
+        params: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
+      },
+    },
+  },
+} as const;
+
+export const accessSchema = {
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['user', 'table', 'record'],
+    properties: { user: questionProperties.user, table: questionProperties.table, record: recordRef },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        mask: { type: 'integer', description: 'RetrievePrincipalAccess AccessRights, Dataverse bit values' },
+        rights: {
+          type: 'array',
+          items: { type: 'string', enum: Object.keys(ACCESS_RIGHT_BITS) },
+          description: 'the privileges whose bits are set, in privilege order',
+        },
+      },
+    },
+  },
+} as const;
+
+export const explainSchema = {
+  body: checkSchema.body,
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        allowed: { type: 'boolean' },
+        reason: decisionProperties.reason,
+        user: { type: 'string' },
+        table: { type: 'string' },
+        privilege: { type: 'string' },
+        record: nullableId,
+        ownerId: nullableId,
+        owningBusinessUnitId: nullableId,
+        paths: { type: 'array', items: { $ref: 'ExplainPath#' } },
+        missing: { type: 'array', items: { type: 'string' }, description: 'for a deny: what would grant' },
+        summary: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
+export const privilegesSchema = {
+  params: {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { ...idSchema, description: 'a user id' } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        user: { type: 'string' },
+        businessUnit: { type: 'string' },
+        disabled: { type: 'boolean' },
+        systemAdministrator: { type: 'boolean' },
+        teams: { type: 'array', items: { type: 'string' } },
+        privileges: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              table: { type: 'string' },
+              privilege: { type: 'string' },
+              grants: { type: 'array', items: { $ref: 'Grant#' } },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const whoCanAccessSchema = {
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['table', 'record', 'privilege'],
+    properties: { table: questionProperties.table, record: recordRef, privilege: privilegeSchema },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        users: {
+          type: 'array',
+          description: 'every enabled user who may, each with the paths that grant',
+          items: {
+            type: 'object',
+            properties: {
+              user: { type: 'string' },
+              reason: decisionProperties.reason,
+              paths: { type: 'array', items: { $ref: 'ExplainPath#' } },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

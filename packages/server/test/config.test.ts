@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { KeyStore, parseKeysFile, resolveConfig, runCli } from '@palisade/server';
+import { describe, expect, it } from 'vitest';
+
+async function run(argv: string[], env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { log: (l) => out.push(l), error: (l) => err.push(l) }, env);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('resolveConfig', () => {
+  it('takes a flag over its environment variable over the default, and says which', () => {
+    const config = resolveConfig(
+      { port: '9000', 'max-batch': '5' },
+      { PALISADE_PORT: '9100', PALISADE_HOST: '0.0.0.0', PALISADE_MAX_BATCH: '7', PALISADE_WORLD: 'w.json' },
+      '/work/here',
+    );
+    expect(config.port).toBe(9000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.limits.maxBatchItems).toBe(5);
+    expect(config.world).toBe(join('/work/here', 'w.json'));
+    expect(config.sources).toMatchObject({
+      port: 'flag',
+      host: 'env',
+      maxBatchItems: 'flag',
+      world: 'env',
+      keys: 'default',
+    });
+    expect(config.keysFile).toBeNull();
+  });
+
+  it('defaults to the sample world on 127.0.0.1:8787', () => {
+    const config = resolveConfig({}, {}, '/');
+    expect(config.world).toMatch(/fixtures[/\\]worlds[/\\]sample\.json$/);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(8787);
+  });
+
+  it('refuses bad values with PALISADE_INVALID_CONFIG naming the flag and the variable', () => {
+    for (const [values, env, pattern] of [
+      [{ port: 'http' }, {}, /--port \(PALISADE_PORT\) must be an integer from 0 to 65535/],
+      [{}, { PALISADE_PORT: '70000' }, /--port/],
+      [{ 'body-limit': '-1' }, {}, /--body-limit/],
+      [{ 'log-level': 'loud' }, {}, /--log-level/],
+      [{ 'public-url': 'ftp://x/y' }, {}, /--public-url/],
+    ] as const) {
+      expect(() => resolveConfig(values, env, '/')).toThrow(
+        expect.objectContaining({ code: 'PALISADE_INVALID_CONFIG' }),
+      );
+      expect(() => resolveConfig(values, env, '/')).toThrow(pattern);
+    }
+  });
+});
+
+describe('palisade command line: server commands', () => {
+  it('rejects a bad setting or an unknown flag with exit code 2 and does not start', async () => {
+    const bad = await run(['serve', '--port', 'eighty']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('[PALISADE_INVALID_CONFIG]');
+    const unknown = await run(['--colour', 'red']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('usage: palisade');
+    const missingKeys = await run(['serve', '--keys', '/no/such/keys.json', '--port', '0']);
+    expect(missingKeys.code).toBe(2);
+    expect(missingKeys.err).toMatch(/no such file/i);
+  });
+
+  it('keygen prints a key once and a keys-file entry that holds only its SHA-256', async () => {
+    const { code, out } = await run(['keygen', '--id', 'billing', '--scopes', 'check']);
+    expect(code).toBe(0);
+    const key = /^\s+(pal_\S+)$/m.exec(out)?.[1] as string;
+    const entryLine = out.split('\n').find((l) => l.trim().startsWith('{')) as string;
+    expect(entryLine).not.toContain(key);
+    const store = new KeyStore(parseKeysFile(JSON.stringify({ keys: [JSON.parse(entryLine)] }), 'entry'));
+    expect(store.authenticate(key)).toEqual({ id: 'billing', scopes: ['check'] });
+    expect((await run(['keygen', '--scopes', 'root'])).code).toBe(2);
+  });
+
+  it('--help lists serve as the default and every setting with its variable', async () => {
+    const { out } = await run(['--help']);
+    expect(out).toMatch(/serve\s+start the HTTP server \(default\)/);
+    for (const name of ['PALISADE_PORT', 'PALISADE_KEYS', 'PALISADE_WORLD', 'PALISADE_MAX_BATCH'])
+      expect(out).toContain(name);
+  });
+});

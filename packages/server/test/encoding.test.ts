@@ -1,0 +1,86 @@
+import { decodeMsgpack, encodeMsgpack, indexesIn, indexesOut, negotiate } from '@palisade/server';
+import { Packr } from 'msgpackr';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fromU32Bytes, post, testApp, u32Bytes } from './support/http.js';
+
+describe('negotiate', () => {
+  it('answers in the body’s encoding when Accept says nothing useful', () => {
+    expect(negotiate(undefined, 'application/msgpack')).toBe('msgpack');
+    expect(negotiate('*/*', 'application/x-msgpack')).toBe('msgpack');
+    expect(negotiate(undefined, 'application/json')).toBe('json');
+    expect(negotiate(undefined, undefined)).toBe('json');
+  });
+
+  it('follows Accept, q-values included, and falls back to JSON when Accept names neither', () => {
+    expect(negotiate('application/msgpack', 'application/json')).toBe('msgpack');
+    expect(negotiate('application/x-msgpack', undefined)).toBe('msgpack');
+    expect(negotiate('application/json', 'application/msgpack')).toBe('json');
+    expect(negotiate('application/json;q=0.5, application/msgpack', undefined)).toBe('msgpack');
+    expect(negotiate('application/msgpack;q=0.1, application/json;q=0.9', undefined)).toBe('json');
+    expect(negotiate('application/json;q=0, */*', undefined)).toBe('msgpack');
+    expect(negotiate('text/html', 'application/msgpack')).toBe('json');
+    expect(negotiate('application/*', 'application/msgpack')).toBe('msgpack');
+  });
+});
+
+describe('binary lists', () => {
+  it('travel as little-endian uint32 bytes in MessagePack and as numbers in JSON', () => {
+    const values = Uint32Array.from([0, 1, 0xffffffff, 70000]);
+    expect(indexesOut('json', values)).toEqual([0, 1, 0xffffffff, 70000]);
+    const bytes = indexesOut('msgpack', values) as Buffer;
+    expect(fromU32Bytes(bytes)).toEqual([0, 1, 0xffffffff, 70000]);
+    expect(Array.from(indexesIn(u32Bytes([5, 6, 7])))).toEqual([5, 6, 7]);
+    // An unaligned bin (a subarray at an odd offset) is copied, not misread.
+    const unaligned = Buffer.concat([Buffer.from([9]), u32Bytes([8, 9])]).subarray(1);
+    expect(Array.from(indexesIn(unaligned))).toEqual([8, 9]);
+    expect(Array.from(indexesIn([3, 4]))).toEqual([3, 4]);
+  });
+
+  it('standard MessagePack: no record extension on the wire, plain objects back', () => {
+    const packed = encodeMsgpack({ a: [{ b: 1 }, { b: 2 }] });
+    expect(packed[0]).toBe(0xde); // a map16, not msgpackr's record extension (0xd4…0xd8, 0xc7…0xc9)
+    expect(decodeMsgpack(packed)).toEqual({ a: [{ b: 1 }, { b: 2 }] });
+    expect(() => decodeMsgpack(Buffer.from([0xc1]))).toThrow();
+  });
+});
+
+describe('routes in both encodings', () => {
+  const app = testApp();
+  afterAll(() => app.close());
+  const question = { user: 'u-wendy', table: 'account', privilege: 'read', record: 'acc-litware' };
+  const decision = { allowed: true, reason: 'role', missing: null, error: null };
+
+  it('reads application/x-msgpack too, and answers per Accept', async () => {
+    const xpack = await post(app, '/v1/check', encodeMsgpack(question), {
+      headers: { 'content-type': 'application/x-msgpack' },
+    });
+    expect(xpack.headers['content-type']).toBe('application/msgpack');
+    expect(xpack.body).toEqual(decision);
+    const jsonOut = await post(app, '/v1/check', question, { wire: 'msgpack', accept: 'application/json' });
+    expect(jsonOut.headers['content-type']).toMatch(/^application\/json/);
+    expect(jsonOut.body).toEqual(decision);
+    const packedOut = await post(app, '/v1/check', question, { accept: 'application/msgpack' });
+    expect(packedOut.headers['content-type']).toBe('application/msgpack');
+    expect(packedOut.body).toEqual(decision);
+  });
+
+  it('reads a body from msgpackr with its typed-array extension and 64-bit integers', async () => {
+    const extended = new Packr({ useRecords: false, moreTypes: true, largeBigIntToFloat: false });
+    const body = { user: 'u-wendy', table: 'account', privilege: 'read', records: Uint32Array.from([0, 1, 2]) };
+    const answer = await post(app, '/v1/filter', extended.pack(body), { wire: 'msgpack' });
+    expect(answer.status).toBe(200);
+    expect((answer.body as { rows: number }).rows).toBe(3);
+    // A BigInt packs as a 64-bit integer (0xd3 int64), as some encoders write every integer.
+    const withLimit = extended.pack({
+      user: 'u-wendy',
+      table: 'account',
+      privilege: 'read',
+      format: 'page',
+      limit: 2n,
+    });
+    expect(withLimit.includes(Buffer.from([0xd3, 0, 0, 0, 0, 0, 0, 0, 2]))).toBe(true);
+    const page = await post(app, '/v1/lookup', withLimit, { wire: 'msgpack' });
+    expect(page.status).toBe(200);
+    expect((page.body as { ids: string[] }).ids).toHaveLength(2);
+  });
+});
