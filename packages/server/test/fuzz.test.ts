@@ -6,6 +6,7 @@
 import { encodeMsgpack } from '@palisade/server';
 import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rng } from '../../core/test/reference/random-world.js';
 import { ADMIN_KEY, decodeBody, testApp } from './support/http.js';
 
 const SEED = Number(process.env.PALISADE_FUZZ_SEED ?? 20_261_122);
@@ -13,17 +14,8 @@ const ROUNDS = Number(process.env.PALISADE_FUZZ_ROUNDS ?? 250);
 /** Longest any one request may take before the test calls it a hang. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The test suite's seeded PRNG: the same sequence everywhere for a seed. */
+const prng = rng;
 
 const random = prng(SEED);
 const int = (n: number) => Math.floor(random() * n);
