@@ -8,7 +8,11 @@ function fixture(count: number, keys: number, seed: number) {
   const column = Int32Array.from({ length: count }, () => (random() < 0.05 ? -1 : Math.floor(random() * keys)));
   const expected = (values: Iterable<number>) => {
     const wanted = new Set(values);
-    return column.reduce<number[]>((rows, value, row) => (wanted.has(value) ? [...rows, row] : rows), []);
+    const rows: number[] = [];
+    column.forEach((value, row) => {
+      if (wanted.has(value)) rows.push(row);
+    });
+    return rows;
   };
   return { column, expected };
 }
