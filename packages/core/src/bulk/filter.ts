@@ -106,29 +106,49 @@ export function filterRows(
   if (test.moreTeams.length > 0) return generalRows(test, owners, businessUnits, records, length, out);
   const { bus, self, team0, team1, shared, sharedLimit } = test;
   const buLimit = bus.length;
+  // Two rows per turn: their loads are independent, and the loop's own overhead halves (~10% here).
+  const pairs = length - (length % 2);
   let n = 0;
   if (records !== null && sharedLimit > 0) {
-    for (let i = 0; i < length; i++) {
+    for (let i = 0; i < pairs; i += 2) {
       // `>>> 0` only inside comparisons: a variable holding it may leave int32 range, and V8 then
       // keeps it as a double, which costs several times the loop's other work.
-      const bu = businessUnits[i] as number;
-      const owner = owners[i] as number;
-      const record = records[i] as number;
-      let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
-      ok |= owner === self || owner === team0 || owner === team1 ? 1 : 0;
-      ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
+      const bu0 = businessUnits[i] as number;
+      const bu1 = businessUnits[i + 1] as number;
+      const owner0 = owners[i] as number;
+      const owner1 = owners[i + 1] as number;
+      const record0 = records[i] as number;
+      const record1 = records[i + 1] as number;
+      let ok0 = bu0 >>> 0 < buLimit ? (bus[bu0] as number) : 0;
+      let ok1 = bu1 >>> 0 < buLimit ? (bus[bu1] as number) : 0;
+      ok0 |= owner0 === self || owner0 === team0 || owner0 === team1 ? 1 : 0;
+      ok1 |= owner1 === self || owner1 === team0 || owner1 === team1 ? 1 : 0;
+      ok0 |= record0 >>> 0 < sharedLimit ? ((shared[record0 >>> 5] as number) >>> (record0 & 31)) & 1 : 0;
+      ok1 |= record1 >>> 0 < sharedLimit ? ((shared[record1 >>> 5] as number) >>> (record1 & 31)) & 1 : 0;
       out[n] = i;
-      n += ok;
+      n += ok0;
+      out[n] = i + 1;
+      n += ok1;
     }
-    return n;
+  } else {
+    for (let i = 0; i < pairs; i += 2) {
+      const bu0 = businessUnits[i] as number;
+      const bu1 = businessUnits[i + 1] as number;
+      const owner0 = owners[i] as number;
+      const owner1 = owners[i + 1] as number;
+      let ok0 = bu0 >>> 0 < buLimit ? (bus[bu0] as number) : 0;
+      let ok1 = bu1 >>> 0 < buLimit ? (bus[bu1] as number) : 0;
+      ok0 |= owner0 === self || owner0 === team0 || owner0 === team1 ? 1 : 0;
+      ok1 |= owner1 === self || owner1 === team0 || owner1 === team1 ? 1 : 0;
+      out[n] = i;
+      n += ok0;
+      out[n] = i + 1;
+      n += ok1;
+    }
   }
-  for (let i = 0; i < length; i++) {
-    const bu = businessUnits[i] as number;
-    const owner = owners[i] as number;
-    let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
-    ok |= owner === self || owner === team0 || owner === team1 ? 1 : 0;
-    out[n] = i;
-    n += ok;
+  if (pairs < length) {
+    out[n] = pairs;
+    n += rowAllowed(test, owners, businessUnits, records, pairs);
   }
   return n;
 }
@@ -142,22 +162,32 @@ function generalRows(
   length: number,
   out: Uint32Array,
 ): number {
-  const { bus, self, team0, team1, moreTeams, shared, sharedLimit } = test;
-  const buLimit = bus.length;
   let n = 0;
   for (let i = 0; i < length; i++) {
-    const bu = businessUnits[i] as number;
-    const owner = owners[i] as number;
-    let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
-    ok |= owner === self || owner === team0 || owner === team1 || moreTeams.includes(owner) ? 1 : 0;
-    if (records !== null) {
-      const record = records[i] as number;
-      ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
-    }
     out[n] = i;
-    n += ok;
+    n += rowAllowed(test, owners, businessUnits, records, i);
   }
   return n;
+}
+
+/** 1 when row i is allowed: the whole test for one row, for the general loop and odd tails. */
+function rowAllowed(
+  test: RowTest,
+  owners: Int32Array | Uint32Array,
+  businessUnits: Int32Array | Uint32Array,
+  records: Int32Array | Uint32Array | null,
+  i: number,
+): number {
+  const { bus, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const bu = businessUnits[i] as number;
+  const owner = owners[i] as number;
+  let ok = bu >>> 0 < bus.length ? (bus[bu] as number) : 0;
+  ok |= owner === self || owner === team0 || owner === team1 || moreTeams.includes(owner) ? 1 : 0;
+  if (records !== null) {
+    const record = records[i] as number;
+    ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
+  }
+  return ok;
 }
 
 /** The same loop over record indexes, gathering owner and BU from the table's own columns. */
