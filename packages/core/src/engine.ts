@@ -13,7 +13,7 @@ import { type CheckColumns, checkColumns, checkColumnsLength } from './bulk/batc
 import { BatchCode, codeOfDecision } from './bulk/codes.js';
 import { allRows, filterRecords, filterRows, planFilter, toBitmask } from './bulk/filter.js';
 import { buildFilterSpec, type FilterSpec } from './bulk/filter-spec.js';
-import { itemsToColumns } from './bulk/items.js';
+import { type BatchColumns, itemsToColumns } from './bulk/items.js';
 import { Lookup, lookupBitmap } from './bulk/lookup.js';
 import { whoCanAccess } from './bulk/who-can-access.js';
 import { CompiledWorld } from './compile/compile.js';
@@ -312,6 +312,15 @@ export class Engine {
     if (result.length < length) throw invalidArgument(`output holds ${result.length} answers, the batch has ${length}`);
     checkColumns(this.evaluator, columns, length === result.length ? result : result.subarray(0, length));
     return result;
+  }
+
+  /**
+   * A batch of questions with string ids as dense columns in shared memory (for a worker pool to
+   * answer ranges of with `checkColumns`), and the positions of items whose record is inline,
+   * which `checkColumns` cannot answer: ask those with `check`.
+   */
+  batchColumns(items: readonly CheckItem[]): BatchColumns {
+    return itemsToColumns(this.evaluator, this.model, items);
   }
 
   /**

@@ -15,6 +15,7 @@ export { BatchCode, errorOfCode, isAllowedCode } from './bulk/codes.js';
 export type { RowColumns } from './bulk/filter.js';
 export type { FilterSpec, SqlColumns, SqlFilter } from './bulk/filter-spec.js';
 export { toSqlWhere } from './bulk/filter-spec.js';
+export type { BatchColumns } from './bulk/items.js';
 export type { LookupPage } from './bulk/lookup.js';
 export { Lookup } from './bulk/lookup.js';
 export { Engine } from './engine.js';

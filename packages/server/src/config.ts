@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 /**
  * The server's configuration from command-line flags and environment variables (a flag wins over
  * its variable, a variable over the default). Every value remembers where it came from, so the
@@ -6,6 +7,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServerErrorCodes, serverError } from './errors.js';
+import { DEFAULT_POOL_THRESHOLD } from './pool/pool-evaluator.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
 
 /** The sample world, used when neither `--world` nor `PALISADE_WORLD` names one. */
@@ -22,6 +24,10 @@ export interface ServerConfig {
   readonly limits: ServerLimits;
   readonly publicUrl: string | null;
   readonly logLevel: string;
+  /** Worker threads for large check batches; 0: answer everything on the main thread. */
+  readonly workers: number;
+  /** Batches with fewer items than this stay on the main thread. */
+  readonly poolThreshold: number;
   /** Where each setting came from, by setting name. */
   readonly sources: Readonly<Record<SettingName, Source>>;
 }
@@ -46,6 +52,16 @@ export const SETTINGS = {
   maxPageSize: { flag: 'max-page', env: 'PALISADE_MAX_PAGE', help: 'largest lookup/search page (default 1000)' },
   maxLookupIds: { flag: 'max-ids', env: 'PALISADE_MAX_IDS', help: 'most ids a lookup returns (default 100000)' },
   publicUrl: { flag: 'public-url', env: 'PALISADE_PUBLIC_URL', help: 'base URL in the AuthZEN metadata' },
+  workers: {
+    flag: 'workers',
+    env: 'PALISADE_WORKERS',
+    help: 'worker threads for large check batches (default: available cores; 0: none)',
+  },
+  poolThreshold: {
+    flag: 'pool-threshold',
+    env: 'PALISADE_POOL_THRESHOLD',
+    help: `smallest batch sent to the workers (default ${DEFAULT_POOL_THRESHOLD}, measured in BENCHMARKS.md)`,
+  },
   logLevel: {
     flag: 'log-level',
     env: 'PALISADE_LOG_LEVEL',
@@ -107,6 +123,8 @@ export function resolveConfig(
     world: world === undefined ? fileURLToPath(SAMPLE_WORLD) : resolve(cwd, world),
     host: raw('host') ?? '127.0.0.1',
     port: integer('port', 8787, 0, 65535),
+    workers: integer('workers', availableParallelism(), 0, 256),
+    poolThreshold: integer('poolThreshold', DEFAULT_POOL_THRESHOLD, 1, 100_000_000),
     keysFile: keys === undefined ? null : resolve(cwd, keys),
     limits: {
       bodyLimit: integer('bodyLimit', DEFAULT_LIMITS.bodyLimit, 1, 2 ** 31 - 1),
@@ -143,6 +161,8 @@ export function describeConfig(config: ServerConfig, keysNote: string): string[]
     ['maxLookupIds', String(limits.maxLookupIds)],
     ['publicUrl', config.publicUrl ?? '(from each request)'],
     ['logLevel', config.logLevel],
+    ['workers', config.workers === 0 ? '0 (every question on the main thread)' : String(config.workers)],
+    ['poolThreshold', `${config.poolThreshold} items`],
   ];
   const width = Math.max(...rows.map(([name]) => SETTINGS[name].flag.length));
   return rows.map(([name, value]) => {

@@ -146,7 +146,11 @@ export class InlineEvaluator implements Evaluator {
   }
 
   async checkBatch(items: readonly CheckItem[]): Promise<BatchAnswer> {
-    const codes = this.engine.checkBatch(items);
+    return this.withMessages(items, this.engine.checkBatch(items));
+  }
+
+  /** A batch's codes with the message of each item that failed. */
+  protected withMessages(items: readonly CheckItem[], codes: Uint8Array): BatchAnswer {
     let errors: Map<number, ErrorInfo> | null = null;
     for (let i = 0; i < codes.length; i++) {
       if (errorOfCode(codes[i] as number) === null) continue;

@@ -30,6 +30,8 @@ export type { ApiKey, ApiKeyEntry, Scope } from './keys.js';
 export { allows, generateKey, KeyStore, parseKeysFile, SCOPES, sha256 } from './keys.js';
 export type { RunningServer } from './main.js';
 export { serve, serveUntilSignal } from './main.js';
+export type { PoolOptions } from './pool/pool-evaluator.js';
+export { DEFAULT_POOL_THRESHOLD, PoolEvaluator } from './pool/pool-evaluator.js';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './postgres/embedded.js';
 export { DATABASE_UNAVAILABLE, DatabaseUnavailableError, startEmbeddedPostgres } from './postgres/embedded.js';
 export { PRIVILEGE_OF_ACTION } from './routes/authzen.js';

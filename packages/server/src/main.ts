@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Output } from './cli/run.js';
 import { describeConfig, type ServerConfig } from './config.js';
 import { generateKey, KeyStore, parseKeysFile } from './keys.js';
+import { PoolEvaluator } from './pool/pool-evaluator.js';
 import { buildServer } from './server.js';
 
 export interface RunningServer {
@@ -42,8 +43,13 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
       `${stats.records} records, ${stats.shares} shares → ${stats.profiles} compiled profiles`,
   );
 
+  // Large check batches go to a pool of workers reading the compiled state from shared memory.
+  const served =
+    config.workers > 0
+      ? { evaluator: new PoolEvaluator(engine, { threads: config.workers, threshold: config.poolThreshold }) }
+      : { engine };
   const app = buildServer({
-    engine,
+    ...served,
     keys,
     limits: config.limits,
     logger: { level: config.logLevel },

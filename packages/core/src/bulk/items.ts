@@ -3,7 +3,15 @@ import type { Evaluator } from '../evaluate/evaluator.js';
 import { NONE } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
 import { privilegeFromName } from '../privileges.js';
+import { sharedInt32, sharedUint8 } from '../util/growable.js';
 import type { CheckColumns } from './batch.js';
+
+/** A batch as dense columns in shared memory, and the positions of its inline rows. */
+export interface BatchColumns {
+  readonly columns: CheckColumns;
+  /** Items whose record is given inline: `checkColumns` reports them as unknown records; answer them one by one. */
+  readonly inline: number[];
+}
 
 /**
  * Turns questions with string ids into dense columns for `checkColumns`. A batch names the same
@@ -12,16 +20,13 @@ import type { CheckColumns } from './batch.js';
  * does not resolve becomes an out-of-range index, so the column loop writes that item's error
  * code. Inline rows (records given as objects) are listed in `inline` for the single-question path.
  */
-export function itemsToColumns(
-  evaluator: Evaluator,
-  model: WorldModel,
-  items: readonly CheckItem[],
-): { columns: CheckColumns; inline: number[] } {
+export function itemsToColumns(evaluator: Evaluator, model: WorldModel, items: readonly CheckItem[]): BatchColumns {
   const length = items.length;
-  const users = new Int32Array(length);
-  const tables = new Int32Array(length);
-  const privileges = new Uint8Array(length);
-  const records = new Int32Array(length);
+  // Shared memory, so a worker pool can answer ranges of the batch without a copy.
+  const users = sharedInt32(length);
+  const tables = sharedInt32(length);
+  const privileges = sharedUint8(length);
+  const records = sharedInt32(length);
   const inline: number[] = [];
   const userOf = new Map<string, number>();
   const tableOf = new Map<string, number>();

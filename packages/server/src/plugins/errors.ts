@@ -176,6 +176,8 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
   const answer = toServerError(error);
   if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
   if (answer.statusCode === 401) reply.header('www-authenticate', 'Bearer');
+  // A busy pool or a restarting worker is brief: say when to come back.
+  if (answer.statusCode === 503) reply.header('retry-after', '1');
   // Fastify clears the content type when an error replaces a reply; the serializer stays.
   if (request.wire === 'msgpack') reply.type(MSGPACK_TYPE);
   return reply.code(answer.statusCode).send(errorBody(answer));
