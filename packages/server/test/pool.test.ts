@@ -54,3 +54,23 @@ describe('the worker pool', () => {
     }
   });
 });
+
+describe('a worker that crashes', () => {
+  it('fails its request with 503 and is replaced: the next batch is answered', async () => {
+    const fragile = new PoolEvaluator(engine, {
+      threads: 1,
+      threshold: 10,
+      workerFile: new URL('./support/crashing-worker.mjs', import.meta.url),
+    });
+    try {
+      await expect(fragile.checkBatch(items.slice(0, 13))).rejects.toMatchObject({
+        statusCode: 503,
+        code: 'PALISADE_UNAVAILABLE',
+      });
+      const next = items.slice(0, 20);
+      expect(Array.from((await fragile.checkBatch(next)).codes)).toEqual(Array.from(engine.checkBatch(next)));
+    } finally {
+      await fragile.close();
+    }
+  });
+});

@@ -15,6 +15,8 @@ export interface PoolOptions {
   readonly threshold?: number;
   /** Ranges waiting for a worker before requests are refused with 503 (default threads², Piscina's advice). */
   readonly maxQueue?: number;
+  /** The worker module (default `./worker.mjs`); tests swap in one that fails on cue. */
+  readonly workerFile?: URL;
 }
 
 export const DEFAULT_POOL_THRESHOLD = 8192;
@@ -41,7 +43,7 @@ export class PoolEvaluator extends InlineEvaluator {
     this.threshold = options.threshold ?? DEFAULT_POOL_THRESHOLD;
     this.maxQueue = options.maxQueue ?? this.threads * this.threads;
     this.pool = new Piscina({
-      filename: new URL('./worker.mjs', import.meta.url).href,
+      filename: (options.workerFile ?? new URL('./worker.mjs', import.meta.url)).href,
       workerData: engine.sharedState(),
       minThreads: this.threads,
       maxThreads: this.threads,
