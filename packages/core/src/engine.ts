@@ -11,10 +11,11 @@ import type {
 } from './api.js';
 import { type CheckColumns, checkColumns, checkColumnsLength } from './bulk/batch.js';
 import { BatchCode, codeOfDecision } from './bulk/codes.js';
-import { allRows, filterRecords, filterRows, planFilter, toBitmask } from './bulk/filter.js';
+import { allRows, filterRecords, filterRows, toBitmask } from './bulk/filter.js';
 import { buildFilterSpec, type FilterSpec } from './bulk/filter-spec.js';
 import { type BatchColumns, itemsToColumns } from './bulk/items.js';
 import { Lookup, lookupBitmap } from './bulk/lookup.js';
+import { planFilter } from './bulk/plan.js';
 import { whoCanAccess } from './bulk/who-can-access.js';
 import { CompiledWorld } from './compile/compile.js';
 import { collectGrants, profileInputs, type RoleSources } from './compile/grants.js';

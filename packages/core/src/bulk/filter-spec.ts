@@ -1,12 +1,7 @@
-import roaring from 'roaring';
 import type { GrantTables } from '../compile/grant-tables.js';
 import type { Evaluator } from '../evaluate/evaluator.js';
-import { tableIndex } from '../model/mutations.js';
 import type { Table, WorldModel } from '../model/world-model.js';
-import type { FilterPlan } from './filter.js';
-import { planScope } from './lookup.js';
-
-const { RoaringBitmap32 } = roaring;
+import { type FilterPlan, planScope, usableShares } from './plan.js';
 
 /**
  * An access decision for one (user, table, privilege) as data, to push into a database query:
@@ -81,9 +76,7 @@ export function buildFilterSpec(
     coverage == null ? [] : Array.from(coverage.set, (bu) => model.businessUnits[bu]?.id as string);
   const scope = planScope(evaluator, plan);
   const ownerIds = scope.owners.map((owner) => model.principals[owner]?.id as string);
-  const index = tableIndex(table);
-  const shared = scope.shareRecipients.flatMap((recipient) => index.sharedWith(recipient, privilege) ?? []);
-  const rows = shared.length === 0 ? [] : RoaringBitmap32.orMany(shared).toUint32Array();
+  const rows = usableShares(scope, table, privilege)?.toUint32Array() ?? [];
   const sharedRecordIds = Array.from(rows, (row) => table.records.ids[row] as string);
   return { all: false, businessUnitIds, ownerIds, sharedRecordIds };
 }

@@ -1,39 +1,14 @@
-import roaring from 'roaring';
-import { GrantFlag, UserFlag } from '../compile/grant-tables.js';
 import type { Evaluator } from '../evaluate/evaluator.js';
-import { NONE, ORGANIZATION_PRINCIPAL } from '../ids.js';
-import { tableIndex } from '../model/mutations.js';
+import { NONE } from '../ids.js';
 import type { RecordStore } from '../model/records.js';
-import type { RoaringBitmap32 } from '../model/table-index.js';
 import type { Table } from '../model/world-model.js';
-
-const { RoaringBitmap32: Bitmap } = roaring;
+import { type FilterPlan, planScope, usableShares } from './plan.js';
 
 /** Row columns of dense engine indexes. `records` (record indexes, NONE for rows the engine does not store) enables shares. */
 export interface RowColumns {
   readonly owners: Int32Array | Uint32Array;
   readonly businessUnits: Int32Array | Uint32Array;
   readonly records?: Int32Array | Uint32Array;
-}
-
-/** What a filter's answer depends on, resolved once per call. */
-export interface FilterPlan {
-  /** `all`: every row (administrator, global grant); `none`: no row; `rows`: decide per row. */
-  readonly kind: 'all' | 'none' | 'rows';
-  readonly user: number;
-  readonly grant: number;
-}
-
-/** Resolves user, table and privilege to a plan: the per-row loop then reads only the grant. */
-export function planFilter(evaluator: Evaluator, user: number, table: number, privilege: number): FilterPlan {
-  const flags = evaluator.userFlags[user] as number;
-  if ((flags & UserFlag.disabled) !== 0) return { kind: 'none', user, grant: NONE };
-  if ((flags & UserFlag.systemAdministrator) !== 0) return { kind: 'all', user, grant: NONE };
-  const grant = evaluator.grantOf(user, table, privilege);
-  if (grant === NONE) return { kind: 'none', user, grant };
-  if (((evaluator.grantFlags[grant] as number) & GrantFlag.global) !== 0) return { kind: 'all', user, grant };
-  if (evaluator.organizationOwned[table] === 1) return { kind: 'none', user, grant };
-  return { kind: 'rows', user, grant };
 }
 
 /**
@@ -60,20 +35,13 @@ class RowTest {
     for (let i = evaluator.grantBuStart[grant] as number; i < (evaluator.grantBuEnd[grant] as number); i += 2) {
       for (const bu of evaluator.buAtPosition.subarray(evaluator.buPool[i], evaluator.buPool[i + 1])) this.bus[bu] = 1;
     }
-    const scopeAll = ((evaluator.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0;
+    const scope = planScope(evaluator, plan);
     // -2 never equals an owner (NONE is -1), so an absent slot can sit in the comparisons.
-    this.self = scopeAll ? user : -2;
-    const teams = evaluator.teamPool.subarray(
-      evaluator.grantTeamStart[grant] as number,
-      evaluator.grantTeamEnd[grant] as number,
-    );
-    this.team0 = teams[0] ?? -2;
-    this.team1 = teams[1] ?? -2;
-    this.moreTeams = teams.subarray(2);
-    const recipients = scopeAll ? [user, ORGANIZATION_PRINCIPAL, ...teams] : [...teams];
-    const index = tableIndex(table);
-    const usable = recipients.flatMap((r) => index.sharedWith(r, privilege) ?? []);
-    const rows = usable.length === 0 ? new Uint32Array(0) : Bitmap.orMany(usable as RoaringBitmap32[]).toUint32Array();
+    this.self = scope.scopeAll ? user : -2;
+    this.team0 = scope.teams[0] ?? -2;
+    this.team1 = scope.teams[1] ?? -2;
+    this.moreTeams = scope.teams.subarray(2);
+    const rows = usableShares(scope, table, privilege)?.toUint32Array() ?? new Uint32Array(0);
     const last = rows[rows.length - 1];
     this.sharedLimit = last === undefined ? 0 : last + 1;
     this.shared = new Uint32Array((this.sharedLimit + 31) >>> 5);

@@ -1,33 +1,13 @@
 import roaring from 'roaring';
-import { GrantFlag, type GrantTables } from '../compile/grant-tables.js';
+import type { GrantTables } from '../compile/grant-tables.js';
 import { ErrorCodes, PalisadeError } from '../errors.js';
 import type { Evaluator } from '../evaluate/evaluator.js';
-import { ORGANIZATION_PRINCIPAL } from '../ids.js';
 import { tableIndex } from '../model/mutations.js';
 import type { RoaringBitmap32 } from '../model/table-index.js';
 import type { Table } from '../model/world-model.js';
-import type { FilterPlan } from './filter.js';
+import { type FilterPlan, planScope, usableShares } from './plan.js';
 
 const { RoaringBitmap32: Bitmap } = roaring;
-
-/** The principals whose ownership a plan's grant reaches, and those whose shares it makes usable. */
-export interface PlanScope {
-  readonly owners: number[];
-  readonly shareRecipients: number[];
-}
-
-export function planScope(evaluator: Evaluator, plan: FilterPlan): PlanScope {
-  const { grant, user } = plan;
-  const teams: number[] = [];
-  for (let i = evaluator.grantTeamStart[grant] as number; i < (evaluator.grantTeamEnd[grant] as number); i++) {
-    teams.push(evaluator.teamPool[i] as number);
-  }
-  const scopeAll = ((evaluator.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0;
-  return {
-    owners: scopeAll ? [user, ...teams] : teams,
-    shareRecipients: scopeAll ? [user, ORGANIZATION_PRINCIPAL, ...teams] : teams,
-  };
-}
 
 /**
  * The record indexes a plan allows, by set algebra over the table's index: the union of the rows
@@ -59,10 +39,8 @@ export function lookupBitmap(
   }
   const scope = planScope(evaluator, plan);
   parts.push(index.byOwner.union(scope.owners));
-  for (const recipient of scope.shareRecipients) {
-    const rows = index.sharedWith(recipient, privilege);
-    if (rows !== null) parts.push(rows);
-  }
+  const shared = usableShares(scope, table, privilege);
+  if (shared !== null) parts.push(shared);
   if (parts.length === 0) return new Bitmap();
   return parts.length === 1 ? (parts[0] as RoaringBitmap32).clone() : Bitmap.orMany(parts);
 }

@@ -61,32 +61,35 @@ export class GrantCache {
   }
 
   compileProfile(inputs: ProfileInputs, sources: RoleSources, tableCount: number): Profile {
-    const slots = tableCount * PRIVILEGE_COUNT;
-    const perSlot = new Map<number, Grant[]>();
-    for (const grant of sources.grants) {
-      getOrCreate(perSlot, grant.table * PRIVILEGE_COUNT + grant.privilege, () => []).push(grant);
-    }
-    const teams = Int32Array.from(sources.teams);
-    const teamsKey = sources.teams.join(',');
-    const grants: (PrivilegeGrant | null)[] = new Array<PrivilegeGrant | null>(slots).fill(null);
-    for (const [slot, list] of perSlot) grants[slot] = this.reduce(list, teams, teamsKey);
+    const grants = new Array<PrivilegeGrant | null>(tableCount * PRIVILEGE_COUNT).fill(null);
+    this.compileSlots(grants, inputs.teams, sources, null);
     return new Profile(inputs, sources.roles, sources.systemAdministrator, grants);
   }
 
   /** `profile` with the grants of `slots` compiled again from `sources` (collected for those slots only). */
   recompileSlots(profile: Profile, sources: RoleSources, slots: ReadonlySet<number>): Profile {
+    const grants = [...profile.grants];
+    this.compileSlots(grants, profile.inputs.teams, sources, slots);
+    return new Profile(profile.inputs, profile.roles, profile.systemAdministrator, grants);
+  }
+
+  /** Compiles `sources` into `grants`: every slot they hold, or exactly `slots` (null where nothing grants). */
+  private compileSlots(
+    grants: (PrivilegeGrant | null)[],
+    userTeams: readonly PrincipalIdx[],
+    sources: RoleSources,
+    slots: ReadonlySet<number> | null,
+  ): void {
     const perSlot = new Map<number, Grant[]>();
     for (const grant of sources.grants) {
       getOrCreate(perSlot, grant.table * PRIVILEGE_COUNT + grant.privilege, () => []).push(grant);
     }
-    const teams = Int32Array.from(profile.inputs.teams);
-    const teamsKey = profile.inputs.teams.join(',');
-    const grants = [...profile.grants];
-    for (const slot of slots) {
+    const teams = Int32Array.from(userTeams);
+    const teamsKey = userTeams.join(',');
+    for (const slot of slots ?? perSlot.keys()) {
       const list = perSlot.get(slot);
       grants[slot] = list === undefined ? null : this.reduce(list, teams, teamsKey);
     }
-    return new Profile(profile.inputs, profile.roles, profile.systemAdministrator, grants);
   }
 
   private reduce(list: readonly Grant[], userTeams: Int32Array, userTeamsKey: string): PrivilegeGrant {

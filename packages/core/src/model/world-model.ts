@@ -228,24 +228,10 @@ export class WorldModel {
     return teams.sort((a, b) => a - b);
   }
 
-  /** Users in a team: listed members, or for a default team the users of its BU. */
-  membersOf(team: PrincipalIdx): UserIdx[] {
-    const principal = this.principals[team];
-    if (principal?.kind === PrincipalKind.defaultTeam && principal.bu !== -1) {
-      return [...(this.businessUnits[principal.bu]?.users ?? [])];
-    }
-    return [...(this.teamMembers.get(team) ?? [])];
-  }
-
   /** Whether `bu` is `ancestor` or lies below it. */
   isInSubtree(bu: BuIdx, ancestor: BuIdx): boolean {
     const position = this.buPosition[bu] as number;
     return position >= (this.buPosition[ancestor] as number) && position < (this.buSubtreeEnd[ancestor] as number);
-  }
-
-  /** `bu` and every BU below it. */
-  subtree(bu: BuIdx): BuIdx[] {
-    return Array.from(this.buAtPosition.subarray(this.buPosition[bu], this.buSubtreeEnd[bu])) as BuIdx[];
   }
 
   canHoldRoles(principal: PrincipalIdx): boolean {
