@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
-import { Bench } from 'tinybench';
+import type { CaseResult } from './timing.js';
 
 export interface Machine {
   cpu: string;
@@ -32,40 +32,6 @@ export function requireBuiltCore(): string {
 
 /** Where results escape to, so V8 cannot drop the work (zod's bench rule 3). */
 export const sink = { value: 0 };
-
-export interface Case {
-  name: string;
-  /** Operations one call of `run` performs: each sample spans many, so timer cost stays negligible. */
-  opsPerCall: number;
-  run: () => void;
-  /** Shorter runs for slow baselines. */
-  timeMs?: number;
-}
-
-export interface CaseResult {
-  name: string;
-  /** Median nanoseconds per operation. */
-  medianNs: number;
-  /** Operations per second at the median. */
-  opsPerSecond: number;
-  samples: number;
-}
-
-export async function measure(cases: readonly Case[], timeMs = 1500): Promise<CaseResult[]> {
-  const results: CaseResult[] = [];
-  for (const c of cases) {
-    const bench = new Bench({ time: c.timeMs ?? timeMs, warmupTime: 200 });
-    bench.add(c.name, c.run);
-    await bench.run();
-    const result = bench.tasks[0]?.result;
-    if (result === undefined || result.state !== 'completed') {
-      throw new Error(`benchmark ${c.name} did not complete: ${result?.state ?? 'no result'}`);
-    }
-    const medianNs = (result.latency.p50 * 1e6) / c.opsPerCall;
-    results.push({ name: c.name, medianNs, opsPerSecond: 1e9 / medianNs, samples: result.latency.samplesCount });
-  }
-  return results;
-}
 
 export function formatNs(ns: number): string {
   if (ns < 1_000) return `${ns.toFixed(ns < 10 ? 2 : 1)} ns`;

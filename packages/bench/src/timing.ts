@@ -38,3 +38,36 @@ export async function timeIt(
   console.log(`  ${name}: ${timing.median} per call`);
   return timing;
 }
+
+export interface Case {
+  name: string;
+  /** Operations one call of `run` performs: each sample spans many, so timer cost stays negligible. */
+  opsPerCall: number;
+  run: () => void;
+  /** Shorter runs for slow baselines. */
+  timeMs?: number;
+}
+
+export interface CaseResult {
+  name: string;
+  /** Median nanoseconds per operation. */
+  medianNs: number;
+  /** Operations per second at the median. */
+  opsPerSecond: number;
+  samples: number;
+}
+
+/** Times each case in turn, reporting the median per operation (not per call). */
+export async function measure(cases: readonly Case[], timeMs = 1500): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    const timing = await timeIt(c.name, c.opsPerCall, c.run, { timeMs: c.timeMs ?? timeMs });
+    results.push({
+      name: c.name,
+      medianNs: timing.medianNs / c.opsPerCall,
+      opsPerSecond: timing.perSecond,
+      samples: timing.samples,
+    });
+  }
+  return results;
+}

@@ -11,7 +11,8 @@ import { ReferenceEvaluator } from '../../../core/test/reference/reference.js';
 import { MapEvaluator } from '../baselines/map-evaluator.js';
 import { Picker } from '../generate/random.js';
 import { generateWorld, PRESETS } from '../generate/world.js';
-import { type Case, formatNs, machine, measure, requireBuiltCore, sink, table, writeResults } from '../harness.js';
+import { formatNs, machine, requireBuiltCore, sink, table, writeResults } from '../harness.js';
+import { type Case, measure } from '../timing.js';
 
 const QUESTIONS = 4096;
 const PER_CALL = 1024;
