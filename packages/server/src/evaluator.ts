@@ -116,7 +116,7 @@ const NO_ERRORS: ReadonlyMap<number, ErrorInfo> = new Map();
 
 /** The evaluator that asks the engine on the calling thread. */
 export class InlineEvaluator implements Evaluator {
-  private readonly engine: Engine;
+  protected readonly engine: Engine;
   private cachedStats: ServiceStats | null;
 
   constructor(engine: Engine) {

@@ -34,11 +34,9 @@ export class PoolEvaluator extends InlineEvaluator {
   private readonly threads: number;
   private readonly threshold: number;
   private readonly maxQueue: number;
-  private readonly owner: Engine;
 
   constructor(engine: Engine, options: PoolOptions = {}) {
     super(engine);
-    this.owner = engine;
     this.threads = Math.max(1, options.threads ?? availableParallelism());
     this.threshold = options.threshold ?? DEFAULT_POOL_THRESHOLD;
     this.maxQueue = options.maxQueue ?? this.threads * this.threads;
@@ -60,7 +58,7 @@ export class PoolEvaluator extends InlineEvaluator {
     if (this.pool.queueSize + shards > this.maxQueue) {
       throw serverError(ServerErrorCodes.UNAVAILABLE, 'the worker pool is busy: retry shortly', { retryAfter: 1 });
     }
-    const { columns, inline } = this.owner.batchColumns(items);
+    const { columns, inline } = this.engine.batchColumns(items);
     const out = new Uint8Array(new SharedArrayBuffer(items.length));
     const size = Math.ceil(items.length / shards);
     const tasks: Promise<unknown>[] = [];
@@ -77,7 +75,7 @@ export class PoolEvaluator extends InlineEvaluator {
     }
     for (const i of inline) {
       const item = items[i] as CheckItem;
-      out[i] = this.owner.checkBatch([item])[0] as number;
+      out[i] = this.engine.checkBatch([item])[0] as number;
     }
     return this.withMessages(items, out);
   }
