@@ -11,7 +11,8 @@ import type {
 } from './api.js';
 import { type CheckColumns, checkColumns, checkColumnsLength } from './bulk/batch.js';
 import { BatchCode, codeOfDecision } from './bulk/codes.js';
-import { allRows, filterRecords, filterRows, toBitmask } from './bulk/filter.js';
+import { toBitmask } from './bulk/filter.js';
+import { type FilterJob, filterJob, filterRange } from './bulk/filter-job.js';
 import { buildFilterSpec, type FilterSpec } from './bulk/filter-spec.js';
 import { type BatchColumns, itemsToColumns } from './bulk/items.js';
 import { Lookup, lookupBitmap } from './bulk/lookup.js';
@@ -45,13 +46,6 @@ import type { UpdateOp } from './update/ops.js';
 import { getOrCreate } from './util/maps.js';
 import { ORGANIZATION } from './world/format.js';
 import { loadWorld } from './world/load.js';
-
-interface RowForm {
-  readonly length: number;
-  readonly owners: Int32Array | Uint32Array | null;
-  readonly businessUnits: Int32Array | Uint32Array | null;
-  readonly records: Int32Array | Uint32Array | null;
-}
 
 /** The decision a batch code stands for (allowing codes only). */
 const DECISION_OF_CODE: Readonly<Record<number, Decision>> = {
@@ -337,30 +331,20 @@ export class Engine {
     rows: FilterRows,
     options: FilterOptions = {},
   ): Uint32Array {
+    const job = this.filterJob(user, table, privilege, rows);
+    const out = new Uint32Array(job.length);
+    const count = filterRange(this.evaluator, job, 0, job.length, out);
+    return options.output === 'bitmask' ? toBitmask(out, count, job.length) : out.slice(0, count);
+  }
+
+  /**
+   * A `filter` call resolved into plain data for `filterRange` (`@palisade/core/internal`); with
+   * `shared`, every array lives in shared memory, for a worker pool that filters ranges of it.
+   * Throws on bad input, as `filter` does.
+   */
+  filterJob(user: UserRef, table: TableRef, privilege: PrivilegeRef, rows: FilterRows, shared = false): FilterJob {
     const [u, t, p] = this.question(user, table, privilege);
-    const plan = planFilter(this.evaluator, u, t, p);
-    const tableData = this.model.tables[t] as Table;
-    const columns = this.rowColumns(tableData, rows);
-    const out = new Uint32Array(columns.length);
-    let count = 0;
-    if (plan.kind === 'all') count = allRows(columns.length, out);
-    else if (plan.kind === 'rows') {
-      count =
-        columns.owners === null
-          ? filterRecords(this.evaluator, plan, tableData, p, columns.records as Int32Array, out)
-          : filterRows(
-              this.evaluator,
-              plan,
-              tableData,
-              p,
-              columns.owners,
-              columns.businessUnits as Int32Array,
-              columns.records,
-              columns.length,
-              out,
-            );
-    }
-    return options.output === 'bitmask' ? toBitmask(out, count, columns.length) : out.slice(0, count);
+    return filterJob(this.evaluator, this.model, planFilter(this.evaluator, u, t, p), t, p, rows, shared);
   }
 
   /** Every record of `table` the user may exercise `privilege` on, by bitmap algebra. Throws on bad input. */
@@ -453,7 +437,7 @@ export class Engine {
     let records = 0;
     let shares = 0;
     for (const table of model.tables) {
-      for (let r = 0; r < table.records.count; r++) records += table.records.live[r] as number;
+      records += table.records.liveCount();
       shares += table.shares.count;
     }
     return {
@@ -482,32 +466,6 @@ export class Engine {
   }
 
   /** Any accepted form of rows, as dense columns (owners null: `records` are record indexes to gather from). */
-  private rowColumns(table: Table, rows: FilterRows): RowForm {
-    const ids = (list: readonly (string | null)[], index: ReadonlyMap<string, number>) =>
-      Int32Array.from(list, (id) => (id === null ? NONE : (index.get(id) ?? NONE)));
-    if ('owners' in rows) {
-      const length = rows.owners.length;
-      if (rows.businessUnits.length !== length || (rows.records !== undefined && rows.records.length !== length)) {
-        throw invalidArgument('owners, businessUnits and records must have the same length');
-      }
-      return { length, owners: rows.owners, businessUnits: rows.businessUnits, records: rows.records ?? null };
-    }
-    if ('ownerIds' in rows) {
-      const length = rows.ownerIds.length;
-      if (rows.businessUnitIds.length !== length || (rows.ids !== undefined && rows.ids.length !== length)) {
-        throw invalidArgument('ownerIds, businessUnitIds and ids must have the same length');
-      }
-      return {
-        length,
-        owners: ids(rows.ownerIds, this.model.principalIndex),
-        businessUnits: ids(rows.businessUnitIds, this.model.buIndex),
-        records: rows.ids === undefined ? null : ids(rows.ids, table.records.index),
-      };
-    }
-    const records = 'records' in rows ? rows.records : ids(rows.ids, table.records.index);
-    return { length: records.length, owners: null, businessUnits: null, records };
-  }
-
   /** The decision for the row last loaded. */
   private decideLoaded(u: number, t: number, p: number): Decision {
     return this.evaluator.decide(u, t, p, this.rowOwner, this.rowBu, this.rowRecord);
@@ -574,8 +532,8 @@ export class Engine {
     if (typeof ref === 'number' || typeof ref === 'string') {
       const row = typeof ref === 'number' ? ref : (records.index.get(ref) ?? NONE);
       if (!records.has(row)) return unknownRecord(table.name, String(ref));
-      this.rowOwner = records.owner[row] as number;
-      this.rowBu = records.bu[row] as number;
+      this.rowOwner = records.ownerOf(row);
+      this.rowBu = records.buOf(row);
       this.rowRecord = row;
       return null;
     }

@@ -13,6 +13,7 @@ export type {
 export type { CheckColumns } from './bulk/batch.js';
 export { BatchCode, errorOfCode, isAllowedCode } from './bulk/codes.js';
 export type { RowColumns } from './bulk/filter.js';
+export type { FilterJob } from './bulk/filter-job.js';
 export type { FilterSpec, SqlColumns, SqlFilter } from './bulk/filter-spec.js';
 export { toSqlWhere } from './bulk/filter-spec.js';
 export type { BatchColumns } from './bulk/items.js';

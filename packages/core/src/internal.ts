@@ -4,5 +4,9 @@
  * stable API: it follows the engine's internals.
  */
 export { type CheckColumns, checkColumns } from './bulk/batch.js';
+export type { RowTest } from './bulk/filter.js';
+export { toBitmask } from './bulk/filter.js';
+export { filterRange } from './bulk/filter-job.js';
 export { Evaluator } from './evaluate/evaluator.js';
 export type { EvaluatorState, TableState } from './evaluate/state.js';
+export { ROW_STRIDE, RowField } from './model/records.js';

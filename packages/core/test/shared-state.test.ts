@@ -37,8 +37,8 @@ describe('compiled state in shared memory', () => {
   it('lives in SharedArrayBuffers', () => {
     expect(state.userProfile.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(state.profileGrant.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(state.tables[0]?.owner.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(state.tables[0]?.shareHead.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(state.tables[0]?.rows.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(state.tables[0]?.shareNext.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
   it('a worker built from the posted state answers exactly as the engine', async () => {

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServerErrorCodes, serverError } from './errors.js';
-import { DEFAULT_POOL_THRESHOLD } from './pool/pool-evaluator.js';
+import { DEFAULT_FILTER_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD } from './pool/pool-evaluator.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
 
 /** The sample world, used when neither `--world` nor `PALISADE_WORLD` names one. */
@@ -28,6 +28,7 @@ export interface ServerConfig {
   readonly workers: number;
   /** Batches with fewer items than this stay on the main thread. */
   readonly poolThreshold: number;
+  readonly filterPoolThreshold: number;
   /** Where each setting came from, by setting name. */
   readonly sources: Readonly<Record<SettingName, Source>>;
 }
@@ -61,6 +62,11 @@ export const SETTINGS = {
     flag: 'pool-threshold',
     env: 'PALISADE_POOL_THRESHOLD',
     help: `smallest batch sent to the workers (default ${DEFAULT_POOL_THRESHOLD}, measured in BENCHMARKS.md)`,
+  },
+  filterPoolThreshold: {
+    flag: 'filter-pool-threshold',
+    env: 'PALISADE_FILTER_POOL_THRESHOLD',
+    help: `smallest filter (rows) sent to the workers (default ${DEFAULT_FILTER_POOL_THRESHOLD}, measured in BENCHMARKS.md)`,
   },
   logLevel: {
     flag: 'log-level',
@@ -125,6 +131,7 @@ export function resolveConfig(
     port: integer('port', 8787, 0, 65535),
     workers: integer('workers', availableParallelism(), 0, 256),
     poolThreshold: integer('poolThreshold', DEFAULT_POOL_THRESHOLD, 1, 100_000_000),
+    filterPoolThreshold: integer('filterPoolThreshold', DEFAULT_FILTER_POOL_THRESHOLD, 1, 100_000_000),
     keysFile: keys === undefined ? null : resolve(cwd, keys),
     limits: {
       bodyLimit: integer('bodyLimit', DEFAULT_LIMITS.bodyLimit, 1, 2 ** 31 - 1),
@@ -163,6 +170,7 @@ export function describeConfig(config: ServerConfig, keysNote: string): string[]
     ['logLevel', config.logLevel],
     ['workers', config.workers === 0 ? '0 (every question on the main thread)' : String(config.workers)],
     ['poolThreshold', `${config.poolThreshold} items`],
+    ['filterPoolThreshold', `${config.filterPoolThreshold} rows`],
   ];
   const width = Math.max(...rows.map(([name]) => SETTINGS[name].flag.length));
   return rows.map(([name, value]) => {

@@ -31,7 +31,7 @@ export { allows, generateKey, KeyStore, parseKeysFile, SCOPES, sha256 } from './
 export type { RunningServer } from './main.js';
 export { serve, serveUntilSignal } from './main.js';
 export type { PoolOptions } from './pool/pool-evaluator.js';
-export { DEFAULT_POOL_THRESHOLD, PoolEvaluator } from './pool/pool-evaluator.js';
+export { DEFAULT_FILTER_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD, PoolEvaluator } from './pool/pool-evaluator.js';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './postgres/embedded.js';
 export { DATABASE_UNAVAILABLE, DatabaseUnavailableError, startEmbeddedPostgres } from './postgres/embedded.js';
 export { PRIVILEGE_OF_ACTION } from './routes/authzen.js';

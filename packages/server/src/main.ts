@@ -46,7 +46,13 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
   // Large check batches go to a pool of workers reading the compiled state from shared memory.
   const served =
     config.workers > 0
-      ? { evaluator: new PoolEvaluator(engine, { threads: config.workers, threshold: config.poolThreshold }) }
+      ? {
+          evaluator: new PoolEvaluator(engine, {
+            threads: config.workers,
+            threshold: config.poolThreshold,
+            filterThreshold: config.filterPoolThreshold,
+          }),
+        }
       : { engine };
   const app = buildServer({
     ...served,

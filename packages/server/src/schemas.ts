@@ -148,6 +148,11 @@ export const checkSchema = {
   },
 } as const;
 
+export const noopSchema = {
+  body: checkSchema.body,
+  response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
+} as const;
+
 export function checksSchema(limits: SchemaLimits) {
   return {
     body: {

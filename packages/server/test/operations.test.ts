@@ -79,6 +79,7 @@ describe('OpenAPI', () => {
         'post /v1/checks',
         'post /v1/filter',
         'post /v1/lookup',
+        'post /v1/noop',
         'post /v1/filter-spec',
         'post /v1/access',
         'post /v1/explain',

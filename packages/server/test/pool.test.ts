@@ -55,11 +55,73 @@ describe('the worker pool', () => {
   });
 });
 
+describe('the worker pool filtering', () => {
+  const filtering = new PoolEvaluator(engine, { threads: 2, filterThreshold: 64 });
+  afterAll(() => filtering.close());
+  const account = engine.model.tables.find((t) => t.name === 'account');
+  const stored = account?.records.ids ?? [];
+  // Enough rows to shard (each record many times, some ids unknown), in a shuffled order.
+  const ids = Array.from({ length: 5_003 }, (_, i) =>
+    i % 97 === 5 ? 'no-such-record' : (stored[(i * 7) % stored.length] as string),
+  );
+  const records = Int32Array.from(ids, (id) => account?.records.index.get(id) ?? -1);
+  const owners = Int32Array.from(records, (r) => (r === -1 ? -1 : (account?.records.ownerOf(r) ?? -1)));
+  const businessUnits = Int32Array.from(records, (r) => (r === -1 ? -1 : (account?.records.buOf(r) ?? -1)));
+  const forms = {
+    columns: { owners, businessUnits, records },
+    'columns without records': { owners, businessUnits },
+    records: { records },
+    'ids (answered inline)': { ids },
+    'uint32 records': { records: new Uint32Array(records.buffer) },
+  } as const;
+
+  it.each(Object.keys(forms))(
+    'answers rows given as %s exactly as the main thread, for every user and privilege',
+    async (form) => {
+      const rows = forms[form as keyof typeof forms];
+      let pooled = 0;
+      for (const user of users) {
+        for (const privilege of PRIVILEGES) {
+          const question = { user, table: 'account', privilege: privilege as 'read' };
+          for (const output of ['indexes', 'bitmask'] as const) {
+            const expected = engine.filter(user, 'account', privilege as 'read', rows, { output });
+            expect(Array.from(await filtering.filter(question, rows, output))).toEqual(Array.from(expected));
+          }
+          if (engine.filterJob(user, 'account', privilege as 'read', rows).kind === 'rows') pooled++;
+        }
+      }
+      // The pool must have had rows to decide (not only `all`/`none` plans, which stay inline).
+      expect(pooled).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('concurrent pooled filters', () => {
+  it('answer correctly when one finds the shared scratch taken (it runs inline)', async () => {
+    const pooled = new PoolEvaluator(engine, { threads: 2, filterThreshold: 8 });
+    try {
+      const account = engine.model.tables.find((t) => t.name === 'account');
+      const records = Int32Array.from({ length: 4_000 }, (_, i) => i % (account?.records.count ?? 1));
+      const asks = users.flatMap((user) =>
+        (['read', 'write'] as const).map((privilege) => ({ user, table: 'account', privilege })),
+      );
+      const answers = await Promise.all(asks.map((q) => pooled.filter(q, { records }, 'indexes')));
+      answers.forEach((answer, i) => {
+        const q = asks[i] as (typeof asks)[number];
+        expect(Array.from(answer)).toEqual(Array.from(engine.filter(q.user, q.table, q.privilege, { records })));
+      });
+    } finally {
+      await pooled.close();
+    }
+  });
+});
+
 describe('a worker that crashes', () => {
   it('fails its request with 503 and is replaced: the next batch is answered', async () => {
     const fragile = new PoolEvaluator(engine, {
       threads: 1,
       threshold: 10,
+      filterThreshold: 10,
       workerFile: new URL('./support/crashing-worker.mjs', import.meta.url),
     });
     try {
@@ -69,6 +131,18 @@ describe('a worker that crashes', () => {
       });
       const next = items.slice(0, 20);
       expect(Array.from((await fragile.checkBatch(next)).codes)).toEqual(Array.from(engine.checkBatch(next)));
+      // A filter goes to the pool too: 13 rows, one range.
+      const records = new Int32Array(13).fill(engine.record('account', 'acc-litware'));
+      // A user whose plan decides row by row (`all` and `none` plans never reach the pool).
+      const user = users.find((u) => engine.filterJob(u, 'account', 'read', { records }).kind === 'rows') as string;
+      const question = { user, table: 'account', privilege: 'read' as const };
+      await expect(fragile.filter(question, { records }, 'indexes')).rejects.toMatchObject({
+        code: 'PALISADE_UNAVAILABLE',
+      });
+      const rows = { records: new Int32Array(20).fill(records[0] as number) };
+      expect(Array.from(await fragile.filter(question, rows, 'indexes'))).toEqual(
+        Array.from(engine.filter(user, 'account', 'read', rows)),
+      );
     } finally {
       await fragile.close();
     }

@@ -127,8 +127,8 @@ describe('POST /v1/filter', () => {
 
   it('takes owner / business unit / id columns', async () => {
     const rows = accountIds.map((id) => engine.record('account', id));
-    const ownerIds = rows.map((r) => model.principals[account?.records.owner[r] as number]?.id ?? null);
-    const businessUnitIds = rows.map((r) => model.businessUnits[account?.records.bu[r] as number]?.id ?? null);
+    const ownerIds = rows.map((r) => model.principals[account?.records.ownerOf(r) as number]?.id ?? null);
+    const businessUnitIds = rows.map((r) => model.businessUnits[account?.records.buOf(r) as number]?.id ?? null);
     const body = { user: 'u-wendy', table: 'account', privilege: 'read', ownerIds, businessUnitIds, ids: accountIds };
     const answer = await post(app, '/v1/filter', body);
     expect((answer.body as { indexes: number[] }).indexes).toEqual(
@@ -286,5 +286,25 @@ describe('data routes', () => {
     const unknown = await post(app, '/v1/who-can-access', { table: 'nothing', record: 'x', privilege: 'read' });
     expect(unknown.status).toBe(422);
     expect(errorOf(unknown).code).toBe('PALISADE_UNKNOWN_TABLE');
+  });
+});
+
+describe('POST /v1/noop (the load-test floor)', () => {
+  it('parses, authenticates and validates as /v1/check does, and decides nothing', async () => {
+    const body = { user: 'u-nobody', table: 'nothing', privilege: 'read', record: 'x' };
+    for (const wire of ['json', 'msgpack'] as const) {
+      const answer = await post(app, '/v1/noop', body, { wire });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ ok: true });
+    }
+    const invalid = await post(app, '/v1/noop', { user: 'u-wendy' });
+    expect(invalid.status).toBe(400);
+    const anonymous = await app.inject({ method: 'POST', url: '/v1/noop', payload: body });
+    expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('every reply carries its server time as Server-Timing', async () => {
+    const answer = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(answer.headers['server-timing']).toMatch(/^app;dur=\d+\.\d{3}$/);
   });
 });

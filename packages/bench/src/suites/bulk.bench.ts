@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine, isAllowedCode, type PrivilegeName, toSqlWhere, type UserIdx } from '@palisade/core';
+import { RowField } from '@palisade/core/internal';
 import { ReferenceEvaluator } from '../../../core/test/reference/reference.js';
 import { MapEvaluator } from '../baselines/map-evaluator.js';
 import { PostgresDataverseBaseline } from '../baselines/postgres-dataverse.js';
@@ -67,8 +68,8 @@ const store = engine.model.tables[t]?.records;
 if (store === undefined) throw new Error(`no table ${TABLE}`);
 const rowCount = store.count;
 const rows = {
-  owners: store.owner.slice(0, rowCount),
-  businessUnits: store.bu.slice(0, rowCount),
+  owners: store.column(RowField.owner),
+  businessUnits: store.column(RowField.bu),
   records: Int32Array.from({ length: rowCount }, (_, i) => i),
 };
 const recordIds = store.ids.slice(0, rowCount);

@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Engine, type UserIdx } from '@palisade/core';
+import { RowField } from '@palisade/core/internal';
 import { Picker } from '../generate/random.js';
 import { generateWorld, PRESETS, type WorldShape } from '../generate/world.js';
 import { bareScan, formatCount, machine, requireBuiltCore, sink, writeResults } from '../harness.js';
@@ -35,6 +36,7 @@ const p = engine.privilege('read');
 const store = engine.model.tables[t]?.records;
 if (store === undefined) throw new Error('no account table');
 const rowCount = store.count;
+const buColumn = store.column(RowField.bu);
 const records = Int32Array.from({ length: rowCount }, (_, i) => i);
 
 // Local and deep readers, chosen at random among users who are decided per row.
@@ -89,7 +91,7 @@ const results = [
     },
   ),
   await timeIt('bare scan of the BU column into a list (one bitset test per row)', 1, () => {
-    sink.value += bareScan(store.bu.subarray(0, rowCount), bits, out);
+    sink.value += bareScan(buColumn, bits, out);
   }),
   await timeIt(`engine filter, engine record indexes (${formatCount(rowCount)} rows)`, rowCount, () => {
     sink.value += engine.filter(nextUser(), t, p, { records }).length;

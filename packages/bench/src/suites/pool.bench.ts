@@ -1,6 +1,7 @@
 /**
  * Where a worker pool starts to pay: `checkBatch` answered on the main thread against the same
- * batch split over one or two worker threads. Workers read the engine's state, the question
+ * batch split over one or two worker threads; then `filter` through the server's inline and
+ * pooled evaluators. Workers read the engine's state, the question
  * columns and write the answers all in shared memory, so a message carries only a range: the cost
  * left is the round trip. The smallest batch at which the workers win is the threshold the
  * server's pool should use.
@@ -10,6 +11,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Engine } from '@palisade/core';
+import { InlineEvaluator, PoolEvaluator } from '@palisade/server';
 import { Picker } from '../generate/random.js';
 import { generateWorld, PRESETS } from '../generate/world.js';
 import { machine, requireBuiltCore, sink, writeResults } from '../harness.js';
@@ -52,7 +54,7 @@ async function ask(worker: Worker, columns: Columns, out: Uint8Array, from: numb
 }
 
 const rows: { size: number; inline: Timing; one: Timing; two: Timing }[] = [];
-for (const size of [64, 256, 1024, 4096, 16_384, 65_536]) {
+for (const size of [64, 256, 1024, 4096, 16_384, 32_768, 65_536]) {
   const columns = batch(size);
   const expected = engine.checkBatch(columns);
   const out = new Uint8Array(new SharedArrayBuffer(size));
@@ -90,5 +92,50 @@ for (const r of rows) {
 }
 const threshold = rows.find((r) => r.two.medianNs < r.inline.medianNs)?.size ?? null;
 console.log(`\nsmallest batch where two workers beat the main thread: ${threshold ?? 'none measured'}`);
-writeResults('pool', { machine: machine(), rows, threshold });
 await Promise.all(workers.map((w) => w.terminate()));
+
+// ---- filter: the server's own evaluators, inline against the pool (rows copied into shared memory) ----
+// Rows arrive as ordinary typed arrays (as a request body decodes), so the pooled path pays for
+// the copy into shared memory: that is part of what the threshold must cover.
+const inlineEvaluator = new InlineEvaluator(engine);
+const poolEvaluator = new PoolEvaluator(engine, { threads: 2, filterThreshold: 1 });
+const account = engine.model.tables[engine.table('account')]?.records;
+if (account === undefined) throw new Error('no account table');
+const reader = (world.users ?? [])
+  .map((u) => u.id)
+  .find((u) => engine.filterJob(u, 'account', 'read', { records: new Int32Array(1) }).kind === 'rows');
+if (reader === undefined) throw new Error('no user who is decided row by row');
+const question = { user: reader, table: 'account', privilege: 'read' as const };
+const filterRows: { size: number; inline: Timing; pool: Timing }[] = [];
+for (const size of [16_384, 65_536, 131_072, 262_144, 1_048_576]) {
+  const records = Int32Array.from({ length: size }, () => pick.int(account.count));
+  const columns = {
+    owners: Int32Array.from(records, (r) => account.ownerOf(r)),
+    businessUnits: Int32Array.from(records, (r) => account.buOf(r)),
+    records,
+  };
+  const expected = await inlineEvaluator.filter(question, columns, 'indexes');
+  const pooled = await poolEvaluator.filter(question, columns, 'indexes');
+  if (pooled.length !== expected.length || pooled.some((v, i) => v !== expected[i])) {
+    throw new Error(`the pool disagrees with the main thread filtering ${size} rows`);
+  }
+  const inline = await timeIt(`filter inline, ${size} rows`, size, async () => {
+    sink.value += (await inlineEvaluator.filter(question, columns, 'indexes')).length;
+  });
+  const pool = await timeIt(`filter on two workers, ${size} rows`, size, async () => {
+    sink.value += (await poolEvaluator.filter(question, columns, 'indexes')).length;
+  });
+  filterRows.push({ size, inline, pool });
+}
+await poolEvaluator.close();
+console.log(
+  '\n| filter rows | inline | two workers (copy included) | two workers vs inline |\n| --- | --- | --- | --- |',
+);
+for (const r of filterRows) {
+  console.log(
+    `| ${r.size} | ${r.inline.median} | ${r.pool.median} | ${(r.inline.medianNs / r.pool.medianNs).toFixed(2)}× |`,
+  );
+}
+const filterThreshold = filterRows.find((r) => r.pool.medianNs < r.inline.medianNs)?.size ?? null;
+console.log(`\nsmallest filter where two workers beat the main thread: ${filterThreshold ?? 'none measured'}`);
+writeResults('pool', { machine: machine(), rows, threshold, filterRows, filterThreshold });

@@ -1,6 +1,7 @@
-import { GrantFlag, UserFlag } from '../compile/grant-tables.js';
+import { GRANT_STRIDE, GrantField, GrantFlag, UserFlag } from '../compile/grant-tables.js';
 import type { Evaluator } from '../evaluate/evaluator.js';
 import { NONE } from '../ids.js';
+import { ROW_STRIDE, RowField } from '../model/records.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
 import { BatchCode } from './codes.js';
 
@@ -21,7 +22,6 @@ let scratch = emptyScratch(0);
 function emptyScratch(size: number) {
   return {
     grant: new Int32Array(size),
-    flags: new Uint8Array(size),
     owner: new Int32Array(size),
     bu: new Int32Array(size),
     shares: new Int32Array(size),
@@ -37,23 +37,20 @@ function scratchFor(length: number): typeof scratch {
  * Answers every item into `out` (one `BatchCode` byte each, in input order). An item with a bad
  * index gets its error code in its slot; the others are unaffected.
  *
- * Two passes: the first validates and gathers each item's grant and its flags, owner, owning BU
- * and the head of its share list. Those loads
- * are independent across items, so the CPU overlaps their cache misses (a large world's profile
- * and record columns do not fit in cache). The second pass decides from the gathered values.
+ * Two passes: the first validates and gathers each item's grant and the record's owner, owning
+ * BU and share-list head (one row, one cache line). Those loads are independent
+ * across items, so the CPU overlaps their cache misses (a large world's profile, grant and record
+ * rows do not fit in cache). The second pass decides from the gathered values.
  */
 export function checkColumns(evaluator: Evaluator, columns: CheckColumns, out: Uint8Array): void {
   const { users, tables, privileges, records } = columns;
   const length = out.length;
   const tableCount = evaluator.tables.length;
-  const owners = evaluator.tables.map((t) => t.owner);
-  const bus = evaluator.tables.map((t) => t.bu);
-  const lives = evaluator.tables.map((t) => t.live);
+  const rowsOf = evaluator.tables.map((t) => t.rows);
   const counts = Int32Array.from(evaluator.tables, (t) => t.count);
-  const heads = evaluator.tables.map((t) => t.shareHead);
-  const { userProfile, userFlags, profileGrant, slots, grantFlags } = evaluator;
+  const { userProfile, userFlags, profileGrant, slots, grants } = evaluator;
   const userCount = userProfile.length;
-  const { grant, flags: grantFlagsOf, owner, bu, shares } = scratchFor(length);
+  const { grant, owner, bu, shares } = scratchFor(length);
 
   for (let i = 0; i < length; i++) {
     const u = users[i] as number;
@@ -64,8 +61,14 @@ export function checkColumns(evaluator: Evaluator, columns: CheckColumns, out: U
     if (profile === NONE) out[i] = BatchCode.unknownUser;
     else if (t >>> 0 >= tableCount) out[i] = BatchCode.unknownTable;
     else if (p >>> 0 >= PRIVILEGE_COUNT) out[i] = BatchCode.unknownPrivilege;
-    else if (r >>> 0 >= (counts[t] as number) || (lives[t] as Uint8Array)[r] !== 1) out[i] = BatchCode.unknownRecord;
+    else if (r >>> 0 >= (counts[t] as number)) out[i] = BatchCode.unknownRecord;
     else {
+      const rows = rowsOf[t] as Int32Array;
+      const at = r * ROW_STRIDE;
+      if (rows[at + RowField.live] !== 1) {
+        out[i] = BatchCode.unknownRecord;
+        continue;
+      }
       const flags = userFlags[u] as number;
       out[i] =
         (flags & UserFlag.disabled) !== 0
@@ -75,34 +78,57 @@ export function checkColumns(evaluator: Evaluator, columns: CheckColumns, out: U
             : PENDING;
       const g = profileGrant[profile * slots + t * PRIVILEGE_COUNT + p] as number;
       grant[i] = g;
-      grantFlagsOf[i] = g === NONE ? 0 : (grantFlags[g] as number);
-      owner[i] = (owners[t] as Int32Array)[r] as number;
-      bu[i] = (bus[t] as Int32Array)[r] as number;
-      const head = heads[t] as Int32Array;
-      shares[i] = r < head.length ? (head[r] as number) : NONE;
+      owner[i] = rows[at + RowField.owner] as number;
+      bu[i] = rows[at + RowField.bu] as number;
+      shares[i] = rows[at + RowField.shareHead] as number;
     }
   }
 
-  const { organizationOwned } = evaluator;
+  const { organizationOwned, buPosition, buPool, teamPool } = evaluator;
   for (let i = 0; i < length; i++) {
     if (out[i] !== PENDING) continue;
     const g = grant[i] as number;
     const t = tables[i] as number;
-    if (g === NONE) out[i] = BatchCode.noAccess;
-    else if (((grantFlagsOf[i] as number) & GrantFlag.global) !== 0) out[i] = BatchCode.role;
-    else if (organizationOwned[t] === 1) out[i] = BatchCode.noAccess;
-    else {
-      const u = users[i] as number;
-      const o = owner[i] as number;
-      const b = bu[i] as number;
-      if ((b !== NONE && evaluator.coversBu(g, b)) || (o !== NONE && evaluator.inScope(g, o, u, NONE))) {
-        out[i] = BatchCode.role;
-      } else if (shares[i] === NONE) {
-        out[i] = BatchCode.noAccess;
-      } else {
-        const r = records[i] as number;
-        out[i] = evaluator.shareGrants(g, u, t, privileges[i] as number, r) ? BatchCode.share : BatchCode.noAccess;
+    if (g === NONE) {
+      out[i] = BatchCode.noAccess;
+      continue;
+    }
+    // evaluator.path, inlined over the grant's row: this loop is the batch's hot spot.
+    const row = g * GRANT_STRIDE;
+    const flags = grants[row + GrantField.flags] as number;
+    if ((flags & GrantFlag.global) !== 0) {
+      out[i] = BatchCode.role;
+      continue;
+    }
+    if (organizationOwned[t] === 1) {
+      out[i] = BatchCode.noAccess;
+      continue;
+    }
+    const u = users[i] as number;
+    const o = owner[i] as number;
+    const b = bu[i] as number;
+    let covered = false;
+    if (b !== NONE) {
+      const position = buPosition[b] as number;
+      covered =
+        position >= (grants[row + GrantField.firstBuLo] as number) &&
+        position < (grants[row + GrantField.firstBuHi] as number);
+      const end = grants[row + GrantField.buEnd] as number;
+      for (let k = (grants[row + GrantField.buStart] as number) + 2; !covered && k < end; k += 2) {
+        covered = position >= (buPool[k] as number) && position < (buPool[k + 1] as number);
       }
+    }
+    if (!covered && o !== NONE) {
+      covered = (flags & GrantFlag.scopeAll) !== 0 && o === u;
+      const end = grants[row + GrantField.teamEnd] as number;
+      for (let k = grants[row + GrantField.teamStart] as number; !covered && k < end; k++) covered = teamPool[k] === o;
+    }
+    if (covered) out[i] = BatchCode.role;
+    else if (shares[i] === NONE) out[i] = BatchCode.noAccess;
+    else {
+      out[i] = evaluator.shareGrants(g, u, t, privileges[i] as number, records[i] as number)
+        ? BatchCode.share
+        : BatchCode.noAccess;
     }
   }
 }

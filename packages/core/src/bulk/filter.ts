@@ -1,7 +1,8 @@
 import type { Evaluator } from '../evaluate/evaluator.js';
 import { NONE } from '../ids.js';
-import type { RecordStore } from '../model/records.js';
+import { ROW_STRIDE, RowField } from '../model/records.js';
 import type { Table } from '../model/world-model.js';
+import { sharedUint8, sharedUint32 } from '../util/growable.js';
 import { type FilterPlan, planScope, usableShares } from './plan.js';
 
 /** Row columns of dense engine indexes. `records` (record indexes, NONE for rows the engine does not store) enables shares. */
@@ -15,9 +16,10 @@ export interface RowColumns {
  * Everything the row loop reads, pulled out of the compiled tables once per call so the loop sees
  * only locals: a byte per BU saying whether the grant covers it (one load per row, no compares),
  * the owner scope (the user and the first two teams in registers, the rest in a list), and a
- * bitset of the stored records whose shares the grant makes usable.
+ * bitset of the stored records whose shares the grant makes usable. Plain data: built in shared
+ * memory, it can be posted to worker threads that filter ranges of the same rows.
  */
-class RowTest {
+export interface RowTest {
   /** 1 for each BU index the grant's local and deep anchors cover. */
   readonly bus: Uint8Array;
   readonly self: number;
@@ -28,25 +30,40 @@ class RowTest {
   /** Bit r set when stored record r is shared, with the privilege, to a principal in scope. */
   readonly shared: Uint32Array;
   readonly sharedLimit: number;
+}
 
-  constructor(evaluator: Evaluator, plan: FilterPlan, table: Table, privilege: number) {
-    const { grant, user } = plan;
-    this.bus = new Uint8Array(evaluator.buCount);
-    for (let i = evaluator.grantBuStart[grant] as number; i < (evaluator.grantBuEnd[grant] as number); i += 2) {
-      for (const bu of evaluator.buAtPosition.subarray(evaluator.buPool[i], evaluator.buPool[i + 1])) this.bus[bu] = 1;
-    }
-    const scope = planScope(evaluator, plan);
-    // -2 never equals an owner (NONE is -1), so an absent slot can sit in the comparisons.
-    this.self = scope.scopeAll ? user : -2;
-    this.team0 = scope.teams[0] ?? -2;
-    this.team1 = scope.teams[1] ?? -2;
-    this.moreTeams = scope.teams.subarray(2);
-    const rows = usableShares(scope, table, privilege)?.toUint32Array() ?? new Uint32Array(0);
-    const last = rows[rows.length - 1];
-    this.sharedLimit = last === undefined ? 0 : last + 1;
-    this.shared = new Uint32Array((this.sharedLimit + 31) >>> 5);
-    for (const row of rows) this.shared[row >>> 5] = (this.shared[row >>> 5] as number) | (1 << (row & 31));
+/** The row test of a `rows` plan; with `shared`, its arrays live in SharedArrayBuffers. */
+export function rowTest(
+  evaluator: Evaluator,
+  plan: FilterPlan,
+  table: Table,
+  privilege: number,
+  shared: boolean,
+): RowTest {
+  const { grant, user } = plan;
+  const bus = shared ? sharedUint8(evaluator.buCount) : new Uint8Array(evaluator.buCount);
+  const intervals = evaluator.grantBuIntervals(grant);
+  for (let i = 0; i < intervals.length; i += 2) {
+    for (const bu of evaluator.buAtPosition.subarray(intervals[i], intervals[i + 1])) bus[bu] = 1;
   }
+  const scope = planScope(evaluator, plan);
+  const rows = usableShares(scope, table, privilege)?.toUint32Array() ?? new Uint32Array(0);
+  const last = rows[rows.length - 1];
+  const sharedLimit = last === undefined ? 0 : last + 1;
+  const words = (sharedLimit + 31) >>> 5;
+  const sharedRecords = shared ? sharedUint32(words) : new Uint32Array(words);
+  for (const row of rows) sharedRecords[row >>> 5] = (sharedRecords[row >>> 5] as number) | (1 << (row & 31));
+  const moreTeams = scope.teams.subarray(2);
+  return {
+    bus,
+    // -2 never equals an owner (NONE is -1), so an absent slot can sit in the comparisons.
+    self: scope.scopeAll ? user : -2,
+    team0: scope.teams[0] ?? -2,
+    team1: scope.teams[1] ?? -2,
+    moreTeams: shared ? Int32Array.from(moreTeams) : moreTeams,
+    shared: sharedRecords,
+    sharedLimit,
+  };
 }
 
 /**
@@ -60,17 +77,13 @@ class RowTest {
  * here. Anything else takes the general loop.
  */
 export function filterRows(
-  evaluator: Evaluator,
-  plan: FilterPlan,
-  table: Table,
-  privilege: number,
+  test: RowTest,
   owners: Int32Array | Uint32Array,
   businessUnits: Int32Array | Uint32Array,
   records: Int32Array | Uint32Array | null,
   length: number,
   out: Uint32Array,
 ): number {
-  const test = new RowTest(evaluator, plan, table, privilege);
   if (test.moreTeams.length > 0) return generalRows(test, owners, businessUnits, records, length, out);
   const { bus, self, team0, team1, shared, sharedLimit } = test;
   const buLimit = bus.length;
@@ -158,30 +171,24 @@ function rowAllowed(
   return ok;
 }
 
-/** The same loop over record indexes, gathering owner and BU from the table's own columns. */
+/** The same loop over record indexes, gathering owner and BU from the table's own rows. */
 export function filterRecords(
-  evaluator: Evaluator,
-  plan: FilterPlan,
-  table: Table,
-  privilege: number,
+  test: RowTest,
+  rows: Int32Array,
+  count: number,
   records: Int32Array | Uint32Array,
   out: Uint32Array,
 ): number {
-  const store: RecordStore = table.records;
-  const test = new RowTest(evaluator, plan, table, privilege);
   const { bus, self, team0, team1, moreTeams, shared, sharedLimit } = test;
   const buLimit = bus.length;
   const extraTeams = moreTeams.length > 0;
-  const ownerColumn = store.owner;
-  const buColumn = store.bu;
-  const count = store.count;
   let n = 0;
   for (let i = 0; i < records.length; i++) {
     // An index outside the table reads as a deleted row: owner and BU NONE, matching nothing.
     const record = records[i] as number;
     const inside = record >>> 0 < count;
-    const bu = inside ? (buColumn[record] as number) : NONE;
-    const owner = inside ? (ownerColumn[record] as number) : NONE;
+    const bu = inside ? (rows[record * ROW_STRIDE + RowField.bu] as number) : NONE;
+    const owner = inside ? (rows[record * ROW_STRIDE + RowField.owner] as number) : NONE;
     let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
     ok |= owner === self || owner === team0 || owner === team1 ? 1 : 0;
     if (extraTeams && ok === 0 && moreTeams.includes(owner)) ok = 1;

@@ -23,7 +23,7 @@ export function planFilter(evaluator: Evaluator, user: number, table: number, pr
   if ((flags & UserFlag.systemAdministrator) !== 0) return { kind: 'all', user, grant: NONE };
   const grant = evaluator.grantOf(user, table, privilege);
   if (grant === NONE) return { kind: 'none', user, grant };
-  if (((evaluator.grantFlags[grant] as number) & GrantFlag.global) !== 0) return { kind: 'all', user, grant };
+  if ((evaluator.grantFlags(grant) & GrantFlag.global) !== 0) return { kind: 'all', user, grant };
   if (evaluator.organizationOwned[table] === 1) return { kind: 'none', user, grant };
   return { kind: 'rows', user, grant };
 }
@@ -40,8 +40,8 @@ export interface PlanScope {
 
 export function planScope(evaluator: Evaluator, plan: FilterPlan): PlanScope {
   const { grant, user } = plan;
-  const teams = evaluator.teamPool.subarray(evaluator.grantTeamStart[grant], evaluator.grantTeamEnd[grant]);
-  const scopeAll = ((evaluator.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0;
+  const teams = evaluator.grantTeams(grant);
+  const scopeAll = (evaluator.grantFlags(grant) & GrantFlag.scopeAll) !== 0;
   return {
     teams,
     scopeAll,

@@ -39,7 +39,7 @@ export function whoCanAccess(evaluator: Evaluator, profileCount: number, q: Reve
     }
     const grant = evaluator.profileGrant[profile * evaluator.slots + slot] as number;
     if (grant === NONE) continue;
-    const flags = evaluator.grantFlags[grant] as number;
+    const flags = evaluator.grantFlags(grant);
     if ((flags & GrantFlag.global) !== 0) {
       everyone(users, BatchCode.role);
       continue;
@@ -68,10 +68,7 @@ export function whoCanAccess(evaluator: Evaluator, profileCount: number, q: Reve
 }
 
 function inTeams(evaluator: Evaluator, grant: number, principal: number): boolean {
-  for (let i = evaluator.grantTeamStart[grant] as number; i < (evaluator.grantTeamEnd[grant] as number); i++) {
-    if (evaluator.teamPool[i] === principal) return true;
-  }
-  return false;
+  return evaluator.grantTeams(grant).includes(principal);
 }
 
 /** Users grouped by profile, in one pass over the user→profile column. */

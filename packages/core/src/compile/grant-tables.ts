@@ -7,6 +7,27 @@ export const UserFlag = { disabled: 1, systemAdministrator: 2 } as const;
 export const GrantFlag = { global: 1, scopeAll: 2 } as const;
 
 /**
+ * A compiled grant is one row of GRANT_STRIDE int32s in `GrantTables.grants`: 32 bytes, so a check
+ * that reaches a grant reads one cache line (separate columns cost a miss each on large worlds).
+ * The first BU interval is copied into the row because most grants have one (a deep anchor); the
+ * pool range still lists all of them.
+ */
+export const GRANT_STRIDE = 8;
+export const GrantField = {
+  /** GrantFlag bits. */
+  flags: 0,
+  /** First BU interval [lo, hi) of preorder positions; lo === hi when the grant covers no BU. */
+  firstBuLo: 1,
+  firstBuHi: 2,
+  /** All BU intervals: buPool[buStart .. buEnd), pairs [lo, hi). */
+  buStart: 3,
+  buEnd: 4,
+  /** Scope teams: teamPool[teamStart .. teamEnd). */
+  teamStart: 5,
+  teamEnd: 6,
+} as const;
+
+/**
  * The compiled grants as flat typed arrays: what every check and bulk loop reads. Each lookup is
  * an index into an array, never a pointer chase through objects, and every array can live in a
  * SharedArrayBuffer for worker threads.
@@ -14,9 +35,9 @@ export const GrantFlag = { global: 1, scopeAll: 2 } as const;
  *   userProfile[u]                       profile of user u (NONE for non-users)
  *   userFlags[u]                         UserFlag bits
  *   profileGrant[profile * slots + s]    grant of slot s = table * 8 + privilege, or NONE
- *   grantFlags[g]                        GrantFlag bits
- *   grantBuStart[g] .. grantBuEnd[g]     g's BU intervals in buPool: [start, end) pairs of preorder positions
- *   grantTeamStart[g] .. grantTeamEnd[g] g's scope teams in teamPool
+ *   grants[g * GRANT_STRIDE + field]     grant g's row (see GrantField): flags, BU intervals, scope teams
+ *   buPool                               [start, end) pairs of preorder positions
+ *   teamPool                             scope teams
  *
  * Incremental updates append profiles and grants and rewrite profile rows; arrays grow by
  * doubling, so readers must re-read the fields after an update (the engine rebinds its evaluator).
@@ -26,11 +47,7 @@ export class GrantTables {
   userProfile: Int32Array;
   userFlags: Uint8Array;
   profileGrant: Int32Array;
-  grantFlags: Uint8Array;
-  grantBuStart: Int32Array;
-  grantBuEnd: Int32Array;
-  grantTeamStart: Int32Array;
-  grantTeamEnd: Int32Array;
+  grants: Int32Array;
   buPool: Int32Array;
   teamPool: Int32Array;
   /** The roaring form of each grant's BU set (null when none): for set algebra and export, not checks. */
@@ -46,11 +63,7 @@ export class GrantTables {
     this.userProfile = sharedInt32(principalCount, NONE);
     this.userFlags = sharedUint8(principalCount);
     this.profileGrant = sharedInt32(0);
-    this.grantFlags = sharedUint8(0);
-    this.grantBuStart = sharedInt32(0);
-    this.grantBuEnd = sharedInt32(0);
-    this.grantTeamStart = sharedInt32(0);
-    this.grantTeamEnd = sharedInt32(0);
+    this.grants = sharedInt32(0);
     this.buPool = sharedInt32(0);
     this.teamPool = sharedInt32(0);
     this.grantBuSets = [];
@@ -86,20 +99,22 @@ export class GrantTables {
     const known = this.grantIndex.get(grant);
     if (known !== undefined) return known;
     const g = this.grantCount++;
-    this.grantFlags = ensureUint8(this.grantFlags, g + 1);
-    this.grantBuStart = ensureInt32(this.grantBuStart, g + 1);
-    this.grantBuEnd = ensureInt32(this.grantBuEnd, g + 1);
-    this.grantTeamStart = ensureInt32(this.grantTeamStart, g + 1);
-    this.grantTeamEnd = ensureInt32(this.grantTeamEnd, g + 1);
-    this.grantFlags[g] = (grant.global ? GrantFlag.global : 0) | (grant.scopeAll ? GrantFlag.scopeAll : 0);
-    const start = grant.bus === null ? 0 : this.coverageStart(grant.bus);
-    this.grantBuStart[g] = start;
-    this.grantBuEnd[g] = grant.bus === null ? 0 : start + grant.bus.intervals.length;
+    const row = g * GRANT_STRIDE;
+    this.grants = ensureInt32(this.grants, row + GRANT_STRIDE, 0);
+    const grants = this.grants;
+    grants[row + GrantField.flags] = (grant.global ? GrantFlag.global : 0) | (grant.scopeAll ? GrantFlag.scopeAll : 0);
+    if (grant.bus !== null && grant.bus.intervals.length > 0) {
+      const start = this.coverageStart(grant.bus);
+      grants[row + GrantField.firstBuLo] = grant.bus.intervals[0] as number;
+      grants[row + GrantField.firstBuHi] = grant.bus.intervals[1] as number;
+      grants[row + GrantField.buStart] = start;
+      grants[row + GrantField.buEnd] = start + grant.bus.intervals.length;
+    }
     this.teamPool = ensureInt32(this.teamPool, this.teamsUsed + grant.scopeTeams.length);
     this.teamPool.set(grant.scopeTeams, this.teamsUsed);
-    this.grantTeamStart[g] = this.teamsUsed;
+    grants[row + GrantField.teamStart] = this.teamsUsed;
     this.teamsUsed += grant.scopeTeams.length;
-    this.grantTeamEnd[g] = this.teamsUsed;
+    grants[row + GrantField.teamEnd] = this.teamsUsed;
     this.grantBuSets[g] = grant.bus;
     this.grantIndex.set(grant, g);
     return g;

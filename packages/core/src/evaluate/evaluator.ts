@@ -1,5 +1,6 @@
-import { GrantFlag, UserFlag } from '../compile/grant-tables.js';
+import { GRANT_STRIDE, GrantField, GrantFlag, UserFlag } from '../compile/grant-tables.js';
 import { NONE, ORGANIZATION_PRINCIPAL } from '../ids.js';
+import { ROW_STRIDE, RowField } from '../model/records.js';
 import { ACCESS_RIGHT_BY_PRIVILEGE, PRIVILEGE_COUNT, Privilege } from '../privileges.js';
 import { type Decision, Decisions } from './decision.js';
 import type { EvaluatorState, TableState } from './state.js';
@@ -22,11 +23,8 @@ export class Evaluator {
   readonly userProfile: Int32Array;
   readonly userFlags: Uint8Array;
   readonly profileGrant: Int32Array;
-  readonly grantFlags: Uint8Array;
-  readonly grantBuStart: Int32Array;
-  readonly grantBuEnd: Int32Array;
-  readonly grantTeamStart: Int32Array;
-  readonly grantTeamEnd: Int32Array;
+  /** One row of GRANT_STRIDE per grant (see `GrantField`). */
+  readonly grants: Int32Array;
   readonly buPool: Int32Array;
   /** Preorder position per BU: coverage intervals are over positions. */
   readonly buPosition: Int32Array;
@@ -41,11 +39,7 @@ export class Evaluator {
     this.userProfile = state.userProfile;
     this.userFlags = state.userFlags;
     this.profileGrant = state.profileGrant;
-    this.grantFlags = state.grantFlags;
-    this.grantBuStart = state.grantBuStart;
-    this.grantBuEnd = state.grantBuEnd;
-    this.grantTeamStart = state.grantTeamStart;
-    this.grantTeamEnd = state.grantTeamEnd;
+    this.grants = state.grants;
     this.buPool = state.buPool;
     this.teamPool = state.teamPool;
     this.buPosition = state.buPosition;
@@ -88,7 +82,7 @@ export class Evaluator {
     const grant = this.grantOf(user, table, privilege);
     // No grant of (t, p): the role path fails, and so does the share path, which needs one (§3).
     if (grant === NONE) return Path.none;
-    if (((this.grantFlags[grant] as number) & GrantFlag.global) !== 0) return Path.role;
+    if ((this.grantFlags(grant) & GrantFlag.global) !== 0) return Path.role;
     if (this.organizationOwned[table] === 1) return Path.none;
     if (this.covers(grant, user, owner, bu)) return Path.role;
     if (record !== NONE && this.shareGrants(grant, user, table, privilege, record)) return Path.share;
@@ -99,7 +93,7 @@ export class Evaluator {
   roleCovers(user: number, table: number, privilege: number, owner: number, bu: number): boolean {
     const grant = this.grantOf(user, table, privilege);
     if (grant === NONE) return false;
-    if (((this.grantFlags[grant] as number) & GrantFlag.global) !== 0) return true;
+    if ((this.grantFlags(grant) & GrantFlag.global) !== 0) return true;
     return this.organizationOwned[table] === 0 && this.covers(grant, user, owner, bu);
   }
 
@@ -125,35 +119,71 @@ export class Evaluator {
     return owner !== NONE && this.inScope(grant, owner, user, NONE);
   }
 
+  grantFlags(grant: number): number {
+    return this.grants[grant * GRANT_STRIDE + GrantField.flags] as number;
+  }
+
+  /** The grant's scope teams (a view into the pool, no copy). */
+  grantTeams(grant: number): Int32Array {
+    const row = grant * GRANT_STRIDE;
+    return this.teamPool.subarray(
+      this.grants[row + GrantField.teamStart] as number,
+      this.grants[row + GrantField.teamEnd] as number,
+    );
+  }
+
+  /** The grant's BU intervals as [lo, hi) pairs of preorder positions (a view into the pool). */
+  grantBuIntervals(grant: number): Int32Array {
+    const row = grant * GRANT_STRIDE;
+    return this.buPool.subarray(
+      this.grants[row + GrantField.buStart] as number,
+      this.grants[row + GrantField.buEnd] as number,
+    );
+  }
+
   /** Whether the grant's local and deep anchors reach `bu`. */
   coversBu(grant: number, bu: number): boolean {
-    const end = this.grantBuEnd[grant] as number;
+    const { grants, buPool } = this;
+    const row = grant * GRANT_STRIDE;
     const position = this.buPosition[bu] as number;
-    for (let i = this.grantBuStart[grant] as number; i < end; i += 2) {
-      if (position >= (this.buPool[i] as number) && position < (this.buPool[i + 1] as number)) return true;
+    // The first interval sits in the grant's row: most grants have only that one.
+    if (
+      position >= (grants[row + GrantField.firstBuLo] as number) &&
+      position < (grants[row + GrantField.firstBuHi] as number)
+    ) {
+      return true;
+    }
+    const end = grants[row + GrantField.buEnd] as number;
+    for (let i = (grants[row + GrantField.buStart] as number) + 2; i < end; i += 2) {
+      if (position >= (buPool[i] as number) && position < (buPool[i + 1] as number)) return true;
     }
     return false;
   }
 
   /** Whether `principal` is in the scope of the grant: userScope(U) (with `organization` for shares), or its teams. */
   inScope(grant: number, principal: number, user: number, organization: number): boolean {
+    const { grants, teamPool } = this;
+    const row = grant * GRANT_STRIDE;
     if (
-      ((this.grantFlags[grant] as number) & GrantFlag.scopeAll) !== 0 &&
+      ((grants[row + GrantField.flags] as number) & GrantFlag.scopeAll) !== 0 &&
       (principal === user || principal === organization)
     ) {
       return true;
     }
-    const end = this.grantTeamEnd[grant] as number;
-    for (let i = this.grantTeamStart[grant] as number; i < end; i++) if (this.teamPool[i] === principal) return true;
+    const end = grants[row + GrantField.teamEnd] as number;
+    for (let i = grants[row + GrantField.teamStart] as number; i < end; i++) if (teamPool[i] === principal) return true;
     return false;
   }
 
   /** §3 share path: a share carrying `privilege` to a principal within the scope of the grant of (t, p). */
   shareGrants(grant: number, user: number, table: number, privilege: number, record: number): boolean {
-    const { shareHead, shareNext, sharePrincipal, shareRights } = this.tables[table] as TableState;
-    if (record >= shareHead.length) return false;
+    const { rows, shareNext, sharePrincipal, shareRights } = this.tables[table] as TableState;
     const bit = 1 << privilege;
-    for (let entry = shareHead[record] as number; entry !== NONE; entry = shareNext[entry] as number) {
+    for (
+      let entry = rows[record * ROW_STRIDE + RowField.shareHead] as number;
+      entry !== NONE;
+      entry = shareNext[entry] as number
+    ) {
       if (
         ((shareRights[entry] as number) & bit) !== 0 &&
         this.inScope(grant, sharePrincipal[entry] as number, user, ORGANIZATION_PRINCIPAL)

@@ -5,10 +5,8 @@ export interface TableState {
   readonly organizationOwned: boolean;
   /** Rows ever created (deleted rows included): the bound for record indexes. */
   readonly count: number;
-  readonly owner: Int32Array;
-  readonly bu: Int32Array;
-  readonly live: Uint8Array;
-  readonly shareHead: Int32Array;
+  /** ROW_STRIDE int32s per record: owner, owning BU, share list head, live (see `RowField`). */
+  readonly rows: Int32Array;
   readonly shareNext: Int32Array;
   readonly sharePrincipal: Int32Array;
   readonly shareRights: Uint8Array;
@@ -25,11 +23,7 @@ export interface EvaluatorState {
   readonly userProfile: Int32Array;
   readonly userFlags: Uint8Array;
   readonly profileGrant: Int32Array;
-  readonly grantFlags: Uint8Array;
-  readonly grantBuStart: Int32Array;
-  readonly grantBuEnd: Int32Array;
-  readonly grantTeamStart: Int32Array;
-  readonly grantTeamEnd: Int32Array;
+  readonly grants: Int32Array;
   readonly buPool: Int32Array;
   readonly teamPool: Int32Array;
   readonly buPosition: Int32Array;
@@ -46,11 +40,7 @@ export function evaluatorState(compiled: CompiledWorld): EvaluatorState {
     userProfile: t.userProfile,
     userFlags: t.userFlags,
     profileGrant: t.profileGrant,
-    grantFlags: t.grantFlags,
-    grantBuStart: t.grantBuStart,
-    grantBuEnd: t.grantBuEnd,
-    grantTeamStart: t.grantTeamStart,
-    grantTeamEnd: t.grantTeamEnd,
+    grants: t.grants,
     buPool: t.buPool,
     teamPool: t.teamPool,
     buPosition: model.buPosition,
@@ -58,10 +48,7 @@ export function evaluatorState(compiled: CompiledWorld): EvaluatorState {
     tables: model.tables.map((table) => ({
       organizationOwned: table.organizationOwned,
       count: table.records.count,
-      owner: table.records.owner,
-      bu: table.records.bu,
-      live: table.records.live,
-      shareHead: table.shares.head,
+      rows: table.records.rows,
       shareNext: table.shares.next,
       sharePrincipal: table.shares.principal,
       shareRights: table.shares.rights,

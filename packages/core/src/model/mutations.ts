@@ -19,7 +19,7 @@ export function addRecord(table: Table, id: string, owner: number, bu: number): 
 }
 
 export function removeRecord(table: Table, row: RecordIdx): void {
-  table.index?.rowRemoved(row, table.records.owner[row] as number, table.records.bu[row] as number);
+  table.index?.rowRemoved(row, table.records.ownerOf(row), table.records.buOf(row));
   table.records.remove(row);
 }
 
@@ -30,9 +30,8 @@ export function reviveRecord(table: Table, row: RecordIdx, owner: number, bu: nu
 
 export function setRecordOwner(table: Table, row: RecordIdx, owner: number, bu: number): void {
   const index = table.index;
-  index?.rowRemoved(row, table.records.owner[row] as number, table.records.bu[row] as number);
-  table.records.owner[row] = owner;
-  table.records.bu[row] = bu;
+  index?.rowRemoved(row, table.records.ownerOf(row), table.records.buOf(row));
+  table.records.setOwner(row, owner, bu);
   index?.rowAdded(row, owner, bu);
 }
 

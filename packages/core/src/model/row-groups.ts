@@ -17,7 +17,10 @@ export class RowGroups {
   /** One past the largest row the sorted arrays hold. */
   private readonly rowLimit: number;
 
-  constructor(column: Int32Array, count: number) {
+  /** Groups rows 0..count-1 by `values[row * stride + field]` (a column, or one field of interleaved rows). */
+  constructor(values: Int32Array, count: number, stride = 1, field = 0) {
+    const column = stride === 1 && field === 0 ? values : new Int32Array(count);
+    if (column !== values) for (let row = 0; row < count; row++) column[row] = values[row * stride + field] as number;
     let max = -1;
     for (let row = 0; row < count; row++) if ((column[row] as number) > max) max = column[row] as number;
     const starts = new Int32Array(max + 2);

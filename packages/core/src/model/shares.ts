@@ -1,15 +1,17 @@
 import { NONE, type PrincipalIdx, type RecordIdx } from '../ids.js';
 import { ensureInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
+import { type RecordStore, ROW_STRIDE, RowField } from './records.js';
 
 /**
  * Shares of one table: per record a singly linked list of (principal, rights) entries in pooled
  * typed arrays, so the check loop walks plain integers and a share can be added or removed in O(1)
  * plus the length of that record's list. Rights are a bitmask of `1 << Privilege`.
  * One entry per (record, principal): granting again ORs the rights (semantics §7.3).
+ * A list's head sits in the record's own row (`RowField.shareHead`), so a check learns whether a
+ * record has shares from the cache line it reads anyway.
  */
 export class ShareStore {
-  /** First entry per record, or NONE. */
-  head: Int32Array;
+  private readonly records: RecordStore;
   principal: Int32Array;
   rights: Uint8Array;
   next: Int32Array;
@@ -18,8 +20,8 @@ export class ShareStore {
   /** Live entries. */
   count: number;
 
-  constructor(recordCapacity: number) {
-    this.head = sharedInt32(recordCapacity, NONE);
+  constructor(records: RecordStore) {
+    this.records = records;
     this.principal = sharedInt32(16);
     this.rights = sharedUint8(16);
     this.next = sharedInt32(16, NONE);
@@ -28,10 +30,18 @@ export class ShareStore {
     this.count = 0;
   }
 
+  /** The first entry of `record`'s list, or NONE. */
+  head(record: RecordIdx): number {
+    return record < this.records.count ? (this.records.rows[record * ROW_STRIDE + RowField.shareHead] as number) : NONE;
+  }
+
+  private setHead(record: RecordIdx, entry: number): void {
+    this.records.rows[record * ROW_STRIDE + RowField.shareHead] = entry;
+  }
+
   /** The entry for (record, principal), or NONE. */
   find(record: RecordIdx, principal: PrincipalIdx): number {
-    if (record >= this.head.length) return NONE;
-    for (let e = this.head[record] as number; e !== NONE; e = this.next[e] as number) {
+    for (let e = this.head(record); e !== NONE; e = this.next[e] as number) {
       if (this.principal[e] === principal) return e;
     }
     return NONE;
@@ -44,7 +54,6 @@ export class ShareStore {
       this.rights[existing] = (this.rights[existing] as number) | rights;
       return;
     }
-    this.head = ensureInt32(this.head, record + 1);
     let entry = this.free;
     if (entry !== NONE) {
       this.free = this.next[entry] as number;
@@ -56,8 +65,8 @@ export class ShareStore {
     }
     this.principal[entry] = principal;
     this.rights[entry] = rights;
-    this.next[entry] = this.head[record] as number;
-    this.head[record] = entry;
+    this.next[entry] = this.head(record);
+    this.setHead(record, entry);
     this.count++;
   }
 
@@ -81,8 +90,8 @@ export class ShareStore {
 
   private unlink(record: RecordIdx, entry: number): void {
     let previous = NONE;
-    for (let e = this.head[record] as number; e !== entry; e = this.next[e] as number) previous = e;
-    if (previous === NONE) this.head[record] = this.next[entry] as number;
+    for (let e = this.head(record); e !== entry; e = this.next[e] as number) previous = e;
+    if (previous === NONE) this.setHead(record, this.next[entry] as number);
     else this.next[previous] = this.next[entry] as number;
     this.next[entry] = this.free;
     this.rights[entry] = 0;
@@ -92,8 +101,7 @@ export class ShareStore {
 
   /** Calls `visit(principal, rights)` for each share of `record`. */
   forEach(record: RecordIdx, visit: (principal: PrincipalIdx, rights: number) => void): void {
-    if (record >= this.head.length) return;
-    for (let e = this.head[record] as number; e !== NONE; e = this.next[e] as number) {
+    for (let e = this.head(record); e !== NONE; e = this.next[e] as number) {
       visit(this.principal[e] as PrincipalIdx, this.rights[e] as number);
     }
   }

@@ -1,7 +1,7 @@
 import roaring from 'roaring';
 import { NONE } from '../ids.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
-import type { RecordStore } from './records.js';
+import { type RecordStore, ROW_STRIDE, RowField } from './records.js';
 import { RowGroups } from './row-groups.js';
 import type { ShareStore } from './shares.js';
 
@@ -29,10 +29,9 @@ export class TableIndex {
     this.rowsByBu = null;
     this.rowsByOwner = null;
     this.shared = new Map();
-    const { head, next, principal, rights } = shares;
-    const rows = Math.min(records.count, head.length);
-    for (let row = 0; row < rows; row++) {
-      for (let entry = head[row] as number; entry !== NONE; entry = next[entry] as number) {
+    const { next, principal, rights } = shares;
+    for (let row = 0; row < records.count; row++) {
+      for (let entry = shares.head(row as never); entry !== NONE; entry = next[entry] as number) {
         this.shareChanged(row, principal[entry] as number, 0, rights[entry] as number);
       }
     }
@@ -40,15 +39,14 @@ export class TableIndex {
 
   get live(): RoaringBitmap32 {
     if (this.liveRows === null) {
-      const { live, count } = this.records;
-      let alive = 0;
-      for (let row = 0; row < count; row++) alive += live[row] as number;
+      const { count } = this.records;
+      const alive = this.records.liveCount();
       if (alive === count) {
         this.liveRows = RoaringBitmap32.fromRange(0, count);
       } else {
         const rows = new Uint32Array(alive);
         let at = 0;
-        for (let row = 0; row < count; row++) if (live[row] === 1) rows[at++] = row;
+        for (let row = 0; row < count; row++) if (this.records.has(row)) rows[at++] = row;
         this.liveRows = new RoaringBitmap32(rows);
       }
     }
@@ -56,12 +54,12 @@ export class TableIndex {
   }
 
   get byBu(): RowGroups {
-    this.rowsByBu ??= new RowGroups(this.records.bu, this.records.count);
+    this.rowsByBu ??= new RowGroups(this.records.rows, this.records.count, ROW_STRIDE, RowField.bu);
     return this.rowsByBu;
   }
 
   get byOwner(): RowGroups {
-    this.rowsByOwner ??= new RowGroups(this.records.owner, this.records.count);
+    this.rowsByOwner ??= new RowGroups(this.records.rows, this.records.count, ROW_STRIDE, RowField.owner);
     return this.rowsByOwner;
   }
 

@@ -96,8 +96,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   deleteRecord(r) {
     const [t, table] = r.table();
     const row = r.record(table, 'id');
-    const owner = table.records.owner[row] as number;
-    const bu = table.records.bu[row] as number;
+    const owner = table.records.ownerOf(row);
+    const bu = table.records.buOf(row);
     const shares = sharesOf(table, row);
     for (const [principal] of shares) setShare(table, row, principal, 0);
     removeRecord(table, row);
@@ -120,8 +120,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const row = r.record(table, 'id');
     const owner = r.owner('ownerId');
     const { settings } = r.model;
-    const previousOwner = table.records.owner[row] as number;
-    const previousBu = table.records.bu[row] as number;
+    const previousOwner = table.records.ownerOf(row);
+    const previousBu = table.records.buOf(row);
     const bu = settings.alwaysMoveRecordToOwnerBusinessUnit ? ownerBu(r.model, owner) : previousBu;
     setRecordOwner(table, row, owner, bu);
     let shareBefore = NONE;
@@ -339,7 +339,7 @@ function ownedRecords(model: WorldModel, user: UserIdx): [WorldModel['tables'][n
   for (const table of model.tables) {
     if (table.organizationOwned) continue;
     for (const row of tableIndex(table).byOwner.group(user).toUint32Array())
-      owned.push([table, row as never, table.records.bu[row] as number]);
+      owned.push([table, row as never, table.records.buOf(row)]);
   }
   return owned;
 }

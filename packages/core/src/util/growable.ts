@@ -12,6 +12,18 @@ export function sharedUint8(length: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(length));
 }
 
+export function sharedUint32(length: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(length * 4));
+}
+
+/** A copy in shared memory, or `array` itself when it already lives there. */
+export function inSharedMemory<T extends Int32Array | Uint32Array>(array: T): T {
+  if (array.buffer instanceof SharedArrayBuffer) return array;
+  const copy = (array instanceof Int32Array ? sharedInt32(array.length) : sharedUint32(array.length)) as T;
+  copy.set(array);
+  return copy;
+}
+
 /** Returns `array` if it holds `needed` items, else a larger copy (doubling, so appends stay amortized O(1)). */
 export function ensureInt32(array: Int32Array, needed: number, fill = -1): Int32Array {
   if (needed <= array.length) return array;

@@ -183,8 +183,7 @@ class WorldLoader {
         name,
         organizationOwned: ownership === 'organization',
         securedColumns: [...new Set(columns)],
-        records: new RecordStore(0),
-        shares: new ShareStore(0),
+        ...emptyRows(),
         index: null,
       });
     });
@@ -482,9 +481,9 @@ class WorldLoader {
       if (table !== undefined) counts[table] = (counts[table] as number) + 1;
     }
     this.tables.forEach((table, t) => {
-      const capacity = counts[t] as number;
-      (table as { records: RecordStore }).records = new RecordStore(capacity);
-      (table as { shares: ShareStore }).shares = new ShareStore(capacity);
+      const records = new RecordStore(counts[t] as number);
+      (table as { records: RecordStore }).records = records;
+      (table as { shares: ShareStore }).shares = new ShareStore(records);
     });
     items.forEach((value, i) => {
       r.begin('record', value, 'id', '$.records', i);
@@ -672,4 +671,9 @@ function findCycle(count: number, parentOf: (node: number) => number): number {
     for (let close = start; close !== at && close !== NONE; close = parentOf(close)) state[close] = DONE;
   }
   return NONE;
+}
+
+function emptyRows(): { records: RecordStore; shares: ShareStore } {
+  const records = new RecordStore(0);
+  return { records, shares: new ShareStore(records) };
 }

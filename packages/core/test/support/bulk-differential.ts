@@ -66,8 +66,8 @@ export function firstBulkMismatch(
         if (m) return m;
         const store = engine.model.tables[t]?.records;
         const columns = {
-          owners: Int32Array.from(indexes, (r) => store?.owner[r] ?? -1),
-          businessUnits: Int32Array.from(indexes, (r) => store?.bu[r] ?? -1),
+          owners: Int32Array.from(indexes, (r) => store?.ownerOf(r) ?? -1),
+          businessUnits: Int32Array.from(indexes, (r) => store?.buOf(r) ?? -1),
           records: indexes,
         };
         m = differ(`filter columns of ${where}`, Array.from(engine.filter(u, t, p, columns)), want);
@@ -81,8 +81,8 @@ export function firstBulkMismatch(
         const bySpec = records.filter((r) => {
           const row = engine.model.tables[t]?.records;
           const index = row?.index.get(r) ?? -1;
-          const ownerId = engine.model.principals[row?.owner[index] ?? -1]?.id;
-          const buId = engine.model.businessUnits[row?.bu[index] ?? -1]?.id;
+          const ownerId = index === -1 ? undefined : engine.model.principals[row?.ownerOf(index) ?? -1]?.id;
+          const buId = index === -1 ? undefined : engine.model.businessUnits[row?.buOf(index) ?? -1]?.id;
           return (
             spec.all ||
             (buId !== undefined && spec.businessUnitIds.includes(buId)) ||

@@ -107,6 +107,13 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Pro
     done();
   });
 
+  // Server time on every reply (W3C Server-Timing), so a load generator can tell the server's
+  // share of a latency from the network's and the client's.
+  app.addHook('onSend', (_request: FastifyRequest, reply: FastifyReply, payload, done) => {
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(3)}`);
+    done(null, payload);
+  });
+
   app.get(
     '/metrics',
     {

@@ -1,30 +1,39 @@
 import { availableParallelism } from 'node:os';
-import type { CheckItem, Engine } from '@palisade/core';
+import type { CheckItem, Engine, FilterRows } from '@palisade/core';
+import { toBitmask } from '@palisade/core/internal';
 import { Piscina } from 'piscina';
 import { ServerErrorCodes, serverError } from '../errors.js';
-import { type BatchAnswer, InlineEvaluator } from '../evaluator.js';
+import { type BatchAnswer, InlineEvaluator, type Question } from '../evaluator.js';
+import { SharedLayout, SharedScratch } from './shared-scratch.js';
 
 export interface PoolOptions {
   /** Worker threads; default: the machine's available parallelism. */
   readonly threads?: number;
   /**
    * Batches with fewer items stay on the main thread. Measured (BENCHMARKS.md, "When a worker pool
-   * pays"): a round trip costs 80–100 µs, two workers break even near 4,000 items and win from
-   * about 8,000.
+   * pays"): a round trip costs 50–100 µs, and two workers beat the main thread from about 32,000
+   * items on this 2-core machine (above the default batch limit: raise both on larger machines).
    */
   readonly threshold?: number;
+  /**
+   * Filters of fewer rows stay on the main thread. Measured (BENCHMARKS.md, "When a worker pool
+   * pays"): copying the rows into shared memory and the round trip cost about as much as
+   * filtering 100,000 rows inline; two workers win from about 131,000.
+   */
+  readonly filterThreshold?: number;
   /** Ranges waiting for a worker before requests are refused with 503 (default threads², Piscina's advice). */
   readonly maxQueue?: number;
   /** The worker module (default `./worker.mjs`); tests swap in one that fails on cue. */
   readonly workerFile?: URL;
 }
 
-export const DEFAULT_POOL_THRESHOLD = 8192;
+export const DEFAULT_POOL_THRESHOLD = 32_768;
+export const DEFAULT_FILTER_POOL_THRESHOLD = 131_072;
 
 /**
- * The inline evaluator, with large check batches split over a Piscina pool of workers that read
- * the engine's compiled state from shared memory. The main thread resolves ids (workers hold no
- * id maps) into shared columns; each worker answers a range in place.
+ * The inline evaluator, with large check batches and filters split over a Piscina pool of workers
+ * that read the engine's compiled state from shared memory. The main thread resolves ids (workers
+ * hold no id maps) into shared columns; each worker answers a range in place.
  *
  * The state is posted once, at start: the service applies no updates yet. When it does, the
  * pool must be drained and re-posted the state after each `apply`, since arrays may grow.
@@ -33,13 +42,17 @@ export class PoolEvaluator extends InlineEvaluator {
   private readonly pool: Piscina;
   private readonly threads: number;
   private readonly threshold: number;
+  private readonly filterThreshold: number;
   private readonly maxQueue: number;
+  private readonly scratch: SharedScratch;
 
   constructor(engine: Engine, options: PoolOptions = {}) {
     super(engine);
     this.threads = Math.max(1, options.threads ?? availableParallelism());
     this.threshold = options.threshold ?? DEFAULT_POOL_THRESHOLD;
+    this.filterThreshold = options.filterThreshold ?? DEFAULT_FILTER_POOL_THRESHOLD;
     this.maxQueue = options.maxQueue ?? this.threads * this.threads;
+    this.scratch = new SharedScratch();
     this.pool = new Piscina({
       filename: (options.workerFile ?? new URL('./worker.mjs', import.meta.url)).href,
       workerData: engine.sharedState(),
@@ -54,30 +67,88 @@ export class PoolEvaluator extends InlineEvaluator {
 
   override async checkBatch(items: readonly CheckItem[]): Promise<BatchAnswer> {
     if (items.length < this.threshold) return super.checkBatch(items);
-    const shards = Math.min(this.threads, Math.ceil(items.length / (this.threshold / 2)));
+    const shards = this.reserve(Math.ceil(items.length / (this.threshold / 2)));
+    const { columns, inline } = this.engine.batchColumns(items);
+    const out = new Uint8Array(new SharedArrayBuffer(items.length));
+    await this.runShards(items.length, shards, (from, to) => ({ kind: 'check', columns, out, from, to }));
+    for (const i of inline) {
+      const item = items[i] as CheckItem;
+      out[i] = this.engine.checkBatch([item])[0] as number;
+    }
+    return this.withMessages(items, out);
+  }
+
+  /**
+   * Rows given as index columns are copied into warm shared memory and split over the workers.
+   * Rows given as ids stay inline: resolving a million strings on the main thread costs far more
+   * than the filter loop the workers would take over.
+   */
+  override async filter(q: Question, rows: FilterRows, output: 'indexes' | 'bitmask'): Promise<Uint32Array> {
+    const columns = 'owners' in rows || 'records' in rows ? rows : null;
+    const length = columns === null ? 0 : 'owners' in columns ? columns.owners.length : columns.records.length;
+    if (length < this.filterThreshold) return super.filter(q, rows, output);
+    const memory = this.scratch.acquire(length * 16);
+    if (memory === null) return super.filter(q, rows, output);
+    try {
+      const layout = new SharedLayout(memory);
+      const staged: FilterRows =
+        'owners' in rows
+          ? {
+              owners: layout.int32(rows.owners),
+              businessUnits: layout.int32(rows.businessUnits),
+              ...(rows.records === undefined ? {} : { records: layout.int32(rows.records) }),
+            }
+          : { records: layout.int32((rows as { records: Int32Array | Uint32Array }).records) };
+      const job = this.engine.filterJob(q.user, q.table, q.privilege, staged, true);
+      if (job.kind !== 'rows') return super.filter(q, rows, output);
+      const shards = this.reserve(Math.ceil(length / (this.filterThreshold / 2)));
+      const positions = layout.uint32(length);
+      const counts = await this.runShards(length, shards, (from, to) => ({
+        kind: 'filter',
+        job,
+        out: positions.subarray(from, to),
+        from,
+      }));
+      // Each shard wrote its allowed positions at the start of its range: close the gaps.
+      const size = Math.ceil(length / shards);
+      let count = 0;
+      counts.forEach((n, shard) => {
+        positions.copyWithin(count, shard * size, shard * size + n);
+        count += n;
+      });
+      return output === 'bitmask' ? toBitmask(positions, count, length) : positions.slice(0, count);
+    } finally {
+      this.scratch.release();
+    }
+  }
+
+  /** How many shards a job of `wanted` may use, or 503 when the queue cannot take them. */
+  private reserve(wanted: number): number {
+    const shards = Math.min(this.threads, wanted);
     if (this.pool.queueSize + shards > this.maxQueue) {
       throw serverError(ServerErrorCodes.UNAVAILABLE, 'the worker pool is busy: retry shortly', { retryAfter: 1 });
     }
-    const { columns, inline } = this.engine.batchColumns(items);
-    const out = new Uint8Array(new SharedArrayBuffer(items.length));
-    const size = Math.ceil(items.length / shards);
-    const tasks: Promise<unknown>[] = [];
-    for (let from = 0; from < items.length; from += size) {
-      tasks.push(this.pool.run({ columns, out, from, to: Math.min(from + size, items.length) }));
-    }
+    return shards;
+  }
+
+  /** Runs `shards` equal ranges of [0, length) on the pool; each task's answer, in range order. */
+  private async runShards(
+    length: number,
+    shards: number,
+    task: (from: number, to: number) => Record<string, unknown>,
+  ): Promise<number[]> {
+    const size = Math.ceil(length / shards);
+    const tasks: Promise<number>[] = [];
+    for (let from = 0; from < length; from += size)
+      tasks.push(this.pool.run(task(from, Math.min(from + size, length))));
     try {
-      await Promise.all(tasks);
+      return await Promise.all(tasks);
     } catch (error) {
       throw serverError(ServerErrorCodes.UNAVAILABLE, 'a worker failed while answering: retry', {
         retryAfter: 1,
         cause: error instanceof Error ? error.message : String(error),
       });
     }
-    for (const i of inline) {
-      const item = items[i] as CheckItem;
-      out[i] = this.engine.checkBatch([item])[0] as number;
-    }
-    return this.withMessages(items, out);
   }
 
   override async close(): Promise<void> {

@@ -1,12 +1,17 @@
-// A Piscina worker: answers a range of a check batch from shared memory. The engine's compiled
-// state arrives once, as workerData; each task names only the shared question and answer columns
-// and a range, so nothing is copied per task.
+// A Piscina worker: answers a range of a check batch, or filters a range of rows, from shared
+// memory. The engine's compiled state arrives once, as workerData; each task names only shared
+// columns (questions and answers, or a filter job) and a range, so nothing is copied per task.
 import { workerData } from 'piscina';
 
 const internal = await loadInternal();
 const evaluator = new internal.Evaluator(workerData);
 
-export default function answerRange({ columns, out, from, to }) {
+export default function answer(task) {
+  return task.kind === 'filter' ? filterRange(task) : checkRange(task);
+}
+
+/** Answers items [from, to) of a check batch into the shared answer column. */
+function checkRange({ columns, out, from, to }) {
   const range = {
     users: columns.users.subarray(from, to),
     tables: columns.tables.subarray(from, to),
@@ -15,6 +20,13 @@ export default function answerRange({ columns, out, from, to }) {
   };
   internal.checkColumns(evaluator, range, out.subarray(from, to));
   return to - from;
+}
+
+/** Filters rows [from, from + out.length) of a job; writes allowed positions (absolute) at the start of `out`. */
+function filterRange({ job, out, from }) {
+  const count = internal.filterRange(evaluator, job, from, from + out.length, out);
+  for (let k = 0; k < count; k++) out[k] += from;
+  return count;
 }
 
 /** The built core; or, run from the TypeScript sources (the workspace), through tsx's loader. */

@@ -29,6 +29,7 @@ import {
   filterSchema,
   filterSpecSchema,
   lookupSchema,
+  noopSchema,
   privilegesSchema,
   whoCanAccessSchema,
 } from '../schemas.js';
@@ -117,6 +118,8 @@ function question(body: QuestionBody): Question {
   return { user: body.user, table: body.table, privilege: body.privilege };
 }
 
+const NOOP_ANSWER = Object.freeze({ ok: true });
+
 function invalid(field: string, message: string) {
   return serverError(ServerErrorCodes.INVALID_REQUEST, message, { field });
 }
@@ -128,6 +131,13 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
     '/v1/check',
     apiRoute('check', 'decisions', 'May the user exercise the privilege on the record?', checkSchema),
     async (request) => evaluator.check(request.body),
+  );
+
+  // The floor for load tests: the check route's parsing, auth, validation and encoding, no decision.
+  app.post<{ Body: CheckBody }>(
+    '/v1/noop',
+    apiRoute('check', 'operations', 'The check route without the decision: the floor for load tests', noopSchema),
+    async () => NOOP_ANSWER,
   );
 
   app.post<{ Body: ChecksBody }>(

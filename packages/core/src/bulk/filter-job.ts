@@ -1,0 +1,104 @@
+import type { FilterRows } from '../api.js';
+import { invalidArgument } from '../errors.js';
+import type { Evaluator } from '../evaluate/evaluator.js';
+import type { TableState } from '../evaluate/state.js';
+import { NONE } from '../ids.js';
+import type { Table, WorldModel } from '../model/world-model.js';
+import { inSharedMemory } from '../util/growable.js';
+import { allRows, filterRecords, filterRows, type RowTest, rowTest } from './filter.js';
+import type { FilterPlan } from './plan.js';
+
+/**
+ * One `filter` call, resolved: its plan, its rows as dense columns and the row test. Plain data, so
+ * a job built with `shared` (every array in shared memory) can be posted to worker threads, each
+ * filtering a range of it with `filterRange`: the same answer as one call over all rows.
+ */
+export interface FilterJob {
+  readonly kind: FilterPlan['kind'];
+  readonly table: number;
+  readonly length: number;
+  /** Owner and owning BU per row, or null when rows are given as record indexes only. */
+  readonly owners: Int32Array | Uint32Array | null;
+  readonly businessUnits: Int32Array | Uint32Array | null;
+  /** Record index per row (NONE: not stored), or null when rows carry no record. */
+  readonly records: Int32Array | Uint32Array | null;
+  /** The test for kind `rows`; null otherwise. */
+  readonly test: RowTest | null;
+}
+
+export function filterJob(
+  evaluator: Evaluator,
+  model: WorldModel,
+  plan: FilterPlan,
+  t: number,
+  privilege: number,
+  rows: FilterRows,
+  shared: boolean,
+): FilterJob {
+  const table = model.tables[t] as Table;
+  const form = rowColumns(model, table, rows);
+  const share = <T extends Int32Array | Uint32Array>(column: T | null): T | null =>
+    column !== null && shared ? inSharedMemory(column) : column;
+  return {
+    kind: plan.kind,
+    table: t,
+    length: form.length,
+    owners: share(form.owners),
+    businessUnits: share(form.businessUnits),
+    records: share(form.records),
+    test: plan.kind === 'rows' ? rowTest(evaluator, plan, table, privilege, shared) : null,
+  };
+}
+
+/**
+ * Filters rows [from, to) of the job into `out`: allowed positions relative to `from`, ascending.
+ * Returns how many. `out` must hold `to - from` positions.
+ */
+export function filterRange(evaluator: Evaluator, job: FilterJob, from: number, to: number, out: Uint32Array): number {
+  const length = to - from;
+  if (job.kind === 'none') return 0;
+  if (job.kind === 'all') return allRows(length, out);
+  const test = job.test as RowTest;
+  const records = job.records === null ? null : job.records.subarray(from, to);
+  if (job.owners === null) {
+    const { rows, count } = evaluator.tables[job.table] as TableState;
+    return filterRecords(test, rows, count, records as Int32Array | Uint32Array, out);
+  }
+  const owners = job.owners.subarray(from, to);
+  const businessUnits = (job.businessUnits as Int32Array | Uint32Array).subarray(from, to);
+  return filterRows(test, owners, businessUnits, records, length, out);
+}
+
+interface RowForm {
+  readonly length: number;
+  readonly owners: Int32Array | Uint32Array | null;
+  readonly businessUnits: Int32Array | Uint32Array | null;
+  readonly records: Int32Array | Uint32Array | null;
+}
+
+/** The caller's rows as dense columns: ids are resolved once here (an unknown id matches nothing). */
+function rowColumns(model: WorldModel, table: Table, rows: FilterRows): RowForm {
+  const ids = (list: readonly (string | null)[], index: ReadonlyMap<string, number>) =>
+    Int32Array.from(list, (id) => (id === null ? NONE : (index.get(id) ?? NONE)));
+  if ('owners' in rows) {
+    const length = rows.owners.length;
+    if (rows.businessUnits.length !== length || (rows.records !== undefined && rows.records.length !== length)) {
+      throw invalidArgument('owners, businessUnits and records must have the same length');
+    }
+    return { length, owners: rows.owners, businessUnits: rows.businessUnits, records: rows.records ?? null };
+  }
+  if ('ownerIds' in rows) {
+    const length = rows.ownerIds.length;
+    if (rows.businessUnitIds.length !== length || (rows.ids !== undefined && rows.ids.length !== length)) {
+      throw invalidArgument('ownerIds, businessUnitIds and ids must have the same length');
+    }
+    return {
+      length,
+      owners: ids(rows.ownerIds, model.principalIndex),
+      businessUnits: ids(rows.businessUnitIds, model.buIndex),
+      records: rows.ids === undefined ? null : ids(rows.ids, table.records.index),
+    };
+  }
+  const records = 'records' in rows ? rows.records : ids(rows.ids, table.records.index);
+  return { length: records.length, owners: null, businessUnits: null, records };
+}
