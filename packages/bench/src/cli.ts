@@ -1,15 +1,17 @@
 /**
- * palisade-bench: generate worlds from a seed and a shape.
+ * palisade-bench: generate worlds from a seed and a shape, and drive a server with load.
  *
  *   pnpm palisade-bench gen --preset medium --format msgpack --out medium.msgpack
  *   pnpm palisade-bench gen --users 2000 --records 50000 --bus 200 --depth 6 --seed 3 --out w.json
+ *   pnpm palisade-bench load --world medium --mix check:70,checks:20,filter:10 --duration 30s
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateWorld, PRESETS, type UserTable, type WorldShape } from './generate/world.js';
 import { type WorldFormat, writeWorld } from './generate/write.js';
+import { LOAD_USAGE } from './load/options.js';
 
-const USAGE = `usage: palisade-bench gen [options]
+const GEN_USAGE = `usage: palisade-bench gen [options]
 
 options:
   --preset <name>      ${Object.keys(PRESETS).join(' | ')} (default small)
@@ -18,7 +20,17 @@ options:
   --out <file>         where to write (required)
   --tables <list>      user-owned tables to spread records over (default account,contact,opportunity)`;
 
+const USAGE = `${GEN_USAGE}
+
+${LOAD_USAGE}`;
+
 export async function runBenchCli(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv.filter((arg) => arg !== '--');
+  if (command === 'load') {
+    // Loaded on demand: the load tool pulls in the engine and the HTTP client, which gen never needs.
+    const { runLoadCli } = await import('./load/command.js');
+    return runLoadCli(rest);
+  }
   const { values, positionals } = parseArgs({
     args: argv.filter((arg) => arg !== '--'),
     allowPositionals: true,
@@ -42,7 +54,7 @@ export async function runBenchCli(argv: readonly string[]): Promise<number> {
   }
   const preset = PRESETS[values.preset as keyof typeof PRESETS];
   if (preset === undefined) {
-    console.error(`unknown preset \`${values.preset}\`\n\n${USAGE}`);
+    console.error(`unknown preset \`${values.preset}\`\n\n${GEN_USAGE}`);
     return 2;
   }
   const number = (value: string | undefined, fallback: number, name: string): number => {

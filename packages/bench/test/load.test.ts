@@ -1,0 +1,410 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine, type WorldInput } from '@palisade/core';
+import { buildServer } from '@palisade/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReferenceEvaluator } from '../../core/test/reference/reference.js';
+import { generateWorld, PRESETS } from '../src/generate/world.js';
+import { writeWorld } from '../src/generate/write.js';
+import { type BodySet, buildBodies } from '../src/load/bodies.js';
+import { type LoadIo, runLoadCli, runLoadCommand } from '../src/load/command.js';
+import { type Kind, parseDuration, parseLoadOptions } from '../src/load/options.js';
+import { QuestionMaker } from '../src/load/questions.js';
+import { serverTimingMs } from '../src/load/response.js';
+import { runLoad } from '../src/load/runner.js';
+import { logBuckets, newHistogram, percentiles, recordMs } from '../src/load/stats.js';
+import { verifySamples } from '../src/load/verify.js';
+
+const KEY = 'load-test-key-0123456789';
+const KEYS = [{ id: 'load', key: KEY, scopes: ['check' as const] }];
+
+const world = generateWorld({ ...PRESETS.small, businessUnits: 30, users: 200, records: 3_000 });
+/** The same ids, but every user a system administrator: every answer differs from `world`'s where `world` denies. */
+const everyoneAdmin: WorldInput = {
+  ...world,
+  roleAssignments: [
+    ...(world.roleAssignments ?? []).filter((a) => a.roleId !== 'role-admin'),
+    ...(world.users ?? []).map((u) => ({ principalId: u.id, roleId: 'role-admin' })),
+  ],
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'palisade-load-test-'));
+const worldFile = join(dir, 'world.json');
+let app: ReturnType<typeof buildServer>;
+let url: string;
+let tampered: ReturnType<typeof buildServer>;
+let tamperedUrl: string;
+
+beforeAll(async () => {
+  await writeWorld(world, worldFile, 'json');
+  app = buildServer({ engine: Engine.fromWorld(world), keys: KEYS });
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
+  tampered = buildServer({ engine: Engine.fromWorld(everyoneAdmin), keys: KEYS });
+  tamperedUrl = await tampered.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await tampered?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function quietIo(): LoadIo & { logs: string[]; errors: string[] } {
+  const logs: string[] = [];
+  const errors: string[] = [];
+  return { logs, errors, log: (line) => logs.push(line), error: (line) => errors.push(line), progress: null };
+}
+
+/** Options for a short run against `target`, small bodies, verifying a large share of answers. */
+function shortRun(target: string, extra: readonly string[]): string[] {
+  return [
+    '--url',
+    target,
+    '--key',
+    KEY,
+    '--world-file',
+    worldFile,
+    '--duration',
+    '1s',
+    '--warmup',
+    '0s',
+    '--batch',
+    '40',
+    '--rows',
+    '300',
+    '--bodies',
+    '16',
+    '--verify-sample',
+    '0.3',
+    '--reference-checks',
+    '40',
+    '--quiet',
+    ...extra,
+  ];
+}
+
+describe('load runs against a real server', () => {
+  it.each([
+    ['json', 'columns', 'indexes'],
+    ['msgpack', 'records', 'bitmask'],
+  ])(
+    '%s, filter rows as %s → %s: every kind answered, no errors, verified, reports written',
+    async (encoding, form, output) => {
+      const io = quietIo();
+      const out = join(dir, `run-${encoding}`);
+      const options = parseLoadOptions(
+        shortRun(url, [
+          '--encoding',
+          encoding,
+          '--mix',
+          'check:40,checks:20,filter:20,lookup:10,noop:10',
+          '--filter-rows',
+          form,
+          '--filter-output',
+          output,
+          '--out',
+          out,
+        ]),
+        {},
+      );
+      const { report, files, exitCode } = await runLoadCommand(options, io);
+
+      expect(exitCode).toBe(0);
+      expect(report.overall.requests).toBeGreaterThan(0);
+      expect(report.overall.errors).toBe(0);
+      expect(report.errors).toEqual([]);
+      for (const kind of ['check', 'checks', 'filter', 'lookup', 'noop'] as const) {
+        expect(report.kinds[kind]?.requests, kind).toBeGreaterThan(0);
+      }
+      expect(report.kinds.checks?.items).toBe((report.kinds.checks?.requests ?? 0) * 40);
+      expect(report.kinds.filter?.itemUnit).toBe('rows');
+      // Every answer carries Server-Timing, so server time is recorded beside client latency.
+      expect(report.overall.serverMs.count).toBe(report.overall.requests);
+      expect(report.verification.status).toBe('passed');
+      expect(report.verification.responses).toBeGreaterThan(0);
+      expect(report.verification.decisions).toBeGreaterThan(report.verification.responses);
+      expect(report.verification.referenceDecisions).toBeGreaterThan(0);
+
+      const json = JSON.parse(await readFile(files.json, 'utf8'));
+      expect(json.overall.requests).toBe(report.overall.requests);
+      expect(json.timeline.length).toBeGreaterThan(0);
+      expect(json.histogram.client.length).toBeGreaterThan(0);
+      const html = await readFile(files.html, 'utf8');
+      expect(html).toContain('<svg id="latency-over-time"');
+      expect(html).toContain('<svg id="latency-histogram"');
+      expect(html).toContain('data-series="client-p99"');
+      expect(html).toMatch(/<rect /);
+      // Self-contained: nothing is fetched.
+      expect(html).not.toMatch(/<script|<link|src=/);
+      expect(io.logs.join('\n')).toContain('verification passed');
+    },
+  );
+
+  it('runs an open loop at a fixed rate', async () => {
+    const io = quietIo();
+    const options = parseLoadOptions(
+      shortRun(url, ['--rate', '300', '--mix', 'check:3,filter:1', '--filter-rows', 'ids', '--out', join(dir, 'open')]),
+      {},
+    );
+    const { report, exitCode } = await runLoadCommand(options, io);
+    expect(exitCode).toBe(0);
+    // One second at 300/s: the schedule, not the server, sets the count.
+    expect(report.overall.requests).toBeGreaterThan(200);
+    expect(report.overall.requests).toBeLessThanOrEqual(301);
+    expect(report.settings.loop).toContain('open loop');
+    expect(report.verification.status).toBe('passed');
+  });
+
+  it('fails the run when the server answers differently from the world it was given, naming the question', async () => {
+    const io = quietIo();
+    const options = parseLoadOptions(
+      shortRun(tamperedUrl, ['--mix', 'check:1,checks:1', '--duration', '500ms', '--out', join(dir, 'tampered')]),
+      {},
+    );
+    const { report, exitCode } = await runLoadCommand(options, io);
+    expect(exitCode).toBe(1);
+    expect(report.passed).toBe(false);
+    expect(report.verification.status).toBe('failed');
+    const first = report.verification.mismatches[0];
+    expect(first?.against).toBe('engine');
+    expect(first?.got).toContain('system-administrator');
+    expect(first?.question).toMatch(/^u-\d+ \w+ \w+ /);
+    expect(io.logs.join('\n')).toMatch(/MISMATCH (check|checks) vs engine: u-\d+/);
+  });
+
+  it('the reference evaluator catches what an engine sharing the server’s mistake would not', async () => {
+    const maker = new QuestionMaker(world, 5);
+    const sets = new Map<Kind, BodySet>([
+      ['check', buildBodies('check', maker, shape())],
+      ['filter', buildBodies('filter', maker, shape())],
+    ]);
+    const run = await runLoad({
+      url: tamperedUrl,
+      key: KEY,
+      encoding: 'json',
+      loop: { type: 'closed', concurrency: 2 },
+      durationMs: 300,
+      warmupMs: 0,
+      timeoutMs: 10_000,
+      mix: [
+        { kind: 'check', weight: 1 },
+        { kind: 'filter', weight: 1 },
+      ],
+      sets,
+      seed: 1,
+      verifySample: 1,
+    });
+    expect(run.samples.length).toBeGreaterThan(0);
+    // The engine oracle is compiled from the tampered world, so it agrees with the server.
+    const verification = verifySamples(
+      run.samples,
+      sets,
+      { engine: Engine.fromWorld(everyoneAdmin), reference: new ReferenceEvaluator(world) },
+      { referenceChecks: 200, seed: 1, samplesDropped: 0 },
+    );
+    expect(verification.status).toBe('failed');
+    expect(verification.mismatches.every((m) => m.against === 'reference')).toBe(true);
+  });
+
+  it('counts error answers by their code and transport failures as LOAD_CONNECTION', async () => {
+    const wrongKey = await runLoadCommand(
+      parseLoadOptions(
+        [...shortRun(url, ['--duration', '300ms', '--out', join(dir, 'denied')]), '--key', 'not-a-key-0123456789'],
+        {},
+      ),
+      quietIo(),
+    );
+    expect(wrongKey.exitCode).toBe(1);
+    expect(wrongKey.report.errors[0]).toMatchObject({ code: 'PALISADE_UNAUTHENTICATED', status: 401 });
+    expect(wrongKey.report.errors[0]?.count).toBe(wrongKey.report.overall.requests);
+    expect(wrongKey.report.verification.status).toBe('skipped');
+
+    const closedPort = await freePort();
+    const refused = await runLoadCommand(
+      parseLoadOptions(
+        shortRun(`http://127.0.0.1:${closedPort}`, ['--duration', '300ms', '--out', join(dir, 'refused')]),
+        {},
+      ),
+      quietIo(),
+    );
+    expect(refused.exitCode).toBe(1);
+    expect(refused.report.errors[0]).toMatchObject({ code: 'LOAD_CONNECTION', status: null });
+  });
+
+  it('starts a server on a world in another process, drives it and stops it', { timeout: 60_000 }, async () => {
+    const io = quietIo();
+    const options = parseLoadOptions(
+      [
+        '--world',
+        worldFile,
+        '--server',
+        'source',
+        '--workers',
+        '0',
+        '--duration',
+        '1s',
+        '--warmup',
+        '0s',
+        '--mix',
+        'check:3,checks:1',
+        '--batch',
+        '20',
+        '--encoding',
+        'msgpack',
+        '--verify-sample',
+        '0.2',
+        '--reference-checks',
+        '10',
+        '--quiet',
+        '--out',
+        join(dir, 'started'),
+      ],
+      {},
+    );
+    const { report, exitCode } = await runLoadCommand(options, io);
+    expect(exitCode).toBe(0);
+    expect(report.target.started).toBe(true);
+    expect(report.target.build).toBe('source');
+    expect(report.overall.requests).toBeGreaterThan(0);
+    expect(report.verification.status).toBe('passed');
+    const pid = Number(/pid (\d+)/.exec(io.errors.join('\n'))?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [[], /give --url \(a running server\) or --world/],
+    [['--world', 'small', '--mix', 'check:70,bogus:30'], /--mix: unknown kind `bogus`/],
+    [['--world', 'small', '--mix', 'check:-1'], /--mix: `check:-1` must be kind:weight/],
+    [['--world', 'small', '--mix', 'check:0'], /gives no kind a positive weight/],
+    [['--world', 'small', '--mix', 'check:1,check:2'], /kind `check` is given twice/],
+    [['--world', 'small', '--encoding', 'xml'], /--encoding must be one of json, msgpack, got `xml`/],
+    [['--url', 'http://127.0.0.1:8787'], /--url needs an API key: --key <key> or env PALISADE_KEY/],
+    [['--url', 'ftp://example.com', '--key', 'k'], /--url must be an http\(s\) URL/],
+    [['--url', 'http://127.0.0.1:8787/v1', '--key', 'k'], /no path or query/],
+    [['--world', 'small', '--rate', '100', '--concurrency', '4'], /one of --rate \(open loop\) and --concurrency/],
+    [['--world', 'small', '--connections', '4'], /--connections applies only with --rate/],
+    [['--world', 'small', '--rate', '0'], /--rate must be a number greater than 0, got `0`/],
+    [['--world', 'small', '--duration', 'ten'], /--duration must be a time such as 500ms, 10s or 2m, got `ten`/],
+    [['--world', 'small', '--duration', '0s'], /--duration must be longer than 0/],
+    [['--world', 'small', '--batch', '1.5'], /--batch must be an integer from 1 to/],
+    [['--world', 'small', '--verify-sample', '2'], /--verify-sample must be a fraction from 0 to 1, got `2`/],
+    [['--world', 'small', '--filter-rows', 'rows'], /--filter-rows must be one of columns, ids, records/],
+    [['--world', 'small', '--key', 'k'], /--key applies only with --url/],
+    [['--url', 'http://127.0.0.1:1', '--key', 'k', '--workers', '2'], /--workers configures a started server/],
+    [['--world', 'small', '--world-file', 'w.json'], /one of --world and --world-file/],
+    [['--world', 'small', '--bogus'], /unknown option '--bogus'/],
+  ])('%j → %s', (argv, message) => {
+    expect(() => parseLoadOptions(argv as string[], {}, '/tmp')).toThrow(message);
+  });
+
+  it('reads defaults, the key from PALISADE_KEY, presets and files, times and digit separators', () => {
+    const options = parseLoadOptions(
+      ['--url', 'http://127.0.0.1:8787/', '--world', 'w.json'],
+      { PALISADE_KEY: 'k' },
+      '/x',
+    );
+    expect(options).toMatchObject({
+      url: 'http://127.0.0.1:8787',
+      key: 'k',
+      world: { file: '/x/w.json' },
+      mix: [{ kind: 'check', weight: 100 }],
+      encoding: 'json',
+      loop: { type: 'closed', concurrency: 8 },
+      durationMs: 10_000,
+      batch: 10_000,
+      rows: 100_000,
+      verifySample: 0.01,
+    });
+    expect(parseLoadOptions(['--world', 'medium', '--rate', '5_000', '--batch', '2,000'], {}).world).toEqual({
+      preset: 'medium',
+    });
+    expect(parseLoadOptions(['--world', 'medium', '--rate', '5_000'], {}).loop).toEqual({
+      type: 'open',
+      rate: 5000,
+      connections: 64,
+    });
+    expect([parseDuration('d', '500ms'), parseDuration('d', '2m'), parseDuration('d', '1.5')]).toEqual([
+      500, 120_000, 1500,
+    ]);
+  });
+
+  it('the command line answers bad usage with exit code 2 and the reason', async () => {
+    const io = quietIo();
+    expect(await runLoadCli(['--world', 'small', '--encoding', 'xml'], io, {})).toBe(2);
+    expect(io.errors.join('\n')).toContain('palisade-bench load: --encoding must be one of json, msgpack');
+    const help = quietIo();
+    expect(await runLoadCli(['--help'], help, {})).toBe(0);
+    expect(help.logs.join('\n')).toContain('--verify-sample <p>');
+  });
+});
+
+describe('statistics', () => {
+  /** The nearest-rank percentile, as HDR histograms define it. */
+  const nearestRank = (sorted: readonly number[], p: number) =>
+    sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+
+  it('HDR percentiles equal sorted-array percentiles for small values and stay within 0.1% for large ones', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const exact = Array.from({ length: 5_000 }, () => 1 + Math.floor(random() * 2_000)); // µs, below 2,048: exact
+    const wide = Array.from({ length: 20_000 }, () => Math.round(10 ** (random() * 6.5))); // 1 µs to 3 s
+    for (const [values, tolerance] of [
+      [exact, 0],
+      [wide, 1e-3],
+    ] as const) {
+      const histogram = newHistogram();
+      for (const us of values) recordMs(histogram, us / 1000);
+      const sorted = [...values].sort((a, b) => a - b);
+      const summary = percentiles(histogram);
+      for (const [p, got] of [
+        [50, summary.p50],
+        [90, summary.p90],
+        [99, summary.p99],
+        [99.9, summary.p999],
+      ] as const) {
+        const want = nearestRank(sorted, p) / 1000;
+        expect(Math.abs(got - want), `p${p}: ${got} vs ${want}`).toBeLessThanOrEqual(want * tolerance + 1e-9);
+      }
+      expect(summary.max).toBeCloseTo((sorted.at(-1) as number) / 1000, 2);
+      expect(summary.count).toBe(values.length);
+      expect(logBuckets(histogram).reduce((n, b) => n + b.count, 0)).toBe(values.length);
+    }
+  });
+
+  it('reads the server time from Server-Timing', () => {
+    expect(serverTimingMs('app;dur=0.123')).toBe(0.123);
+    expect(serverTimingMs('db;dur=5, app;desc="x";dur=12.5')).toBe(12.5);
+    expect(serverTimingMs(undefined)).toBeNull();
+    expect(serverTimingMs('db;dur=5')).toBeNull();
+  });
+});
+
+function shape() {
+  return {
+    encoding: 'json',
+    batch: 10,
+    rows: 50,
+    filterForm: 'columns',
+    filterOutput: 'indexes',
+    lookupLimit: 10,
+    bodies: 8,
+  } as const;
+}
+
+/** A port nothing listens on: one the OS just handed out and was closed again. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
