@@ -113,6 +113,8 @@ export class Engine {
       const tx = applyOps(this.model, ops);
       if (tx.teams.size > 0 || tx.roles.size > 0) this.compiled.recompileProfiles(tx);
       for (const user of tx.users) this.compiled.refreshUser(user);
+      if (tx.hierarchySettingsChanged) this.compiled.hierarchy.rebuild();
+      else if (tx.hierarchyUsers.size > 0) this.compiled.hierarchy.refresh(tx);
       this.currentRevision++;
       return { revision: this.currentRevision };
     } finally {
@@ -388,7 +390,9 @@ export class Engine {
         collectGrants(this.model, profileInputs(this.model, user as UserIdx)),
       );
       const decision = DECISION_OF_CODE[code] as Decision;
-      const q = { user: user as UserIdx, table: t, privilege: p as Privilege, ...row };
+      const subordinates =
+        this.evaluator.hierarchyApplies[t] === 1 ? this.compiled.hierarchy.subordinates(user as UserIdx) : [];
+      const q = { user: user as UserIdx, subordinates, table: t, privilege: p as Privilege, ...row };
       const { paths } = explainDecision(this.model, decision, q, sources);
       return { user: this.model.principals[user]?.id as string, reason: decision.reason as AllowReason, paths };
     });
@@ -407,6 +411,7 @@ export class Engine {
     const decision = this.evaluator.decide(u, t, p, this.rowOwner, this.rowBu, this.rowRecord);
     return explainDecision(this.model, decision, {
       user: u as UserIdx,
+      subordinates: this.compiled.hierarchy.subordinates(u as UserIdx),
       table: t,
       privilege: p as Privilege,
       owner: this.rowOwner,

@@ -84,7 +84,7 @@ export function checkColumns(evaluator: Evaluator, columns: CheckColumns, out: U
     }
   }
 
-  const { organizationOwned, buPosition, buPool, teamPool } = evaluator;
+  const { organizationOwned, buPosition, buPool, teamPool, hierarchyApplies } = evaluator;
   for (let i = 0; i < length; i++) {
     if (out[i] !== PENDING) continue;
     const g = grant[i] as number;
@@ -124,11 +124,15 @@ export function checkColumns(evaluator: Evaluator, columns: CheckColumns, out: U
       for (let k = grants[row + GrantField.teamStart] as number; !covered && k < end; k++) covered = teamPool[k] === o;
     }
     if (covered) out[i] = BatchCode.role;
-    else if (shares[i] === NONE) out[i] = BatchCode.noAccess;
-    else {
-      out[i] = evaluator.shareGrants(g, u, t, privileges[i] as number, records[i] as number)
-        ? BatchCode.share
-        : BatchCode.noAccess;
+    else if (shares[i] !== NONE && evaluator.shareGrants(g, u, t, privileges[i] as number, records[i] as number)) {
+      out[i] = BatchCode.share;
+    } else if (
+      hierarchyApplies[t] === 1 &&
+      evaluator.hierarchyGrants(u, t, privileges[i] as number, o, records[i] as number)
+    ) {
+      out[i] = BatchCode.hierarchy;
+    } else {
+      out[i] = BatchCode.noAccess;
     }
   }
 }

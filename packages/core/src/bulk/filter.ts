@@ -25,8 +25,11 @@ export interface RowTest {
   readonly self: number;
   readonly team0: number;
   readonly team1: number;
-  /** Scope teams beyond the first two. */
-  readonly moreTeams: Int32Array;
+  /**
+   * When the owners in scope are more than the user and two teams (more scope teams, or the
+   * principals hierarchy security reaches): 1 per principal index that is in scope, else null.
+   */
+  readonly ownerTable: Uint8Array | null;
   /** Bit r set when stored record r is shared, with the privilege, to a principal in scope. */
   readonly shared: Uint32Array;
   readonly sharedLimit: number;
@@ -53,14 +56,19 @@ export function rowTest(
   const words = (sharedLimit + 31) >>> 5;
   const sharedRecords = shared ? sharedUint32(words) : new Uint32Array(words);
   for (const row of rows) sharedRecords[row >>> 5] = (sharedRecords[row >>> 5] as number) | (1 << (row & 31));
-  const moreTeams = scope.teams.subarray(2);
+  let ownerTable: Uint8Array | null = null;
+  if (scope.teams.length > 2 || scope.hierarchy.length > 0) {
+    const principals = evaluator.userProfile.length;
+    ownerTable = shared ? sharedUint8(principals) : new Uint8Array(principals);
+    for (const owner of scope.owners) ownerTable[owner] = 1;
+  }
   return {
     bus,
     // -2 never equals an owner (NONE is -1), so an absent slot can sit in the comparisons.
     self: scope.scopeAll ? user : -2,
     team0: scope.teams[0] ?? -2,
     team1: scope.teams[1] ?? -2,
-    moreTeams: shared ? Int32Array.from(moreTeams) : moreTeams,
+    ownerTable,
     shared: sharedRecords,
     sharedLimit,
   };
@@ -84,7 +92,7 @@ export function filterRows(
   length: number,
   out: Uint32Array,
 ): number {
-  if (test.moreTeams.length > 0) return generalRows(test, owners, businessUnits, records, length, out);
+  if (test.ownerTable !== null) return generalRows(test, owners, businessUnits, records, length, out);
   const { bus, self, team0, team1, shared, sharedLimit } = test;
   const buLimit = bus.length;
   // Two rows per turn: their loads are independent, and the loop's own overhead halves (~10% here).
@@ -159,11 +167,12 @@ function rowAllowed(
   records: Int32Array | Uint32Array | null,
   i: number,
 ): number {
-  const { bus, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const { bus, self, team0, team1, ownerTable, shared, sharedLimit } = test;
   const bu = businessUnits[i] as number;
   const owner = owners[i] as number;
   let ok = bu >>> 0 < bus.length ? (bus[bu] as number) : 0;
-  ok |= owner === self || owner === team0 || owner === team1 || moreTeams.includes(owner) ? 1 : 0;
+  if (ownerTable === null) ok |= owner === self || owner === team0 || owner === team1 ? 1 : 0;
+  else ok |= owner >>> 0 < ownerTable.length ? (ownerTable[owner] as number) : 0;
   if (records !== null) {
     const record = records[i] as number;
     ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
@@ -179,9 +188,8 @@ export function filterRecords(
   records: Int32Array | Uint32Array,
   out: Uint32Array,
 ): number {
-  const { bus, self, team0, team1, moreTeams, shared, sharedLimit } = test;
+  const { bus, self, team0, team1, ownerTable, shared, sharedLimit } = test;
   const buLimit = bus.length;
-  const extraTeams = moreTeams.length > 0;
   let n = 0;
   for (let i = 0; i < records.length; i++) {
     // An index outside the table reads as a deleted row: owner and BU NONE, matching nothing.
@@ -191,7 +199,7 @@ export function filterRecords(
     const owner = inside ? (rows[record * ROW_STRIDE + RowField.owner] as number) : NONE;
     let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
     ok |= owner === self || owner === team0 || owner === team1 ? 1 : 0;
-    if (extraTeams && ok === 0 && moreTeams.includes(owner)) ok = 1;
+    if (ownerTable !== null && ok === 0 && owner >>> 0 < ownerTable.length) ok = ownerTable[owner] as number;
     ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
     out[n] = i;
     n += ok;

@@ -17,7 +17,8 @@ export interface ReverseQuestion {
 /**
  * Every enabled user who may, with the `BatchCode` of the first path that grants: computed per
  * compiled profile (one BU-bit test, the owner against the grant's teams, the shares against its
- * scope), so the cost is O(profiles + users answered), not a check per user.
+ * scope), so the cost is O(profiles + users answered), not a check per user; hierarchy security
+ * (per manager, not per profile) adds a pass over the managers.
  */
 export function whoCanAccess(evaluator: Evaluator, profileCount: number, q: ReverseQuestion): [number, number][] {
   const usersOf = usersByProfile(evaluator.userProfile, profileCount);
@@ -62,6 +63,23 @@ export function whoCanAccess(evaluator: Evaluator, profileCount: number, q: Reve
       else if (sharedToAll || (scopeAll && q.shares.some(([p, rights]) => p === user && (rights & bit) !== 0))) {
         answers.push([user, BatchCode.share]);
       }
+    }
+  }
+  // §5: managers whose subordinates own the row or hold a share of it, among those not yet answered.
+  if (evaluator.hierarchyApplies[q.table] === 1) {
+    const answered = new Set(answers.map(([user]) => user));
+    for (let manager = 0; manager < evaluator.hierarchyStart.length; manager++) {
+      if (evaluator.hierarchyStart[manager] === NONE || answered.has(manager) || !enabled(manager)) continue;
+      if (!evaluator.hierarchyGate(manager, q.table, q.privilege)) continue;
+      const reached =
+        (q.owner !== NONE && evaluator.inHierarchy(manager, q.privilege, q.owner)) ||
+        q.shares.some(
+          ([principal, rights]) =>
+            (rights & bit) !== 0 &&
+            principal !== ORGANIZATION_PRINCIPAL &&
+            evaluator.inHierarchy(manager, q.privilege, principal),
+        );
+      if (reached) answers.push([manager, BatchCode.hierarchy]);
     }
   }
   return answers.sort((a, b) => a[0] - b[0]);

@@ -4,6 +4,7 @@ import { PRIVILEGE_COUNT } from '../privileges.js';
 import { CoverageCache } from './coverage.js';
 import { GrantTables, UserFlag } from './grant-tables.js';
 import { collectGrants, type ProfileInputs, profileInputs, profileKey } from './grants.js';
+import { HierarchyTables } from './hierarchy.js';
 import { GrantCache, type Profile } from './profile.js';
 
 /**
@@ -16,6 +17,8 @@ export class CompiledWorld {
   readonly model: WorldModel;
   readonly profiles: Profile[];
   readonly tables: GrantTables;
+  /** §5: per manager, the principals hierarchy security reaches through its subordinates. */
+  readonly hierarchy: HierarchyTables;
   private readonly byKey: Map<string, number>;
   private readonly grants: GrantCache;
 
@@ -28,6 +31,7 @@ export class CompiledWorld {
     for (let principal = 0; principal < model.principals.length; principal++) {
       if (model.isUser(principal)) this.refreshUser(principal);
     }
+    this.hierarchy = new HierarchyTables(model);
   }
 
   /** Re-derives a user's profile and flags from the model: after its teams, roles, BU or state change. */

@@ -1,4 +1,5 @@
 import { GRANT_STRIDE, GrantField, GrantFlag, UserFlag } from '../compile/grant-tables.js';
+import { HierarchyTables } from '../compile/hierarchy.js';
 import { NONE, ORGANIZATION_PRINCIPAL } from '../ids.js';
 import { ROW_STRIDE, RowField } from '../model/records.js';
 import { ACCESS_RIGHT_BY_PRIVILEGE, PRIVILEGE_COUNT, Privilege } from '../privileges.js';
@@ -6,7 +7,7 @@ import { type Decision, Decisions } from './decision.js';
 import type { EvaluatorState, TableState } from './state.js';
 
 /** Which path grants: the evaluator's internal answer, mapped to a `Decision` at the edge. */
-export const Path = { none: 0, role: 1, share: 2 } as const;
+export const Path = { none: 0, role: 1, share: 2, hierarchy: 3 } as const;
 export type Path = (typeof Path)[keyof typeof Path];
 
 const ALL_RIGHTS = ACCESS_RIGHT_BY_PRIVILEGE.reduce((mask, bit) => mask | bit, 0);
@@ -33,6 +34,12 @@ export class Evaluator {
   readonly organizationOwned: Uint8Array;
   readonly tables: readonly TableState[];
   readonly buCount: number;
+  /** §5, see `HierarchyTables`: 1 per table where the hierarchy path applies; per manager two runs of principals. */
+  readonly hierarchyApplies: Uint8Array;
+  readonly hierarchyStart: Int32Array;
+  readonly hierarchyMid: Int32Array;
+  readonly hierarchyEnd: Int32Array;
+  readonly hierarchyPool: Int32Array;
 
   constructor(state: EvaluatorState) {
     this.slots = state.slots;
@@ -47,6 +54,11 @@ export class Evaluator {
     this.organizationOwned = Uint8Array.from(state.tables, (table) => (table.organizationOwned ? 1 : 0));
     this.tables = state.tables;
     this.buCount = state.buCount;
+    this.hierarchyApplies = state.hierarchy.applies;
+    this.hierarchyStart = state.hierarchy.start;
+    this.hierarchyMid = state.hierarchy.mid;
+    this.hierarchyEnd = state.hierarchy.end;
+    this.hierarchyPool = state.hierarchy.pool;
   }
 
   /** Whether `principal` is a user's index: only users have a profile. */
@@ -67,7 +79,7 @@ export class Evaluator {
     if ((flags & UserFlag.disabled) !== 0) return Decisions.disabled;
     if ((flags & UserFlag.systemAdministrator) !== 0) return Decisions.systemAdministrator;
     const path = this.path(user, table, privilege, owner, bu, record);
-    return path === Path.role ? Decisions.role : path === Path.share ? Decisions.share : Decisions.noAccess;
+    return path === Path.none ? Decisions.noAccess : (DECISION_OF_PATH[path] as Decision);
   }
 
   /** The grant of (table, privilege) for the user's profile, or NONE. */
@@ -86,6 +98,9 @@ export class Evaluator {
     if (this.organizationOwned[table] === 1) return Path.none;
     if (this.covers(grant, user, owner, bu)) return Path.role;
     if (record !== NONE && this.shareGrants(grant, user, table, privilege, record)) return Path.share;
+    if (this.hierarchyApplies[table] === 1 && this.hierarchyGrants(user, table, privilege, owner, record)) {
+      return Path.hierarchy;
+    }
     return Path.none;
   }
 
@@ -175,6 +190,51 @@ export class Evaluator {
     return false;
   }
 
+  /**
+   * §5 hierarchy path, on a table where it applies: the gate (grants of (t, read) and (t, p) at
+   * any depth), then the owner, or a recipient of a share carrying p (not the organization), among
+   * the principals the manager reaches at a level whose rights include p.
+   */
+  hierarchyGrants(manager: number, table: number, privilege: number, owner: number, record: number): boolean {
+    if (!this.hierarchyGate(manager, table, privilege)) return false;
+    if (owner !== NONE && this.inHierarchy(manager, privilege, owner)) return true;
+    if (record === NONE) return false;
+    const { rows, shareNext, sharePrincipal, shareRights } = this.tables[table] as TableState;
+    const bit = 1 << privilege;
+    let entry = rows[record * ROW_STRIDE + RowField.shareHead] as number;
+    for (; entry !== NONE; entry = shareNext[entry] as number) {
+      const principal = sharePrincipal[entry] as number;
+      if (
+        ((shareRights[entry] as number) & bit) !== 0 &&
+        principal !== ORGANIZATION_PRINCIPAL &&
+        this.inHierarchy(manager, privilege, principal)
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** §5 gate: the manager reaches anyone, p is a hierarchy right, and it holds grants of (t, read) and (t, p). */
+  hierarchyGate(manager: number, table: number, privilege: number): boolean {
+    return (
+      this.hierarchyStart[manager] !== NONE &&
+      HierarchyTables.carries(privilege) &&
+      this.grantOf(manager, table, Privilege.read) !== NONE &&
+      this.grantOf(manager, table, privilege) !== NONE
+    );
+  }
+
+  /** Whether the manager reaches `principal` at a level whose rights include `privilege`. */
+  inHierarchy(manager: number, privilege: number, principal: number): boolean {
+    const start = this.hierarchyStart[manager] as number;
+    const mid = this.hierarchyMid[manager] as number;
+    const pool = this.hierarchyPool;
+    if (sortedHas(pool, start, mid, principal)) return true;
+    // Principals reached only below level 1 carry read alone.
+    return privilege === Privilege.read && sortedHas(pool, mid, this.hierarchyEnd[manager] as number, principal);
+  }
+
   /** §3 share path: a share carrying `privilege` to a principal within the scope of the grant of (t, p). */
   shareGrants(grant: number, user: number, table: number, privilege: number, record: number): boolean {
     const { rows, shareNext, sharePrincipal, shareRights } = this.tables[table] as TableState;
@@ -194,3 +254,24 @@ export class Evaluator {
     return false;
   }
 }
+
+/** Binary search of the sorted range [from, to) of `values`. */
+function sortedHas(values: Int32Array, from: number, to: number, value: number): boolean {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const at = values[middle] as number;
+    if (at === value) return true;
+    if (at < value) low = middle + 1;
+    else high = middle;
+  }
+  return false;
+}
+
+const DECISION_OF_PATH: readonly Decision[] = [
+  Decisions.noAccess,
+  Decisions.role,
+  Decisions.share,
+  Decisions.hierarchy,
+];

@@ -29,11 +29,21 @@ export interface EvaluatorState {
   readonly buPosition: Int32Array;
   readonly buAtPosition: Int32Array;
   readonly tables: readonly TableState[];
+  readonly hierarchy: HierarchyState;
+}
+
+/** §5 compiled (see `HierarchyTables`): per table whether it applies, per manager two sorted runs of principals. */
+export interface HierarchyState {
+  readonly applies: Uint8Array;
+  readonly start: Int32Array;
+  readonly mid: Int32Array;
+  readonly end: Int32Array;
+  readonly pool: Int32Array;
 }
 
 export function evaluatorState(compiled: CompiledWorld): EvaluatorState {
   const t = compiled.tables;
-  const { model } = compiled;
+  const { model, hierarchy } = compiled;
   return {
     slots: t.slots,
     buCount: model.businessUnits.length,
@@ -53,5 +63,12 @@ export function evaluatorState(compiled: CompiledWorld): EvaluatorState {
       sharePrincipal: table.shares.principal,
       shareRights: table.shares.rights,
     })),
+    hierarchy: {
+      applies: hierarchy.applies,
+      start: hierarchy.start,
+      mid: hierarchy.mid,
+      end: hierarchy.end,
+      pool: hierarchy.pool,
+    },
   };
 }

@@ -1,8 +1,9 @@
 import { collectGrants, type Grant, profileInputs, type RoleSources } from '../compile/grants.js';
+import { HierarchyTables } from '../compile/hierarchy.js';
 import type { Decision } from '../evaluate/decision.js';
-import { NONE, ORGANIZATION_PRINCIPAL, type UserIdx } from '../ids.js';
+import { NONE, ORGANIZATION_PRINCIPAL, type TableIdx, type UserIdx } from '../ids.js';
 import type { Table, WorldModel } from '../model/world-model.js';
-import { Depth, PRIVILEGE_COUNT, type Privilege, privilegeName } from '../privileges.js';
+import { Depth, PRIVILEGE_COUNT, Privilege, privilegeName } from '../privileges.js';
 import type { PrivilegeName } from '../world/format.js';
 import { buId, describeGrant, type GrantDescription, grantText, idOf, type RoleSummary } from './describe.js';
 
@@ -23,6 +24,16 @@ export type ExplainPath =
       readonly rights: readonly PrivilegeName[];
       /** The grant of (table, privilege) whose scope holds the share's recipient, which makes the share usable. */
       readonly usableThrough: GrantDescription;
+      readonly text: string;
+    }
+  | {
+      readonly kind: 'hierarchy';
+      /** The report through whom the manager reaches the record, and its level (1: direct). */
+      readonly subordinate: string;
+      readonly level: number;
+      /** `owner`: the report or one of its teams owns the record; `share`: it is shared with one of them. */
+      readonly via: 'owner' | 'share';
+      readonly principal: string;
       readonly text: string;
     };
 
@@ -45,6 +56,8 @@ export interface Explanation {
 
 export interface ExplainQuestion {
   readonly user: UserIdx;
+  /** §5: the user's subordinates that count, with their levels (empty when hierarchy security is off). */
+  readonly subordinates: readonly (readonly [UserIdx, number])[];
   readonly table: number;
   readonly privilege: Privilege;
   readonly owner: number;
@@ -98,6 +111,8 @@ export function explainDecision(
       });
     }
   }
+
+  if (!disabled && administrator.length === 0) paths.push(...hierarchyPaths(model, table, sources, q));
 
   const missing = decision.allowed ? [] : missingPaths(model, table, privilege, grants, q, disabled);
   const recordId = q.record === NONE ? null : (table.records.ids[q.record] ?? null);
@@ -177,6 +192,42 @@ function matchText(model: WorldModel, match: RoleMatch, q: ExplainQuestion): str
     case 'owner':
       return `the record is owned by \`${idOf(model, q.owner)}\``;
   }
+}
+
+/** §5: one path per (report, owner or share) through which the user reaches the record at a level carrying the privilege. */
+function hierarchyPaths(model: WorldModel, table: Table, sources: RoleSources, q: ExplainQuestion): ExplainPath[] {
+  const { hierarchy } = model.settings;
+  const t = q.table as TableIdx;
+  if (!hierarchy.enabled || table.organizationOwned || hierarchy.excludedTables.includes(t)) return [];
+  if (!HierarchyTables.carries(q.privilege)) return [];
+  // The gate: grants of (t, read) and (t, p) at any depth.
+  const holds = (p: number) => sources.grants.some((g) => g.table === q.table && g.privilege === p);
+  if (!holds(Privilege.read) || !holds(q.privilege)) return [];
+  const paths: ExplainPath[] = [];
+  const privilege = privilegeName(q.privilege);
+  for (const [subordinate, level] of q.subordinates) {
+    if (level > 1 && q.privilege !== Privilege.read) continue;
+    const principals = new Set<number>([subordinate, ...model.teamsOf(subordinate)]);
+    const report = `via report \`${idOf(model, subordinate)}\`, level ${level}`;
+    const path = (via: 'owner' | 'share', principal: number, text: string): ExplainPath => ({
+      kind: 'hierarchy',
+      subordinate: idOf(model, subordinate),
+      level,
+      via,
+      principal: idOf(model, principal),
+      text: `${report}: ${text}`,
+    });
+    if (q.owner !== NONE && principals.has(q.owner)) {
+      const who = q.owner === subordinate ? 'who owns it' : `a member of owner \`${idOf(model, q.owner)}\``;
+      paths.push(path('owner', q.owner, who));
+    }
+    if (q.record === NONE) continue;
+    table.shares.forEach(q.record as never, (principal, rights) => {
+      if ((rights & (1 << q.privilege)) === 0 || !principals.has(principal)) return;
+      paths.push(path('share', principal, `shared with \`${idOf(model, principal)}\` with ${privilege}`));
+    });
+  }
+  return paths;
 }
 
 function missingPaths(

@@ -113,7 +113,8 @@ export const COLUMN_PERMISSION_BITS: Readonly<Record<ColumnPermission, number>> 
  * compiler reads and the state incremental updates change; it is not read on the check path.
  */
 export class WorldModel {
-  readonly settings: Settings;
+  /** Replaced whole by a settings change (never mutated in place: undo keeps the old object). */
+  settings: Settings;
   readonly businessUnits: BusinessUnit[];
   readonly buIndex: Map<string, BuIdx>;
   readonly root: BuIdx;

@@ -1,4 +1,4 @@
-import { type BuIdx, NONE, type PrincipalIdx, type UserIdx } from '../ids.js';
+import { type BuIdx, NONE, type PositionIdx, type PrincipalIdx, type TableIdx, type UserIdx } from '../ids.js';
 import {
   addRecord,
   removeRecord,
@@ -10,6 +10,7 @@ import {
 } from '../model/mutations.js';
 import { type BusinessUnit, PrincipalKind, type RoleAssignment, type WorldModel } from '../model/world-model.js';
 import { Depth, depthFromName, PRIVILEGE_COUNT, privilegeFromName, SHAREABLE_MASK } from '../privileges.js';
+import type { HierarchyModel } from '../world/format.js';
 import { isPlainObject } from '../world/reader.js';
 import { OpReader } from './context.js';
 import type { UpdateOp } from './ops.js';
@@ -64,6 +65,15 @@ const FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   setRolePrivileges: fields('roleId', 'privileges'),
   moveUser: fields('userId', 'businessUnitId', 'doNotMoveRecords'),
   setUserDisabled: fields('userId', 'disabled'),
+  setManager: fields('userId', 'managerId'),
+  setPosition: fields('userId', 'positionId'),
+  setHierarchySettings: fields(
+    'enabled',
+    'model',
+    'depth',
+    'managersMustBeInSameOrParentBusinessUnit',
+    'excludedTables',
+  ),
 };
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
@@ -205,12 +215,87 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const from = principal.bu as BuIdx;
     const implicit = (model.assignments.get(user) ?? []).filter((a) => !a.explicit);
     const moved = moveRecords ? ownedRecords(model, user) : [];
+    noteHierarchyChange(r, user);
     setUserBu(model, user, from, target, implicit);
     for (const [table, row] of moved) setRecordOwner(table, row, user, target);
     r.tx.users.add(user);
     r.tx.onUndo(() => {
       for (const [table, row, bu] of moved) setRecordOwner(table, row, user, bu);
       setUserBu(model, user, target, from, implicit);
+    });
+  },
+
+  setManager(r) {
+    const user = r.user('userId');
+    const manager = r.raw('managerId') === null ? NONE : r.user('managerId');
+    const state = r.model.user(user);
+    for (let above = manager; above !== NONE; above = r.model.user(above as UserIdx).manager) {
+      if (above === user)
+        r.tx.fail('managerId', 'manager-chain-acyclic', 'the user would be its own (indirect) manager');
+    }
+    const before = state.manager;
+    noteHierarchyChange(r, user);
+    state.manager = manager;
+    r.tx.onUndo(() => {
+      state.manager = before;
+    });
+  },
+
+  setPosition(r) {
+    const user = r.user('userId');
+    let position: number = NONE;
+    if (r.raw('positionId') !== null) {
+      const id = r.id('positionId');
+      position = r.model.positionIndex.get(id) ?? NONE;
+      if (position === NONE) r.tx.fail('positionId', 'reference-resolves', `unknown position \`${id}\``);
+    }
+    const state = r.model.user(user);
+    const before = state.position;
+    noteHierarchyChange(r, user);
+    state.position = position as PositionIdx | -1;
+    r.tx.onUndo(() => {
+      state.position = before;
+    });
+  },
+
+  setHierarchySettings(r) {
+    const { model } = r;
+    const before = model.settings;
+    const current = before.hierarchy;
+    const depth: unknown = r.raw('depth') ?? current.depth;
+    if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) {
+      r.tx.fail('depth', 'shape', `depth must be an integer of at least 1, got ${String(depth)}`);
+    }
+    const kind: unknown = r.raw('model') ?? current.model;
+    if (kind !== 'manager' && kind !== 'position') {
+      r.tx.fail('model', 'exact-word', `unknown hierarchy model \`${String(kind)}\`: expected manager or position`);
+    }
+    let excludedTables = current.excludedTables;
+    const excluded = r.raw('excludedTables');
+    if (excluded !== undefined) {
+      if (!Array.isArray(excluded)) r.tx.fail('excludedTables', 'shape', 'expected an array of table names');
+      excludedTables = (excluded as unknown[]).map((name) => {
+        const table = typeof name === 'string' ? model.tableIndex.get(name) : undefined;
+        if (table === undefined) r.tx.fail('excludedTables', 'reference-resolves', `unknown table \`${String(name)}\``);
+        return table as TableIdx;
+      });
+    }
+    model.settings = {
+      ...before,
+      hierarchy: {
+        enabled: r.boolean('enabled', current.enabled),
+        model: kind as HierarchyModel,
+        depth: depth as number,
+        managersMustBeInSameOrParentBusinessUnit: r.boolean(
+          'managersMustBeInSameOrParentBusinessUnit',
+          current.managersMustBeInSameOrParentBusinessUnit,
+        ),
+        excludedTables,
+      },
+    };
+    r.tx.hierarchySettingsChanged = true;
+    r.tx.onUndo(() => {
+      model.settings = before;
     });
   },
 
@@ -226,6 +311,26 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     });
   },
 };
+
+/**
+ * §5: a change to the user's manager, position, BU or teams changes what the managers above it
+ * reach. Notes them as they are before the change; the engine adds those above it after.
+ */
+function noteHierarchyChange(r: OpReader, user: UserIdx): void {
+  const { model, tx } = r;
+  const { depth } = model.settings.hierarchy;
+  tx.hierarchyUsers.add(user);
+  let manager = model.user(user).manager;
+  for (let level = 1; level <= depth && manager !== NONE; level++) {
+    tx.hierarchyManagers.add(manager as UserIdx);
+    manager = model.user(manager as UserIdx).manager;
+  }
+  let position = model.user(user).position;
+  for (let level = 1; level <= depth && position !== NONE; level++) {
+    position = model.positions[position]?.parent ?? NONE;
+    if (position !== NONE) tx.hierarchyPositions.add(position as PositionIdx);
+  }
+}
 
 function ownerBu(model: WorldModel, owner: number): number {
   return model.principals[owner]?.bu ?? NONE;
@@ -271,6 +376,7 @@ function changeMembership(r: OpReader, join: boolean): void {
       r.model.user(user).teams.delete(team);
     }
   };
+  noteHierarchyChange(r, user);
   set(join);
   r.tx.users.add(user);
   r.tx.onUndo(() => set(!join));

@@ -31,6 +31,19 @@ export type UpdateOp =
    * assignments made without an explicit BU follow the user, and every record it owns moves to the
    * new BU unless `doNotMoveRecords` (Dataverse's DoNotMoveAllRecords). */
   | { op: 'moveUser'; userId: string; businessUnitId: string; doNotMoveRecords?: boolean }
-  | { op: 'setUserDisabled'; userId: string; disabled: boolean };
+  | { op: 'setUserDisabled'; userId: string; disabled: boolean }
+  /** §5 manager model: the user's manager (null: none); a change that makes a cycle is refused. */
+  | { op: 'setManager'; userId: string; managerId: string | null }
+  /** §5 position model: the user's position (null: none). */
+  | { op: 'setPosition'; userId: string; positionId: string | null }
+  /** §5: changes the named hierarchy settings; the others keep their values. */
+  | {
+      op: 'setHierarchySettings';
+      enabled?: boolean;
+      model?: 'manager' | 'position';
+      depth?: number;
+      managersMustBeInSameOrParentBusinessUnit?: boolean;
+      excludedTables?: string[];
+    };
 
 export type UpdateOpName = UpdateOp['op'];

@@ -1,5 +1,5 @@
 import { ErrorCodes, PalisadeError, type UpdateRule } from '../errors.js';
-import type { PrincipalIdx, RoleIdx, UserIdx } from '../ids.js';
+import type { PositionIdx, PrincipalIdx, RoleIdx, UserIdx } from '../ids.js';
 
 /**
  * One `apply` call. Operations change the model right away and log how to undo each change; the
@@ -15,6 +15,14 @@ export class Transaction {
   readonly roles = new Set<RoleIdx>();
   /** The (table, privilege) slots whose depth those changes touched: only these are recompiled. */
   readonly roleSlots = new Set<number>();
+  /** §5: users whose manager, position, BU or teams changed (their managers and they themselves are recompiled). */
+  readonly hierarchyUsers = new Set<UserIdx>();
+  /** §5: managers above those users before the change (manager model). */
+  readonly hierarchyManagers = new Set<UserIdx>();
+  /** §5: positions above those users before the change: their holders were managers (position model). */
+  readonly hierarchyPositions = new Set<PositionIdx>();
+  /** The hierarchy settings changed: everything is recompiled. */
+  hierarchySettingsChanged = false;
   private readonly undoLog: (() => void)[] = [];
   /** The operation being applied, for error details. */
   index = 0;

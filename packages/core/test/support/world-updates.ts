@@ -221,6 +221,21 @@ export function applyToWorld(world: WorldInput, op: UpdateOp): WorldInput {
       user.disabled = op.disabled;
       break;
     }
+    case 'setManager': {
+      const user = (w.users ?? []).find((candidate) => candidate.id === op.userId) ?? fail(`no user ${op.userId}`);
+      user.managerId = op.managerId;
+      break;
+    }
+    case 'setPosition': {
+      const user = (w.users ?? []).find((candidate) => candidate.id === op.userId) ?? fail(`no user ${op.userId}`);
+      user.positionId = op.positionId;
+      break;
+    }
+    case 'setHierarchySettings': {
+      const { op: _, ...changes } = op;
+      w.settings = { ...(w.settings ?? {}), hierarchy: { ...(w.settings?.hierarchy ?? {}), ...changes } };
+      break;
+    }
   }
   return w;
 }
@@ -501,6 +516,38 @@ const GENERATORS: Record<UpdateOp['op'], Generator> = {
     const disabled = p.chance(0.85) ? user.disabled !== true : user.disabled === true;
     return { op: 'setUserDisabled', userId: user.id, disabled };
   },
+  setManager(v, p) {
+    const user = p.one(v.world.users ?? []);
+    if (user === undefined) return null;
+    // any user not below `user` (that would make a cycle), or none
+    const below = new Set([user.id]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const u of v.world.users ?? []) {
+        if (u.managerId != null && below.has(u.managerId) && !below.has(u.id)) {
+          below.add(u.id);
+          grew = true;
+        }
+      }
+    }
+    const managerId = p.chance(0.15) ? null : (p.one(v.users.filter((id) => !below.has(id))) ?? null);
+    return { op: 'setManager', userId: user.id, managerId };
+  },
+  setPosition(v, p) {
+    const user = p.one(v.world.users ?? []);
+    const positions = (v.world.positions ?? []).map((position) => position.id);
+    if (user === undefined || positions.length === 0) return null;
+    return { op: 'setPosition', userId: user.id, positionId: p.chance(0.15) ? null : (p.one(positions) ?? null) };
+  },
+  setHierarchySettings(v, p) {
+    const op: UpdateOp & { op: 'setHierarchySettings' } = { op: 'setHierarchySettings' };
+    if (p.chance(0.5)) op.enabled = p.chance(0.7);
+    if (p.chance(0.4)) op.model = (v.world.positions ?? []).length > 0 && p.chance(0.5) ? 'position' : 'manager';
+    if (p.chance(0.4)) op.depth = p.int(1, 4);
+    if (p.chance(0.3)) op.managersMustBeInSameOrParentBusinessUnit = p.chance(0.5);
+    if (p.chance(0.2)) op.excludedTables = v.tables.filter(() => p.chance(0.3)).map((table) => table.name);
+    return op;
+  },
 };
 
 /** Relative frequencies: records and shares most often. */
@@ -518,6 +565,9 @@ const WEIGHTS: readonly [UpdateOp['op'], number][] = [
   ['setRolePrivileges', 5],
   ['moveUser', 7],
   ['setUserDisabled', 4],
+  ['setManager', 5],
+  ['setPosition', 3],
+  ['setHierarchySettings', 2],
 ];
 const TOTAL_WEIGHT = WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
 
