@@ -24,6 +24,8 @@ import {
   type UserPrivileges,
 } from '@palisade/core';
 
+import { type ColumnBatchRequest, columnBatchAnswer, resolveColumnBatch } from './column-batch.js';
+
 /** A record by id, or a row given inline (owner and owning BU). */
 export type RecordInput = string | InlineRecord;
 
@@ -101,6 +103,8 @@ export interface Evaluator {
   stats(): ServiceStats;
   check(question: RecordQuestion): Promise<DecisionAnswer>;
   checkBatch(items: readonly CheckItem[]): Promise<BatchAnswer>;
+  /** A batch given as columns over dictionaries of ids (`/v1/checks/columns`). */
+  checkColumns(request: ColumnBatchRequest): Promise<BatchAnswer>;
   filter(question: Question, rows: FilterRows, output: 'indexes' | 'bitmask'): Promise<Uint32Array>;
   lookup(question: Question, request: LookupRequest): Promise<LookupAnswer>;
   filterSpec(question: Question, columns: SqlColumns, firstParameter: number): Promise<FilterSpecAnswer>;
@@ -147,6 +151,11 @@ export class InlineEvaluator implements Evaluator {
 
   async checkBatch(items: readonly CheckItem[]): Promise<BatchAnswer> {
     return this.withMessages(items, this.engine.checkBatch(items));
+  }
+
+  async checkColumns(request: ColumnBatchRequest): Promise<BatchAnswer> {
+    const resolved = resolveColumnBatch(this.engine, request);
+    return columnBatchAnswer(resolved, this.engine.checkBatch(resolved.columns));
   }
 
   /** A batch's codes with the message of each item that failed. */

@@ -201,6 +201,67 @@ export function checksSchema(limits: SchemaLimits) {
   } as const;
 }
 
+/** `/v1/checks/columns`: dictionaries of ids, and items as columns of positions in them. */
+export function checkColumnsSchema(limits: SchemaLimits) {
+  const dictionary = (description: string, items: object) =>
+    ({ type: 'array', minItems: 1, maxItems: limits.maxBatchItems, items, description }) as const;
+  const positions = (of: string) =>
+    indexList(limits.maxBatchItems, `per item: a position in \`${of}\` (may be left out when \`${of}\` has one entry)`);
+  return {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['users', 'tables', 'privileges', 'items'],
+      properties: {
+        users: dictionary('the distinct user ids the items ask about', idSchema),
+        tables: dictionary('the distinct tables', idSchema),
+        privileges: dictionary('the distinct privileges', privilegeSchema),
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'columns of equal length, one entry per item; the records as `record` or `recordId`',
+          oneOf: [{ required: ['record'] }, { required: ['recordId'] }],
+          properties: {
+            user: positions('users'),
+            table: positions('tables'),
+            privilege: positions('privileges'),
+            record: indexList(limits.maxBatchItems, "per item: the engine record index in the item's table"),
+            recordId: {
+              type: 'array',
+              maxItems: limits.maxBatchItems,
+              items: idSchema,
+              description: 'per item: the record id',
+            },
+          },
+        },
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          count: { type: 'integer', description: 'items asked about' },
+          allowed: { type: 'integer', description: 'items allowed' },
+          codes: {
+            type: 'array',
+            items: { type: 'integer' },
+            description:
+              'one code per item, in input order (MessagePack: `bin`, one byte each): 0 no-access, 1 role, 2 share, ' +
+              '3 hierarchy, 4 system-administrator, 5 disabled; 16 and up an error, named in `errors`',
+          },
+          errors: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  } as const;
+}
+
 /** A list of 32-bit indexes: numbers, or (MessagePack) `bin` of little-endian uint32s. */
 function indexList(maxItems: number, description: string) {
   return {

@@ -41,6 +41,19 @@ const ROUTES: readonly { readonly url: string; readonly body: unknown }[] = [
       ],
     },
   },
+  {
+    url: '/v1/checks/columns',
+    body: {
+      users: ['u-wendy', 'u-alex'],
+      tables: ['account'],
+      privileges: ['read', 'write'],
+      items: { user: [0, 1, 1], privilege: [0, 1, 0], record: [0, 1, 99] },
+    },
+  },
+  {
+    url: '/v1/checks/columns',
+    body: { users: ['u-wendy'], tables: ['account'], privileges: ['read'], items: { recordId: ['acc-litware', 'x'] } },
+  },
   { url: '/v1/filter', body: { user: 'u-wendy', table: 'account', privilege: 'read', ids: ['acc-litware', null] } },
   {
     url: '/v1/filter',

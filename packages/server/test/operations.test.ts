@@ -77,6 +77,7 @@ describe('OpenAPI', () => {
       [
         'post /v1/check',
         'post /v1/checks',
+        'post /v1/checks/columns',
         'post /v1/filter',
         'post /v1/lookup',
         'post /v1/noop',

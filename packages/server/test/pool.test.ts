@@ -27,6 +27,29 @@ describe('the worker pool', () => {
     expect([...pooled.errors]).toEqual([...inline.errors]);
   });
 
+  it('answers a large column batch exactly as the main thread does', async () => {
+    const tables = engine.model.tables.map((t) => t.name);
+    const asks = items.filter((item) => typeof item.record === 'string');
+    const request = {
+      users: [...new Set(asks.map((a) => a.user))],
+      tables,
+      privileges: PRIVILEGES,
+      user: null as Uint32Array | null,
+      table: null as Uint32Array | null,
+      privilege: null as Uint32Array | null,
+      record: null,
+      recordId: asks.map((a) => a.record as string),
+    };
+    request.user = Uint32Array.from(asks, (a) => request.users.indexOf(a.user));
+    request.table = Uint32Array.from(asks, (a) => tables.indexOf(a.table));
+    request.privilege = Uint32Array.from(asks, (a) => PRIVILEGES.indexOf(a.privilege));
+    const inline = await new InlineEvaluator(engine).checkColumns(request);
+    const pooled = await pool.checkColumns(request);
+    expect(asks.length).toBeGreaterThan(64);
+    expect(Array.from(pooled.codes)).toEqual(Array.from(inline.codes));
+    expect([...pooled.errors]).toEqual([...inline.errors]);
+  });
+
   it('keeps small batches on the main thread', async () => {
     const small = items.slice(0, 10);
     expect(Array.from((await pool.checkBatch(small)).codes)).toEqual(Array.from(engine.checkBatch(small)));

@@ -308,3 +308,79 @@ describe('POST /v1/noop (the load-test floor)', () => {
     expect(answer.headers['server-timing']).toMatch(/^app;dur=\d+\.\d{3}$/);
   });
 });
+
+describe('POST /v1/checks/columns', () => {
+  const tables = model.tables.map((t) => t.name);
+  const privileges = [...PRIVILEGES];
+  // Every (user, privilege) of every stored record, as dictionary positions.
+  const asks = users.flatMap((user, u) =>
+    model.tables.flatMap((table, t) =>
+      table.records.ids.flatMap((id, r) => privileges.map((privilege, p) => ({ user, u, t, p, r, id, privilege }))),
+    ),
+  );
+  const expected = asks.map((a) => engine.check(a.user, tables[a.t] as string, a.privilege, a.id));
+  const REASONS = ['no-access', 'role', 'share', 'hierarchy', 'system-administrator', 'disabled'];
+
+  it('answers every item as check does, records as indexes or ids, in both encodings', async () => {
+    for (const wire of ['json', 'msgpack'] as const) {
+      const column = (values: number[]) => (wire === 'json' ? values : u32Bytes(values));
+      for (const records of ['record', 'recordId'] as const) {
+        const body = {
+          users,
+          tables,
+          privileges,
+          items: {
+            user: column(asks.map((a) => a.u)),
+            table: column(asks.map((a) => a.t)),
+            privilege: column(asks.map((a) => a.p)),
+            ...(records === 'record' ? { record: column(asks.map((a) => a.r)) } : { recordId: asks.map((a) => a.id) }),
+          },
+        };
+        const answer = await post(app, '/v1/checks/columns', body, { wire });
+        expect(answer.status).toBe(200);
+        const result = answer.body as {
+          count: number;
+          allowed: number;
+          codes: number[] | Uint8Array;
+          errors: unknown[];
+        };
+        const codes = Array.from(result.codes);
+        expect(result.count).toBe(asks.length);
+        expect(codes.map((c) => REASONS[c])).toEqual(expected.map((d) => d.reason));
+        expect(result.allowed).toBe(expected.filter((d) => d.allowed).length);
+        expect(result.errors).toEqual([]);
+      }
+    }
+  });
+
+  it('gives each bad item its own error code and message; a single-entry dictionary needs no column', async () => {
+    const body = {
+      users: ['u-wendy', 'u-nobody'],
+      tables: ['account'],
+      privileges: ['read'],
+      items: { user: [0, 1, 0], recordId: ['acc-litware', 'acc-litware', 'acc-none'] },
+    };
+    const answer = await post(app, '/v1/checks/columns', body);
+    const result = answer.body as { codes: number[]; errors: { index: number; code: string; message: string }[] };
+    expect(result.codes[0]).toBe(REASONS.indexOf(engine.check('u-wendy', 'account', 'read', 'acc-litware').reason));
+    expect(result.errors).toEqual([
+      { index: 1, code: 'PALISADE_UNKNOWN_USER', message: 'unknown user `u-nobody`' },
+      { index: 2, code: 'PALISADE_UNKNOWN_RECORD', message: 'unknown record `acc-none` in table `account`' },
+    ]);
+  });
+
+  it('refuses a position past its dictionary, columns of unequal length and a missing column (400 naming the field)', async () => {
+    const base = { users: ['u-wendy'], tables: ['account', 'contact'], privileges: ['read'] };
+    const cases = [
+      [{ ...base, items: { table: [0, 2], record: [0, 1] } }, 'items.table'],
+      [{ ...base, items: { table: [0], record: [0, 1] } }, 'items.table'],
+      [{ ...base, items: { record: [0, 1] } }, 'items.table'],
+      [{ ...base, items: { table: [0] } }, 'items'],
+    ] as const;
+    for (const [body, field] of cases) {
+      const answer = await post(app, '/v1/checks/columns', body);
+      expect(answer.status).toBe(400);
+      expect(`${errorOf(answer).details?.field ?? ''} ${errorOf(answer).message}`).toContain(field);
+    }
+  });
+});

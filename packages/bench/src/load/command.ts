@@ -106,6 +106,7 @@ export async function runLoadCommand(options: LoadOptions, io: LoadIo = consoleI
           build: options.server,
           workers: options.workers,
           poolThreshold: options.poolThreshold,
+          filterPoolThreshold: options.filterPoolThreshold,
           bodyLimit: Math.max(DEFAULT_BODY_LIMIT, 2 * largest),
           maxBatch: Math.max(DEFAULT_MAX_BATCH, options.batch),
           maxRows: Math.max(DEFAULT_MAX_ROWS, options.rows),

@@ -67,6 +67,7 @@ export interface LoadOptions {
   /** For the started server only. */
   readonly workers: number | null;
   readonly poolThreshold: number | null;
+  readonly filterPoolThreshold: number | null;
   readonly server: ServerBuild;
   readonly startTimeoutMs: number;
 }
@@ -116,6 +117,7 @@ verification and report:
 started server only:
   --workers <n>             its worker threads (default: its own default)
   --pool-threshold <n>      its smallest pooled batch
+  --filter-pool-threshold <n>  its smallest pooled filter (rows)
   --server <auto|source|dist>  run its TypeScript source or its build (default auto: as this process)
   --start-timeout <time>    how long to wait for /readyz (default 5m)`;
 
@@ -178,6 +180,7 @@ export function parseLoadOptions(
         quiet: { type: 'boolean' },
         workers: { type: 'string' },
         'pool-threshold': { type: 'string' },
+        'filter-pool-threshold': { type: 'string' },
         server: { type: 'string' },
         'start-timeout': { type: 'string' },
       },
@@ -202,7 +205,7 @@ export function parseLoadOptions(
   if (url !== null) {
     key = text('key') ?? (env.PALISADE_KEY === '' ? undefined : env.PALISADE_KEY) ?? null;
     if (key === null) throw new LoadUsageError('--url needs an API key: --key <key> or env PALISADE_KEY');
-    for (const flag of ['workers', 'pool-threshold', 'server', 'start-timeout']) {
+    for (const flag of ['workers', 'pool-threshold', 'filter-pool-threshold', 'server', 'start-timeout']) {
       if (text(flag) !== undefined)
         throw new LoadUsageError(`--${flag} configures a started server; it does not apply with --url`);
     }
@@ -255,6 +258,10 @@ export function parseLoadOptions(
       text('pool-threshold') === undefined
         ? null
         : integer('pool-threshold', text('pool-threshold'), 1, 1, 100_000_000),
+    filterPoolThreshold:
+      text('filter-pool-threshold') === undefined
+        ? null
+        : integer('filter-pool-threshold', text('filter-pool-threshold'), 1, 1, 100_000_000),
     server: oneOf('server', text('server') ?? 'auto', ['auto', 'source', 'dist'] as const),
     startTimeoutMs: parseDuration('start-timeout', text('start-timeout') ?? DEFAULTS.startTimeout),
   };

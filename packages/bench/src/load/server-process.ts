@@ -21,6 +21,7 @@ export interface ServerLaunch {
   readonly build: ServerBuild;
   readonly workers: number | null;
   readonly poolThreshold: number | null;
+  readonly filterPoolThreshold: number | null;
   /** Raised limits, so the run's largest bodies fit (`--body-limit`, `--max-batch`, `--max-rows`). */
   readonly bodyLimit: number;
   readonly maxBatch: number;
@@ -78,6 +79,7 @@ export async function startServer(launch: ServerLaunch): Promise<StartedServer> 
     String(launch.maxRows),
     ...(launch.workers === null ? [] : ['--workers', String(launch.workers)]),
     ...(launch.poolThreshold === null ? [] : ['--pool-threshold', String(launch.poolThreshold)]),
+    ...(launch.filterPoolThreshold === null ? [] : ['--filter-pool-threshold', String(launch.filterPoolThreshold)]),
   ];
   // cwd: the server package, where `--import tsx` resolves; every path passed is absolute.
   const child = spawn(process.execPath, args, { cwd: SERVER_DIR, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -23,6 +23,7 @@ import { rethrowEngineError, ServerErrorCodes, serverError } from '../errors.js'
 import type { ErrorInfo, Evaluator, LookupFormat, Question, RecordInput } from '../evaluator.js';
 import {
   accessSchema,
+  checkColumnsSchema,
   checkSchema,
   checksSchema,
   explainSchema,
@@ -49,6 +50,19 @@ interface QuestionBody {
 
 interface CheckBody extends QuestionBody {
   readonly record: RecordInput;
+}
+
+interface ColumnsBody {
+  readonly users: readonly string[];
+  readonly tables: readonly string[];
+  readonly privileges: readonly string[];
+  readonly items: {
+    readonly user?: IndexInput;
+    readonly table?: IndexInput;
+    readonly privilege?: IndexInput;
+    readonly record?: IndexInput;
+    readonly recordId?: readonly string[];
+  };
 }
 
 interface ChecksBody {
@@ -180,6 +194,38 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
         };
       }
       return { results };
+    },
+  );
+
+  app.post<{ Body: ColumnsBody }>(
+    '/v1/checks/columns',
+    apiRoute(
+      'check',
+      'decisions',
+      'A batch as columns over dictionaries of ids: the fast form',
+      checkColumnsSchema(limits),
+    ),
+    async (request) => {
+      const { users, tables, privileges, items } = request.body;
+      const column = (value: IndexInput | undefined) => (value === undefined ? null : indexesIn(value));
+      const { codes, errors } = await evaluator.checkColumns({
+        users,
+        tables,
+        privileges,
+        user: column(items.user),
+        table: column(items.table),
+        privilege: column(items.privilege),
+        record: column(items.record),
+        recordId: items.recordId ?? null,
+      });
+      let allowed = 0;
+      for (let i = 0; i < codes.length; i++) allowed += isAllowedCode(codes[i] as number) ? 1 : 0;
+      return {
+        count: codes.length,
+        allowed,
+        codes: request.wire === 'json' ? Array.from(codes) : bytesOut(request.wire, codes),
+        errors: Array.from(errors, ([index, error]) => ({ index, ...error })),
+      };
     },
   );
 
