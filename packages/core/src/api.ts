@@ -51,6 +51,20 @@ export interface AccessHolder {
   readonly paths: readonly ExplainPath[];
 }
 
+/** §6: what a user may do with one column of a record. */
+export interface ColumnAccess {
+  readonly read: boolean;
+  readonly create: boolean;
+  readonly update: boolean;
+}
+
+/** §6 for lists: per record, `words` 32-bit words; bit c set when `columns[c]` must be nulled out. */
+export interface HiddenColumns {
+  readonly columns: readonly string[];
+  readonly words: number;
+  readonly masks: Uint32Array;
+}
+
 export interface EngineStats {
   readonly businessUnits: number;
   readonly users: number;

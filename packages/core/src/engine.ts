@@ -1,9 +1,11 @@
 import type {
   AccessHolder,
   CheckItem,
+  ColumnAccess,
   EngineStats,
   FilterOptions,
   FilterRows,
+  HiddenColumns,
   PrivilegeRef,
   RecordRef,
   TableRef,
@@ -35,12 +37,19 @@ import {
 import { type AllowReason, type Decision, Decisions, errorDecision, missingPrivilege } from './evaluate/decision.js';
 import { Evaluator } from './evaluate/evaluator.js';
 import { type EvaluatorState, evaluatorState } from './evaluate/state.js';
+import { type ColumnExplanation, explainColumn } from './explain/columns.js';
 import { type Explanation, explainDecision } from './explain/explain.js';
 import { describeUserPrivileges, type UserPrivileges } from './explain/privileges.js';
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx, type TableIdx, type UserIdx } from './ids.js';
 import { sharesOf } from './model/mutations.js';
 import type { Table, WorldModel } from './model/world-model.js';
-import { PRIVILEGE_COUNT, Privilege, privilegeFromName, privilegeName } from './privileges.js';
+import {
+  ACCESS_RIGHT_BY_PRIVILEGE,
+  PRIVILEGE_COUNT,
+  Privilege,
+  privilegeFromName,
+  privilegeName,
+} from './privileges.js';
 import { applyOps } from './update/apply.js';
 import type { UpdateOp } from './update/ops.js';
 import { getOrCreate } from './util/maps.js';
@@ -112,7 +121,11 @@ export class Engine {
     try {
       const tx = applyOps(this.model, ops);
       if (tx.teams.size > 0 || tx.roles.size > 0) this.compiled.recompileProfiles(tx);
-      for (const user of tx.users) this.compiled.refreshUser(user);
+      for (const user of tx.users) {
+        this.compiled.refreshUser(user);
+        this.compiled.columns.refreshUser(user);
+      }
+      if (tx.fieldSharesChanged) this.compiled.columns.refreshFieldShares();
       if (tx.hierarchySettingsChanged) this.compiled.hierarchy.rebuild();
       else if (tx.hierarchyUsers.size > 0) this.compiled.hierarchy.refresh(tx);
       this.currentRevision++;
@@ -184,6 +197,64 @@ export class Engine {
     const error = this.loadRow(t, record);
     if (error !== null) throw error;
     return this.evaluator.accessRights(u, t, this.rowOwner, this.rowBu, this.rowRecord);
+  }
+
+  /**
+   * §6: may the user read, create and update `column` of the record? A column the table does not
+   * secure follows record access (read, the create bit, write); a secured one also needs a field
+   * security profile or field share that allows it (or a system administrator). Throws on bad input.
+   */
+  columnAccess(user: UserRef, table: TableRef, record: RecordRef, column: string): ColumnAccess {
+    const { read, create, update } = this.explainColumn(user, table, record, column);
+    return { read, create, update };
+  }
+
+  /** `columnAccess` with the profiles and field shares behind it. Throws on bad input. */
+  explainColumn(user: UserRef, table: TableRef, record: RecordRef, column: string): ColumnExplanation {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    if (u === NONE || t === NONE) throw this.refError(user, table, Privilege.read);
+    const error = this.loadRow(t, record);
+    if (error !== null) throw error;
+    const mask = this.evaluator.accessRights(u, t, this.rowOwner, this.rowBu, this.rowRecord);
+    const has = (p: Privilege) => (mask & (ACCESS_RIGHT_BY_PRIVILEGE[p] as number)) !== 0;
+    return explainColumn(this.model, this.compiled.columns, {
+      user: u as UserIdx,
+      administrator: this.evaluator.isSystemAdministrator(u),
+      table: t,
+      record: this.rowRecord,
+      recordId: this.rowRecord === NONE ? null : ((this.model.tables[t] as Table).records.ids[this.rowRecord] ?? null),
+      column,
+      recordAccess: { read: has(Privilege.read), create: has(Privilege.create), update: has(Privilege.write) },
+    });
+  }
+
+  /**
+   * §6 for lists: per record, the secured columns of `table` the user may not read (null them out
+   * before showing the row), as `words` 32-bit words per record, bit c for `columns[c]`. A record
+   * the user may not read, or one the engine does not know, hides every secured column.
+   * Throws on an unknown user or table.
+   */
+  hiddenColumns(user: UserRef, table: TableRef, records: Int32Array | Uint32Array | readonly string[]): HiddenColumns {
+    const u = this.userOf(user);
+    const t = this.tableOf(table);
+    if (u === NONE || t === NONE) throw this.refError(user, table, Privilege.read);
+    const store = (this.model.tables[t] as Table).records;
+    const indexes = Array.isArray(records)
+      ? Int32Array.from(records as readonly string[], (id) => store.index.get(id) ?? NONE)
+      : (records as Int32Array | Uint32Array);
+    const readable = (i: number): boolean => {
+      const r = indexes[i] as number;
+      return store.has(r) && this.evaluator.decide(u, t, Privilege.read, store.ownerOf(r), store.buOf(r), r).allowed;
+    };
+    const { words, masks } = this.compiled.columns.hiddenColumns(
+      u as UserIdx,
+      this.evaluator.isSystemAdministrator(u),
+      t,
+      indexes,
+      readable,
+    );
+    return { columns: this.compiled.columns.columns[t] ?? [], words, masks };
   }
 
   /**

@@ -1,9 +1,11 @@
 export type {
   AccessHolder,
   CheckItem,
+  ColumnAccess,
   EngineStats,
   FilterOptions,
   FilterRows,
+  HiddenColumns,
   InlineRecord,
   PrivilegeRef,
   RecordRef,
@@ -24,6 +26,7 @@ export type { ErrorCode, UpdateErrorDetail, UpdateRule, WorldErrorDetail, WorldR
 export { ErrorCodes, isPalisadeError, PalisadeError, UPDATE_RULES, WORLD_RULES } from './errors.js';
 export type { AllowReason, Decision, DenyReason } from './evaluate/decision.js';
 export type { EvaluatorState, TableState } from './evaluate/state.js';
+export type { ColumnExplanation, ColumnPath } from './explain/columns.js';
 export type { GrantDescription, RoleSummary } from './explain/describe.js';
 export type { ExplainPath, Explanation, RoleMatch } from './explain/explain.js';
 export type { TablePrivilege, UserPrivileges } from './explain/privileges.js';

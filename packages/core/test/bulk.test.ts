@@ -3,7 +3,7 @@ import { randomWorld } from './reference/random-world.js';
 import { firstBulkMismatch } from './support/bulk-differential.js';
 import { sampleWorld } from './support/scenarios.js';
 
-const OPTIONS = { hierarchy: true, columnSecurity: false } as const;
+const OPTIONS = { hierarchy: true, columnSecurity: true } as const;
 const WORLDS = Number(process.env.PALISADE_BULK_WORLDS ?? 400);
 
 function expectAgreement(label: string, mismatch: ReturnType<typeof firstBulkMismatch>): void {

@@ -32,8 +32,8 @@ import {
   randomOps,
 } from './support/world-updates.js';
 
-// Column security is not compiled yet (see differential.test.ts).
-const OPTIONS = { hierarchy: true, columnSecurity: false } as const;
+// Every section of the semantics is on, hierarchy and column security included.
+const OPTIONS = { hierarchy: true, columnSecurity: true } as const;
 const UPDATE_INVALID = 'PALISADE_UPDATE_INVALID';
 /** Worlds of the single-operation property (fewer for a quick run, more for a long one). */
 const WORLDS = Number(process.env.PALISADE_UPDATE_WORLDS ?? 300);

@@ -9,6 +9,8 @@
 import {
   type AccessHolder,
   type CheckItem,
+  type ColumnAccess,
+  type ColumnExplanation,
   type Decision,
   type Engine,
   type EngineStats,
@@ -17,6 +19,7 @@ import {
   errorOfCode,
   type FilterRows,
   type FilterSpec,
+  type HiddenColumns,
   type InlineRecord,
   type PrivilegeName,
   type SqlColumns,
@@ -39,6 +42,14 @@ export interface Question {
 /** A question about one record. */
 export interface RecordQuestion extends Question {
   readonly record: RecordInput;
+}
+
+/** A question about one column of a record (§6). */
+export interface ColumnQuestion {
+  readonly user: string;
+  readonly table: string;
+  readonly record: RecordInput;
+  readonly column: string;
 }
 
 /** An error as it travels in an answer: its stable code and a message naming the input. */
@@ -110,6 +121,11 @@ export interface Evaluator {
   filterSpec(question: Question, columns: SqlColumns, firstParameter: number): Promise<FilterSpecAnswer>;
   accessRights(user: string, table: string, record: RecordInput): Promise<number>;
   explain(question: RecordQuestion): Promise<Explanation>;
+  /** §6: what the user may do with one column of the record. */
+  columnAccess(question: ColumnQuestion): Promise<ColumnAccess>;
+  explainColumn(question: ColumnQuestion): Promise<ColumnExplanation>;
+  /** §6 for lists: per record (an engine index or an id), the secured columns to null out. */
+  hiddenColumns(user: string, table: string, records: Uint32Array | readonly string[]): Promise<HiddenColumns>;
   userPrivileges(user: string): Promise<UserPrivileges>;
   whoCanAccess(table: string, record: RecordInput, privilege: PrivilegeName): Promise<AccessHolder[]>;
   /** Releases what the evaluator holds (workers, for a pool). */
@@ -201,6 +217,18 @@ export class InlineEvaluator implements Evaluator {
     const spec = this.engine.filterSpec(q.user, q.table, q.privilege);
     const { sql, params } = toSqlWhere(spec, columns, firstParameter);
     return { spec, sql, params };
+  }
+
+  async columnAccess(q: ColumnQuestion): Promise<ColumnAccess> {
+    return this.engine.columnAccess(q.user, q.table, q.record, q.column);
+  }
+
+  async explainColumn(q: ColumnQuestion): Promise<ColumnExplanation> {
+    return this.engine.explainColumn(q.user, q.table, q.record, q.column);
+  }
+
+  async hiddenColumns(user: string, table: string, records: Uint32Array | readonly string[]): Promise<HiddenColumns> {
+    return this.engine.hiddenColumns(user, table, records);
   }
 
   async accessRights(user: string, table: string, record: RecordInput): Promise<number> {

@@ -93,10 +93,13 @@ export const sharedSchemas = [
     $id: 'ExplainPath',
     type: 'object',
     description:
-      'one path that grants: `system-administrator` (role, team), `role` (grant, match) or `share` ' +
-      '(principal, rights, usableThrough)',
+      'one path that grants: `system-administrator` (role, team), `role` (grant, match), `share` ' +
+      '(principal, rights, usableThrough) or `hierarchy` (subordinate, level, via, principal)',
     properties: {
-      kind: { type: 'string', enum: ['system-administrator', 'role', 'share'] },
+      kind: { type: 'string', enum: ['system-administrator', 'role', 'share', 'hierarchy'] },
+      subordinate: { type: 'string', description: 'hierarchy: the report through whom the manager reaches the record' },
+      level: { type: 'integer', description: 'hierarchy: 1 for a direct report' },
+      via: { type: 'string', enum: ['owner', 'share'], description: 'hierarchy: the report owns it, or holds a share' },
       text: { type: 'string' },
       role: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
       team: nullableId,
@@ -288,6 +291,11 @@ export function filterSchema(limits: SchemaLimits) {
       properties: {
         ...questionProperties,
         output: { type: 'string', enum: ['indexes', 'bitmask'], default: 'indexes' },
+        hiddenColumns: {
+          type: 'boolean',
+          default: false,
+          description: 'also answer, per returned record, the secured columns to null out (§6)',
+        },
         ids: nullableIds('record ids (or, with `ownerIds`, the rows’ ids for their shares)'),
         records: indexList(limits.maxFilterRows, 'a list of engine record indexes'),
         ownerIds: nullableIds('each row’s owner (user or team id)'),
@@ -310,6 +318,7 @@ export function filterSchema(limits: SchemaLimits) {
             items: { type: 'integer' },
             description: 'bit i of word i >> 5 set when row i is allowed (MessagePack: `bin`, little-endian uint32)',
           },
+          hiddenColumns: hiddenColumnsResponse,
         },
       },
     },
@@ -327,6 +336,11 @@ export function lookupSchema(limits: SchemaLimits) {
         format: { type: 'string', enum: ['ids', 'page', 'roaring'], default: 'ids' },
         limit: { type: 'integer', minimum: 1, maximum: limits.maxPageSize, description: 'page size; caps `ids`' },
         cursor: { type: 'string', maxLength: 64, description: '`page`: the previous page’s cursor' },
+        hiddenColumns: {
+          type: 'boolean',
+          default: false,
+          description: 'also answer, per returned record, the secured columns to null out (§6)',
+        },
       },
     },
     response: {
@@ -341,6 +355,7 @@ export function lookupSchema(limits: SchemaLimits) {
             type: 'string',
             description: 'record indexes in roaring’s portable format: base64 (MessagePack: `bin`)',
           },
+          hiddenColumns: hiddenColumnsResponse,
         },
       },
     },
@@ -406,6 +421,75 @@ export const accessSchema = {
         },
       },
     },
+  },
+} as const;
+
+const columnQuestion = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['user', 'table', 'record', 'column'],
+  properties: {
+    user: questionProperties.user,
+    table: questionProperties.table,
+    record: recordRef,
+    column: { ...idSchema, description: 'a column name; one the table does not secure follows record access' },
+  },
+} as const;
+
+const columnAccessProperties = {
+  read: { type: 'boolean' },
+  create: { type: 'boolean' },
+  update: { type: 'boolean' },
+} as const;
+
+export const columnAccessSchema = {
+  body: columnQuestion,
+  response: { 200: { type: 'object', properties: columnAccessProperties } },
+} as const;
+
+export const explainColumnSchema = {
+  body: columnQuestion,
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        user: { type: 'string' },
+        table: { type: 'string' },
+        record: nullableId,
+        column: { type: 'string' },
+        secured: { type: 'boolean' },
+        ...columnAccessProperties,
+        recordAccess: { type: 'object', properties: columnAccessProperties },
+        paths: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              kind: { type: 'string', enum: ['system-administrator', 'profile', 'field-share'] },
+              profile: { type: 'string' },
+              member: { type: 'string' },
+              principal: { type: 'string' },
+              permissions: { type: 'array', items: { type: 'string' } },
+              text: { type: 'string' },
+            },
+          },
+        },
+        summary: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
+/** Secured columns to null out per returned record (`hiddenColumns: true` on filter and lookup). */
+export const hiddenColumnsResponse = {
+  type: 'object',
+  description:
+    'per returned record, `words` 32-bit words (MessagePack: `bin` of little-endian uint32s); bit c set when ' +
+    '`columns[c]` must be nulled out for the user',
+  properties: {
+    columns: { type: 'array', items: { type: 'string' } },
+    words: { type: 'integer' },
+    masks: { type: 'array', items: { type: 'integer' } },
   },
 } as const;
 

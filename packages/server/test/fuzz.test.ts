@@ -57,6 +57,15 @@ const ROUTES: readonly { readonly url: string; readonly body: unknown }[] = [
   { url: '/v1/filter', body: { user: 'u-wendy', table: 'account', privilege: 'read', ids: ['acc-litware', null] } },
   {
     url: '/v1/filter',
+    body: { user: 'u-wendy', table: 'account', privilege: 'read', ids: ['acc-litware'], hiddenColumns: true },
+  },
+  {
+    url: '/v1/column-access',
+    body: { user: 'u-wendy', table: 'account', record: 'acc-litware', column: 'creditlimit' },
+  },
+  { url: '/v1/explain/column', body: { user: 'u-wendy', table: 'account', record: 'acc-litware', column: 'name' } },
+  {
+    url: '/v1/filter',
     body: { user: 'u-wendy', table: 'account', privilege: 'read', records: [0, 1, 99], output: 'bitmask' },
   },
   {

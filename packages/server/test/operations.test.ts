@@ -83,6 +83,8 @@ describe('OpenAPI', () => {
         'post /v1/noop',
         'post /v1/filter-spec',
         'post /v1/access',
+        'post /v1/column-access',
+        'post /v1/explain/column',
         'post /v1/explain',
         'get /v1/users/{id}/privileges',
         'post /v1/who-can-access',

@@ -219,3 +219,44 @@ describe('GET /.well-known/authzen-configuration', () => {
     await configured.close();
   });
 });
+
+describe('AuthZEN column questions (§6)', () => {
+  it('a resource with properties.column asks columnAccess; in a batch too, beside record questions', async () => {
+    const column = engine.model.tables.find((t) => t.name === 'account')?.securedColumns[0] as string;
+    const users = engine.model.principals.filter((_, i) => engine.model.isUser(i)).map((p) => p.id);
+    for (const id of users) {
+      const access = engine.columnAccess(id, 'account', 'acc-litware', column);
+      for (const [action, permission] of [
+        ['read', 'read'],
+        ['can_update', 'update'],
+        ['write', 'update'],
+        ['create', 'create'],
+      ] as const) {
+        const resource = { ...litware, properties: { column } };
+        const answer = await post(app, '/access/v1/evaluation', {
+          subject: { type: 'user', id },
+          action: { name: action },
+          resource,
+        });
+        expect(answer.body).toEqual({ decision: access[permission], context: { reason: 'column-security', access } });
+      }
+      const batch = await post(app, '/access/v1/evaluations', {
+        subject: { type: 'user', id },
+        action: { name: 'read' },
+        evaluations: [{ resource: { ...litware, properties: { column } } }, { resource: litware }],
+      });
+      const [first, second] = (batch.body as { evaluations: { decision: boolean }[] }).evaluations;
+      expect(first?.decision).toBe(access.read);
+      expect(second?.decision).toBe(engine.check(id, 'account', 'read', 'acc-litware').allowed);
+    }
+    const bad = await post(app, '/access/v1/evaluation', {
+      subject: wendy,
+      action: { name: 'delete' },
+      resource: { ...litware, properties: { column } },
+    });
+    expect(bad.body).toMatchObject({
+      decision: false,
+      context: { reason: 'error', error: { code: 'PALISADE_UNKNOWN_PRIVILEGE' } },
+    });
+  });
+});

@@ -384,3 +384,77 @@ describe('POST /v1/checks/columns', () => {
     }
   });
 });
+
+describe('column security routes (§6)', () => {
+  const columns = [...(account?.securedColumns ?? []), 'name'];
+
+  it('POST /v1/column-access and /v1/explain/column answer as the engine, in both encodings', async () => {
+    expect(account?.securedColumns.length).toBeGreaterThan(0);
+    for (const user of users) {
+      for (const record of accountIds) {
+        for (const column of columns) {
+          const body = { user, table: 'account', record, column };
+          for (const wire of ['json', 'msgpack'] as const) {
+            const access = await post(app, '/v1/column-access', body, { wire });
+            expect(access.body).toEqual(engine.columnAccess(user, 'account', record, column));
+          }
+          const explained = await post(app, '/v1/explain/column', body);
+          expect(explained.body).toEqual(
+            JSON.parse(JSON.stringify(engine.explainColumn(user, 'account', record, column))),
+          );
+        }
+      }
+    }
+    const unknown = await post(app, '/v1/column-access', {
+      user: 'u-nobody',
+      table: 'account',
+      record: 'acc-litware',
+      column: 'x',
+    });
+    expect(unknown.status).toBe(422);
+  });
+
+  it('/v1/filter and /v1/lookup answer the secured columns to null out per returned record', async () => {
+    for (const user of users) {
+      const allowed = engine.filter(user, 'account', 'read', { ids: accountIds });
+      const expected = engine.hiddenColumns(
+        user,
+        'account',
+        Array.from(allowed, (i) => accountIds[i] as string),
+      );
+      const filtered = await post(app, '/v1/filter', {
+        user,
+        table: 'account',
+        privilege: 'read',
+        ids: accountIds,
+        hiddenColumns: true,
+      });
+      expect(filtered.body).toMatchObject({
+        hiddenColumns: { columns: expected.columns, words: expected.words, masks: Array.from(expected.masks) },
+      });
+      const records = Uint32Array.from(accountIds, (id) => engine.record('account', id));
+      const binary = await post(
+        app,
+        '/v1/filter',
+        { user, table: 'account', privilege: 'read', records: u32Bytes(Array.from(records)), hiddenColumns: true },
+        { wire: 'msgpack' },
+      );
+      const hidden = (binary.body as { hiddenColumns: { masks: Uint8Array } }).hiddenColumns;
+      expect(fromU32Bytes(hidden.masks)).toEqual(Array.from(expected.masks));
+      const lookup = await post(app, '/v1/lookup', { user, table: 'account', privilege: 'read', hiddenColumns: true });
+      const ids = (lookup.body as { ids: string[] }).ids;
+      expect(lookup.body).toMatchObject({
+        hiddenColumns: { masks: Array.from(engine.hiddenColumns(user, 'account', ids).masks) },
+      });
+    }
+    const bitmask = await post(app, '/v1/filter', {
+      user: 'u-wendy',
+      table: 'account',
+      privilege: 'read',
+      ids: accountIds,
+      output: 'bitmask',
+      hiddenColumns: true,
+    });
+    expect(bitmask.status).toBe(400);
+  });
+});

@@ -1,6 +1,7 @@
 import { NONE, type PrincipalIdx, type RoleIdx, type UserIdx } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
+import { ColumnSecurity } from './columns.js';
 import { CoverageCache } from './coverage.js';
 import { GrantTables, UserFlag } from './grant-tables.js';
 import { collectGrants, type ProfileInputs, profileInputs, profileKey } from './grants.js';
@@ -19,6 +20,8 @@ export class CompiledWorld {
   readonly tables: GrantTables;
   /** §5: per manager, the principals hierarchy security reaches through its subordinates. */
   readonly hierarchy: HierarchyTables;
+  /** §6: per user and secured column the profiles' permissions; field shares per record. */
+  readonly columns: ColumnSecurity;
   private readonly byKey: Map<string, number>;
   private readonly grants: GrantCache;
 
@@ -32,6 +35,7 @@ export class CompiledWorld {
       if (model.isUser(principal)) this.refreshUser(principal);
     }
     this.hierarchy = new HierarchyTables(model);
+    this.columns = new ColumnSecurity(model);
   }
 
   /** Re-derives a user's profile and flags from the model: after its teams, roles, BU or state change. */

@@ -115,7 +115,10 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const kept = fieldShares.filter((f) => !(f.table === t && f.record === row));
     const dropped = fieldShares.length - kept.length;
     const before = [...fieldShares];
-    if (dropped > 0) fieldShares.splice(0, fieldShares.length, ...kept);
+    if (dropped > 0) {
+      fieldShares.splice(0, fieldShares.length, ...kept);
+      r.tx.fieldSharesChanged = true;
+    }
     r.tx.onUndo(() => {
       reviveRecord(table, row, owner, bu);
       // Each share is re-linked at the head of the record's list: last first restores the order.

@@ -21,6 +21,8 @@ export class Transaction {
   readonly hierarchyManagers = new Set<UserIdx>();
   /** §5: positions above those users before the change: their holders were managers (position model). */
   readonly hierarchyPositions = new Set<PositionIdx>();
+  /** Field shares were removed or restored (with their record). */
+  fieldSharesChanged = false;
   /** The hierarchy settings changed: everything is recompiled. */
   hierarchySettingsChanged = false;
   private readonly undoLog: (() => void)[] = [];

@@ -83,6 +83,33 @@ export function firstMismatch(
         );
         if (mismatch !== null) return mismatch;
       }
+      // §6: every secured column and one the table does not secure, on stored records and inline rows.
+      const columns = [...(table.securedColumns ?? []), 'unsecured-column'];
+      for (const record of rows) {
+        for (const column of columns) {
+          const q = `columnAccess(${user}, ${table.name}, ${JSON.stringify(record)}, ${column})`;
+          // Bad input (an inline row owned by an access team) throws in both: compare that it does.
+          const mismatch = compare(
+            q,
+            attempt(() => engine.columnAccess(user, table.name, record, column)),
+            attempt(() => ref.columnAccess(user, table.name, record, column)),
+          );
+          if (mismatch !== null) return mismatch;
+        }
+      }
+      if (records.length > 0) {
+        const hidden = engine.hiddenColumns(user, table.name, records);
+        const expected = records.map((record) =>
+          hidden.columns.map((column) => !ref.columnAccess(user, table.name, record, column).read),
+        );
+        const got = records.map((_, i) =>
+          hidden.columns.map(
+            (_, c) => (((hidden.masks[i * hidden.words + (c >>> 5)] as number) >>> (c & 31)) & 1) === 1,
+          ),
+        );
+        const mismatch = compare(`hiddenColumns(${user}, ${table.name})`, got, expected);
+        if (mismatch !== null) return mismatch;
+      }
       for (const c of compositeCases(user, table.name, records, owners, bus, tables, recordsOf, pick, random)) {
         const mismatch = compare(`composite ${JSON.stringify(c)}`, fast.composite(c), plain.composite(c));
         if (mismatch !== null) return mismatch;
@@ -90,6 +117,14 @@ export function firstMismatch(
     }
   }
   return null;
+}
+
+function attempt<T>(run: () => T): T | 'throws' {
+  try {
+    return run();
+  } catch {
+    return 'throws';
+  }
 }
 
 /** The distinct kinds of path explain lists, sorted: the reference's `paths` in the same form. */

@@ -12,6 +12,9 @@
  * - action `{ name }` → the privilege: `read`, `can_read`, `appendTo`, `append_to`, `can_append_to`, …;
  * - resource `{ type, id }` → table and record id; `properties.ownerId` (and
  *   `properties.owningBusinessUnitId`) make it an inline row, `id` then only finds its shares;
+ * - `resource.properties.column` makes it a column question (§6): action `read`, `create` or
+ *   `update` (`write`, `can_…` too) → `columnAccess`; the context carries `reason:
+ *   'column-security'` and the column's `access` (read, create, update);
  * - `context` is accepted and ignored: Palisade's decisions do not depend on it.
  *
  * A decision is `{ decision, context: { reason, error? } }`; a question that cannot be answered
@@ -54,7 +57,11 @@ interface Action {
 interface Resource {
   readonly type: string;
   readonly id?: string;
-  readonly properties?: { readonly ownerId?: string; readonly owningBusinessUnitId?: string };
+  readonly properties?: {
+    readonly ownerId?: string;
+    readonly owningBusinessUnitId?: string;
+    readonly column?: unknown;
+  };
 }
 
 interface EvaluationBody {
@@ -89,7 +96,13 @@ interface SearchBody {
 /** AuthZEN's answer; `context.error` only when the question could not be answered. */
 interface AuthzenDecision {
   readonly decision: boolean;
-  readonly context: { readonly reason: string; readonly missing?: string; readonly error?: ErrorInfo };
+  readonly context: {
+    readonly reason: string;
+    readonly missing?: string;
+    readonly error?: ErrorInfo;
+    /** Column questions: what the user may do with the column. */
+    readonly access?: { readonly read: boolean; readonly create: boolean; readonly update: boolean };
+  };
 }
 
 // ---- schemas (objects stay open: AuthZEN lets callers send properties a PDP ignores) ----
@@ -139,6 +152,11 @@ const decisionSchema = {
         reason: { type: 'string' },
         missing: { type: 'string' },
         error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+        access: {
+          type: 'object',
+          description: 'column questions (`resource.properties.column`): the column’s read, create and update',
+          properties: { read: { type: 'boolean' }, create: { type: 'boolean' }, update: { type: 'boolean' } },
+        },
       },
     },
   },
@@ -153,6 +171,15 @@ export const PRIVILEGE_OF_ACTION: ReadonlyMap<string, PrivilegeName> = new Map(
     return [...new Set([p, snake, `can_${p}`, `can_${snake}`])].map((name) => [name, p] as const);
   }),
 );
+
+/** Column actions (§6): the record privilege each column permission goes with. */
+const COLUMN_PERMISSION_OF_ACTION: ReadonlyMap<string, 'read' | 'create' | 'update'> = new Map([
+  ['read', 'read'],
+  ['create', 'create'],
+  ['write', 'update'],
+  ['update', 'update'],
+  ['can_update', 'update'],
+] as const);
 
 /** The question an AuthZEN request asks, or the reason it cannot be asked. */
 type Mapped = { readonly item: CheckItem; readonly error: null } | { readonly item: null; readonly error: ErrorInfo };
@@ -205,7 +232,44 @@ function errorDecision(error: ErrorInfo): AuthzenDecision {
 export async function authzenRoutes(app: FastifyInstance, options: AuthzenOptions): Promise<void> {
   const { evaluator, limits, publicUrl } = options;
 
+  /** §6: a column question, or null when the resource names no column. */
+  async function evaluateColumn(subject: Subject, action: Action, resource: Resource): Promise<AuthzenDecision | null> {
+    const column = resource.properties?.column;
+    if (typeof column !== 'string') return null;
+    if (subject.type !== 'user') {
+      return errorDecision({
+        code: ServerErrorCodes.INVALID_REQUEST,
+        message: `subject type \`${subject.type}\` is not supported (only \`user\`)`,
+      });
+    }
+    const permission = COLUMN_PERMISSION_OF_ACTION.get(PRIVILEGE_OF_ACTION.get(action.name) ?? action.name);
+    if (permission === undefined) {
+      return errorDecision({
+        code: ErrorCodes.UNKNOWN_PRIVILEGE,
+        message: `unknown column action \`${action.name}\` (read, create or update)`,
+      });
+    }
+    const record = resourceRecord(resource);
+    if (record === null) {
+      return errorDecision({
+        code: ServerErrorCodes.INVALID_REQUEST,
+        message: '`resource.id` is required (or `resource.properties.ownerId`)',
+      });
+    }
+    try {
+      const access = await evaluator.columnAccess({ user: subject.id, table: resource.type, record, column });
+      return { decision: access[permission], context: { reason: 'column-security', access } };
+    } catch (error) {
+      if (error instanceof Error && 'code' in error) {
+        return errorDecision({ code: String(error.code), message: error.message });
+      }
+      throw error;
+    }
+  }
+
   async function evaluate(body: EvaluationBody): Promise<AuthzenDecision> {
+    const column = await evaluateColumn(body.subject, body.action, body.resource);
+    if (column !== null) return column;
     const mapped = mapQuestion(body.subject, body.action, body.resource);
     if (mapped.item === null) return errorDecision(mapped.error);
     const { user, table, privilege, record } = mapped.item;
@@ -278,6 +342,8 @@ export async function authzenRoutes(app: FastifyInstance, options: AuthzenOption
       const evaluations = body.evaluations;
       const semantic = body.options?.evaluations_semantic ?? 'execute_all';
       const mapped: Mapped[] = new Array(evaluations.length);
+      // Column questions are answered one by one; the rest go in one batch.
+      const columnDecisions = new Map<number, AuthzenDecision>();
       const items: CheckItem[] = [];
       const slots: number[] = [];
       for (let i = 0; i < evaluations.length; i++) {
@@ -288,6 +354,12 @@ export async function authzenRoutes(app: FastifyInstance, options: AuthzenOption
         if (subject === undefined) throw missingField(i, 'subject');
         if (action === undefined) throw missingField(i, 'action');
         if (resource === undefined) throw missingField(i, 'resource');
+        const column = await evaluateColumn(subject, action, resource);
+        if (column !== null) {
+          columnDecisions.set(i, column);
+          mapped[i] = { item: null, error: { code: '', message: '' } };
+          continue;
+        }
         const m = mapQuestion(subject, action, resource);
         mapped[i] = m;
         if (m.item !== null) {
@@ -301,7 +373,9 @@ export async function authzenRoutes(app: FastifyInstance, options: AuthzenOption
       const decisions: AuthzenDecision[] = new Array(evaluations.length);
       for (let i = 0; i < evaluations.length; i++) {
         const m = mapped[i] as Mapped;
-        if (m.item === null) decisions[i] = errorDecision(m.error);
+        const column = columnDecisions.get(i);
+        if (column !== undefined) decisions[i] = column;
+        else if (m.item === null) decisions[i] = errorDecision(m.error);
       }
       for (let k = 0; k < slots.length; k++) {
         const code = codes[k] as number;

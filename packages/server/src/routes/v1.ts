@@ -13,6 +13,7 @@ import {
   type Decision,
   errorOfCode,
   type FilterRows,
+  type HiddenColumns,
   isAllowedCode,
   PRIVILEGES,
   type PrivilegeName,
@@ -26,6 +27,8 @@ import {
   checkColumnsSchema,
   checkSchema,
   checksSchema,
+  columnAccessSchema,
+  explainColumnSchema,
   explainSchema,
   filterSchema,
   filterSpecSchema,
@@ -34,7 +37,7 @@ import {
   privilegesSchema,
   whoCanAccessSchema,
 } from '../schemas.js';
-import { bytesOut, indexesIn, indexesOut } from '../wire.js';
+import { bytesOut, indexesIn, indexesOut, type Wire } from '../wire.js';
 import { apiRoute, type ServerLimits } from './options.js';
 
 export interface V1Options {
@@ -82,6 +85,7 @@ type IndexInput = readonly number[] | Uint8Array | Uint32Array | Int32Array;
 
 interface FilterBody extends QuestionBody {
   readonly output: 'indexes' | 'bitmask';
+  readonly hiddenColumns: boolean;
   readonly ids?: readonly (string | null)[];
   readonly records?: IndexInput;
   readonly ownerIds?: readonly (string | null)[];
@@ -92,6 +96,14 @@ interface LookupBody extends QuestionBody {
   readonly format: LookupFormat;
   readonly limit?: number;
   readonly cursor?: string;
+  readonly hiddenColumns: boolean;
+}
+
+interface ColumnBody {
+  readonly user: string;
+  readonly table: string;
+  readonly record: RecordInput;
+  readonly column: string;
 }
 
 interface FilterSpecBody extends QuestionBody {
@@ -235,12 +247,18 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
     async (request) => {
       const body = request.body;
       const rows = filterRows(body, limits);
+      if (body.hiddenColumns && body.output === 'bitmask') {
+        throw invalid('hiddenColumns', '`hiddenColumns` comes per allowed row: use output `indexes`');
+      }
       const answer = await evaluator.filter(question(body), rows, body.output);
       const total = rowCount(rows);
       if (body.output === 'bitmask') {
         return { rows: total, allowed: popcount(answer), bitmask: indexesOut(request.wire, answer) };
       }
-      return { rows: total, allowed: answer.length, indexes: indexesOut(request.wire, answer) };
+      const hiddenColumns = body.hiddenColumns
+        ? hiddenOut(request.wire, await evaluator.hiddenColumns(body.user, body.table, allowedRecords(rows, answer)))
+        : undefined;
+      return { rows: total, allowed: answer.length, indexes: indexesOut(request.wire, answer), hiddenColumns };
     },
   );
 
@@ -258,9 +276,16 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
         cursor: body.cursor ?? null,
         maxIds: limits.maxLookupIds,
       });
+      if (body.hiddenColumns && body.format === 'roaring') {
+        throw invalid('hiddenColumns', '`hiddenColumns` comes per returned id: use format `ids` or `page`');
+      }
+      const hiddenColumns =
+        body.hiddenColumns && answer.ids !== null
+          ? hiddenOut(request.wire, await evaluator.hiddenColumns(body.user, body.table, answer.ids))
+          : undefined;
       switch (body.format) {
         case 'page':
-          return { format: body.format, total: answer.total, ids: answer.ids, cursor: answer.cursor };
+          return { format: body.format, total: answer.total, ids: answer.ids, cursor: answer.cursor, hiddenColumns };
         case 'roaring':
           return {
             format: body.format,
@@ -276,7 +301,7 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
               { total: answer.total, limit: limits.maxLookupIds },
             );
           }
-          return { format: body.format, total: answer.total, ids: answer.ids };
+          return { format: body.format, total: answer.total, ids: answer.ids, hiddenColumns };
       }
     },
   );
@@ -288,6 +313,23 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
       const body = request.body;
       return evaluator.filterSpec(question(body), body.columns ?? {}, body.firstParameter);
     },
+  );
+
+  app.post<{ Body: ColumnBody }>(
+    '/v1/column-access',
+    apiRoute(
+      'check',
+      'decisions',
+      'May the user read, create, update this column of the record? (§6)',
+      columnAccessSchema,
+    ),
+    async (request) => evaluator.columnAccess(request.body),
+  );
+
+  app.post<{ Body: ColumnBody }>(
+    '/v1/explain/column',
+    apiRoute('check', 'decisions', 'Column access with the profiles and field shares behind it', explainColumnSchema),
+    async (request) => evaluator.explainColumn(request.body),
   );
 
   app.post<{ Body: AccessBody }>(
@@ -354,6 +396,20 @@ function filterRows(body: FilterBody, limits: ServerLimits): FilterRows {
   // Null ids match nothing, as unknown ids do (the engine treats both as no row).
   if (ids !== undefined) return { ids: ids as readonly string[] };
   throw invalid('body', 'give the rows: `ids`, `records`, or `ownerIds` with `businessUnitIds`');
+}
+
+/** The records of the allowed rows, for their hidden columns: an index, or an id ('' when not stored: all hidden). */
+function allowedRecords(rows: FilterRows, positions: Uint32Array): Uint32Array | string[] {
+  if ('records' in rows && rows.records !== undefined) {
+    const records = rows.records;
+    return Uint32Array.from(positions, (i) => records[i] as number);
+  }
+  const ids = 'ids' in rows ? rows.ids : undefined;
+  return Array.from(positions, (i) => (ids?.[i] ?? '') as string);
+}
+
+function hiddenOut(wire: Wire, hidden: HiddenColumns) {
+  return { columns: hidden.columns, words: hidden.words, masks: indexesOut(wire, hidden.masks) };
 }
 
 function rowCount(rows: FilterRows): number {
