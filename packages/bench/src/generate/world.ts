@@ -83,7 +83,22 @@ const ROLES: RoleInput[] = [
  * access / group teams, named default teams, matrix assignments, three user-owned tables and one
  * organization-owned table, and a share ratio. Deterministic for a shape.
  */
-export function generateWorld(shape: WorldShape, options: { tables?: readonly UserTable[] } = {}): WorldInput {
+export interface GenerateOptions {
+  readonly tables?: readonly UserTable[];
+  /**
+   * Hierarchy security on (manager model): users form a management tree in which each manager has
+   * `span` direct reports, counted `depth` levels down (span 7, depth 2: 56 effective reports).
+   * The BU rule is off, so every report counts wherever its BU is.
+   */
+  readonly hierarchy?: { readonly span: number; readonly depth: number };
+  /**
+   * Column security on `account`: this many secured columns, field security profiles that each
+   * allow some of them to a few teams, and field shares on about 1% of the accounts.
+   */
+  readonly securedColumns?: number;
+}
+
+export function generateWorld(shape: WorldShape, options: GenerateOptions = {}): WorldInput {
   const recordTables = options.tables ?? USER_TABLES;
   const pick = new Picker(shape.seed);
   const buIds = Array.from({ length: shape.businessUnits }, (_, i) => (i === 0 ? 'bu-root' : `bu-${i}`));
@@ -96,10 +111,12 @@ export function generateWorld(shape: WorldShape, options: { tables?: readonly Us
     ...(i % 2 === 0 ? { defaultTeamId: `dt-${id}` } : {}),
   }));
 
+  const span = options.hierarchy?.span ?? 0;
   const users: UserInput[] = Array.from({ length: shape.users }, (_, i) => ({
     id: `u-${i}`,
     businessUnitId: pick.pick(buIds),
     ...(i % 97 === 5 ? { disabled: true } : {}),
+    ...(span > 0 && i > 0 ? { managerId: `u-${Math.floor((i - 1) / span)}` } : {}),
   }));
 
   const teams: TeamInput[] = [];
@@ -162,13 +179,58 @@ export function generateWorld(shape: WorldShape, options: { tables?: readonly Us
   }
   for (const code of ['usd', 'eur', 'gbp']) records.push({ table: 'currency', id: code });
 
+  const columns = [
+    'creditlimit',
+    ...Array.from({ length: Math.max(0, (options.securedColumns ?? 1) - 1) }, (_, c) => `secret${c + 1}`),
+  ];
+  const fieldSecurityProfiles: WorldInput['fieldSecurityProfiles'] = [];
+  const fieldShares: WorldInput['fieldShares'] = [];
+  if (options.securedColumns !== undefined) {
+    const holders = teams.map((team) => team.id);
+    for (let p = 0; p < 4; p++) {
+      const members = Array.from({ length: 1 + pick.int(Math.max(1, Math.floor(holders.length / 10))) }, () =>
+        pick.pick(holders),
+      );
+      const allowed = columns.filter(() => pick.chance(0.4));
+      fieldSecurityProfiles.push({
+        id: `fsp-${p}`,
+        members: [...new Set(members)],
+        permissions: { account: Object.fromEntries(allowed.map((column) => [column, ['read', 'update']])) },
+      });
+    }
+    for (const record of records) {
+      if (record.table !== 'account' || !pick.chance(0.01)) continue;
+      fieldShares.push({
+        table: 'account',
+        recordId: record.id,
+        column: pick.pick(columns),
+        principalId: pick.pick(users).id,
+        rights: ['read'],
+      });
+    }
+  }
+
   return {
+    ...(options.hierarchy === undefined
+      ? {}
+      : {
+          settings: {
+            hierarchy: {
+              enabled: true,
+              model: 'manager',
+              depth: options.hierarchy.depth,
+              managersMustBeInSameOrParentBusinessUnit: false,
+            },
+          },
+        }),
+    fieldSecurityProfiles,
+    fieldShares,
     formatVersion: 1,
     businessUnits,
     users,
     teams,
     tables: [
-      { name: 'account', ownership: 'user', securedColumns: ['creditlimit'] },
+      { name: 'account', ownership: 'user', securedColumns: columns },
       { name: 'contact', ownership: 'user' },
       { name: 'opportunity', ownership: 'user' },
       { name: 'currency', ownership: 'organization' },

@@ -82,7 +82,7 @@ export function rowTest(
  *
  * The common cases get their own copy of the loop (with and without the share test, owner scope of
  * at most the user and two teams): a test of a loop-invariant flag inside the loop costs about 15%
- * here. Anything else takes the general loop.
+ * here. Larger owner scopes read a byte per principal instead (`tableRows`).
  */
 export function filterRows(
   test: RowTest,
@@ -92,7 +92,7 @@ export function filterRows(
   length: number,
   out: Uint32Array,
 ): number {
-  if (test.ownerTable !== null) return generalRows(test, owners, businessUnits, records, length, out);
+  if (test.ownerTable !== null) return tableRows(test, owners, businessUnits, records, length, out);
   const { bus, self, team0, team1, shared, sharedLimit } = test;
   const buLimit = bus.length;
   // Two rows per turn: their loads are independent, and the loop's own overhead halves (~10% here).
@@ -142,8 +142,11 @@ export function filterRows(
   return n;
 }
 
-/** Every case: owner scopes of any size, with or without record indexes. */
-function generalRows(
+/**
+ * Owner scopes too large for registers (more scope teams, or the principals hierarchy security
+ * reaches): one byte per principal says whether an owner is in scope.
+ */
+function tableRows(
   test: RowTest,
   owners: Int32Array | Uint32Array,
   businessUnits: Int32Array | Uint32Array,
@@ -151,15 +154,36 @@ function generalRows(
   length: number,
   out: Uint32Array,
 ): number {
+  const { bus, shared, sharedLimit } = test;
+  const ownerTable = test.ownerTable as Uint8Array;
+  const buLimit = bus.length;
+  const ownerLimit = ownerTable.length;
   let n = 0;
-  for (let i = 0; i < length; i++) {
-    out[n] = i;
-    n += rowAllowed(test, owners, businessUnits, records, i);
+  if (records !== null && sharedLimit > 0) {
+    for (let i = 0; i < length; i++) {
+      const bu = businessUnits[i] as number;
+      const owner = owners[i] as number;
+      const record = records[i] as number;
+      let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
+      ok |= owner >>> 0 < ownerLimit ? (ownerTable[owner] as number) : 0;
+      ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
+      out[n] = i;
+      n += ok;
+    }
+  } else {
+    for (let i = 0; i < length; i++) {
+      const bu = businessUnits[i] as number;
+      const owner = owners[i] as number;
+      let ok = bu >>> 0 < buLimit ? (bus[bu] as number) : 0;
+      ok |= owner >>> 0 < ownerLimit ? (ownerTable[owner] as number) : 0;
+      out[n] = i;
+      n += ok;
+    }
   }
   return n;
 }
 
-/** 1 when row i is allowed: the whole test for one row, for the general loop and odd tails. */
+/** 1 when row i is allowed: the whole test for one row, for the odd tail of the paired loops. */
 function rowAllowed(
   test: RowTest,
   owners: Int32Array | Uint32Array,
