@@ -32,6 +32,12 @@ describe.each([engineImplementation, referenceImplementation])('fixtures/scenari
       },
     );
 
+    it.each(scenario.columns.map((c, i) => [i, c.description ?? '', c] as const))('column %i: %s', (_i, _d, c) => {
+      // A fixture that leaves a boolean out fails here rather than defaulting to false.
+      const want = c.code === undefined ? { read: c.read, create: c.create, update: c.update } : { code: c.code };
+      expect(subject.columnAccess(c.user, c.table, c.record, c.column)).toEqual(want);
+    });
+
     it.each(scenario.composite.map((c, i) => [i, c.description ?? '', c] as const))('%i %s', (_i, _d, c) => {
       expect(subject.composite(c)).toEqual(expected(c));
     });

@@ -23,6 +23,15 @@ export interface Subject {
   /** The privileges in the mask, in `RIGHTS_ORDER`, or the error code. */
   accessRights(user: string, table: string, record: string): { rights: string[] } | { code: string };
   composite(c: CompositeCase): Outcome;
+  /** §6: what the user may do with one column of the record, or the error code. */
+  columnAccess(user: string, table: string, record: FixtureRecord, column: string): ColumnOutcome | { code: string };
+}
+
+/** The three column permissions as fixtures state them. */
+export interface ColumnOutcome {
+  read: boolean;
+  create: boolean;
+  update: boolean;
 }
 
 export interface Implementation {
@@ -47,6 +56,15 @@ export function engineSubject(engine: Engine): Subject {
     accessRights(user, table, record) {
       try {
         return { rights: rightsOfMask(engine.accessRights(user, table, record)) };
+      } catch (error) {
+        if (isPalisadeError(error)) return { code: error.code };
+        throw error;
+      }
+    },
+    columnAccess(user, table, record, column) {
+      try {
+        const { read, create, update } = engine.columnAccess(user, table, record, column);
+        return { read, create, update };
       } catch (error) {
         if (isPalisadeError(error)) return { code: error.code };
         throw error;
@@ -112,6 +130,14 @@ export const referenceImplementation: Implementation = {
       accessRights(user, table, record) {
         try {
           return { rights: rightsOfMask(ref.accessRights(user, table, record)) };
+        } catch (error) {
+          return { code: referenceCode(error) };
+        }
+      },
+      columnAccess(user, table, record, column) {
+        try {
+          const { read, create, update } = ref.columnAccess(user, table, record, column);
+          return { read, create, update };
         } catch (error) {
           return { code: referenceCode(error) };
         }

@@ -28,6 +28,19 @@ export interface AccessRightsCase {
   code?: string;
 }
 
+/** columnAccess(user, table, record, column): the three booleans, or the error code it throws. */
+export interface ColumnCase {
+  description?: string;
+  user: string;
+  table: string;
+  record: FixtureRecord;
+  column: string;
+  read?: boolean;
+  create?: boolean;
+  update?: boolean;
+  code?: string;
+}
+
 export type CompositeCase = ExpectedDecision & { description?: string; user: string } & (
     | { action: 'create'; table: string; ownerId?: string; businessUnitId?: string }
     | { action: 'assign'; table: string; record: string; newOwnerId?: string }
@@ -42,6 +55,7 @@ export interface Scenario {
   checks: CheckCase[];
   accessRights: AccessRightsCase[];
   composite: CompositeCase[];
+  columns: ColumnCase[];
 }
 
 export interface InvalidWorld {
@@ -83,6 +97,7 @@ export function loadScenarios(): Scenario[] {
       checks: raw.checks ?? [],
       accessRights: raw.accessRights ?? [],
       composite: raw.composite ?? [],
+      columns: raw.columns ?? [],
     };
   });
 }
