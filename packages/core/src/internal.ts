@@ -10,3 +10,4 @@ export { filterRange } from './bulk/filter-job.js';
 export { Evaluator } from './evaluate/evaluator.js';
 export type { EvaluatorState, TableState } from './evaluate/state.js';
 export { ROW_STRIDE, RowField } from './model/records.js';
+export { decodeWorld, isJsonWorld } from './world/decode.js';

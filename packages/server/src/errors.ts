@@ -32,6 +32,10 @@ export const ServerErrorCodes = {
   INTERNAL: 'PALISADE_INTERNAL',
   /** A command-line flag, environment variable or keys file is invalid (the server does not start). */
   INVALID_CONFIG: 'PALISADE_INVALID_CONFIG',
+  /** The database refused a world the engine accepted; the import was rolled back (store/import.ts). */
+  STORE_REJECTED: 'PALISADE_STORE_REJECTED',
+  /** The store's schema was migrated by a newer Palisade than this one (store/migrate.ts). */
+  STORE_SCHEMA_TOO_NEW: 'PALISADE_STORE_SCHEMA_TOO_NEW',
 } as const;
 
 export type ServerErrorCode = (typeof ServerErrorCodes)[keyof typeof ServerErrorCodes];
@@ -51,6 +55,8 @@ export const STATUS_OF_CODE: Readonly<Record<ServerErrorCode, number>> = {
   PALISADE_UNAVAILABLE: 503,
   PALISADE_INTERNAL: 500,
   PALISADE_INVALID_CONFIG: 500,
+  PALISADE_STORE_REJECTED: 422,
+  PALISADE_STORE_SCHEMA_TOO_NEW: 500,
 };
 
 /** Structured details for programs; the message says the same for people. */

@@ -39,6 +39,23 @@ export type { ServerLimits } from './routes/options.js';
 export { DEFAULT_LIMITS } from './routes/options.js';
 export type { LoggerOptions, ServerOptions } from './server.js';
 export { buildServer } from './server.js';
+export type { ExportFileResult } from './store/export.js';
+export { exportWorld, exportWorldFile } from './store/export.js';
+export type { ImportOptions, ImportResult } from './store/import.js';
+export { IMPORT_OP, importWorld } from './store/import.js';
+export type { StoredWorld } from './store/load.js';
+export { loadStore, readRevision } from './store/load.js';
+export type { MigrationResult } from './store/migrate.js';
+export { migrate, SCHEMA_VERSION } from './store/migrate.js';
+export type { Migration } from './store/migrations/index.js';
+export { MIGRATIONS } from './store/migrations/index.js';
+export { CHANGES_TABLE, DEFAULT_SCHEMA, MIGRATIONS_TABLE } from './store/names.js';
+export type { Store, StoreOptions } from './store/open.js';
+export { DEFAULT_DATA_DIR, openStore } from './store/open.js';
+export type { WorldFileFormat } from './store/world-file.js';
+export { worldFileFormat, writeWorldFile } from './store/world-file.js';
+export type { WorldSource } from './store/world-source.js';
+export { readWorldFile, readWorldSource } from './store/world-source.js';
 export type { Wire } from './wire.js';
 export {
   decodeMsgpack,

@@ -11,9 +11,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 export function decodeWorld(input: unknown): unknown {
   if (typeof input === 'string') return parseJson(input);
   if (input instanceof Uint8Array) {
-    const first = firstNonSpaceByte(input);
-    // A JSON world starts with `{`; a MessagePack map never starts with 0x7b (that is fixint 123).
-    if (first === 0x7b) return parseJson(new TextDecoder().decode(input));
+    if (isJsonWorld(input)) return parseJson(new TextDecoder().decode(input));
     try {
       return unpackr.unpack(input);
     } catch (error) {
@@ -32,6 +30,15 @@ function parseJson(text: string): unknown {
   } catch (error) {
     throw new PalisadeError(ErrorCodes.WORLD_MALFORMED, `world is not valid json: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Whether world bytes (or their first few) are JSON rather than MessagePack: a JSON world starts
+ * with `{` after any whitespace or byte order mark; a MessagePack map never starts with 0x7b
+ * (that is the fixint 123).
+ */
+export function isJsonWorld(bytes: Uint8Array): boolean {
+  return firstNonSpaceByte(bytes) === 0x7b;
 }
 
 function firstNonSpaceByte(bytes: Uint8Array): number {

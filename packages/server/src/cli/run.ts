@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine, type Explanation, isPalisadeError } from '@palisade/core';
 import { resolveConfig, SAMPLE_WORLD, SETTING_OPTIONS, SETTINGS } from '../config.js';
 import { isServerError } from '../errors.js';
 import { generateKey, SCOPES, type Scope, sha256 } from '../keys.js';
 import { serveUntilSignal } from '../main.js';
+import { DatabaseUnavailableError } from '../postgres/embedded.js';
+import { openStore } from '../store/open.js';
+import { worldFileFormat } from '../store/world-file.js';
 
 export { SAMPLE_WORLD };
 
@@ -20,6 +24,11 @@ commands:
   check <user> <table> <privilege> <record> decide one question and explain it
   privileges <user>                        list a user's privileges and where they come from
   keygen [--id <id>] [--scopes check,admin] make an API key and its keys-file entry
+  import <world.json|world.msgpack>        replace the world in the PostgreSQL store with this one
+  export <out.json|out.msgpack>            write the world in the PostgreSQL store to a file
+
+store (import, export): PostgreSQL at DATABASE_URL, else an embedded one whose data directory is
+  PALISADE_DATA_DIR (default .data/postgres in the project)
 
 options:
 ${settingLines}
@@ -90,6 +99,7 @@ async function main(
     return 0;
   }
   if (command === 'keygen') return keygen(out, values.id ?? 'app', values.scopes ?? 'check');
+  if (command === 'import' || command === 'export') return storeCommand(command, rest, out, env);
   // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
   const config = resolveConfig(values, env, env.INIT_CWD ?? process.cwd());
   if (command === 'serve') return serveUntilSignal(config, out);
@@ -172,6 +182,77 @@ function demo(out: Output, engine: Engine, worldPath: string, loadedMs: number):
   }
   out.log('\ntry: pnpm start check <user> <table> <privilege> <record>   (or --help)');
   return 0;
+}
+
+/**
+ * `import <file>` and `export <file>` against the PostgreSQL store: DATABASE_URL when set, else an
+ * embedded server on PALISADE_DATA_DIR (default .data/postgres), started for the command and stopped.
+ */
+async function storeCommand(
+  command: 'import' | 'export',
+  args: readonly string[],
+  out: Output,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const [file] = args;
+  if (file === undefined || args.length > 1) {
+    out.error(`palisade: ${command} takes one file name\n\n${USAGE}`);
+    return 2;
+  }
+  const format = worldFileFormat(file);
+  if (command === 'export' && format === null) {
+    out.error(`palisade: export writes a .json or .msgpack file, not \`${file}\``);
+    return 2;
+  }
+  // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
+  const cwd = env.INIT_CWD ?? process.cwd();
+  const path = resolve(cwd, file);
+  const databaseUrl = env.DATABASE_URL === '' ? undefined : env.DATABASE_URL;
+  const dataDir =
+    env.PALISADE_DATA_DIR === undefined || env.PALISADE_DATA_DIR === ''
+      ? undefined
+      : resolve(cwd, env.PALISADE_DATA_DIR);
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+  try {
+    const store = await openStore({ databaseUrl, dataDir });
+    try {
+      if (command === 'import') {
+        const { revision, rows } = await store.importWorld({ file: path });
+        out.log(
+          `palisade: imported ${path} into ${store.location} in ${seconds()} s: ` +
+            `${rows.records ?? 0} records, ${rows.shares ?? 0} shares, ${rows.users ?? 0} users; revision ${revision}`,
+        );
+      } else {
+        const { revision, records, shares } = await store.exportFile(path, format ?? 'json');
+        out.log(
+          `palisade: exported revision ${revision} from ${store.location} to ${path} in ${seconds()} s: ` +
+            `${records} records, ${shares} shares`,
+        );
+      }
+    } finally {
+      await store.close();
+    }
+    return 0;
+  } catch (error) {
+    if (databaseUrl === undefined) keepExitCode(2);
+    if (error instanceof DatabaseUnavailableError) {
+      out.error(`palisade: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Once the embedded PostgreSQL has been started, its exit hook ends a process that runs out of
+ * work with `process.exit(0)`, overriding `process.exitCode` (postgres/embedded.ts). Node reads
+ * `process.exitCode` again after the 'exit' listeners ran, so setting it there keeps ours.
+ */
+function keepExitCode(code: number): void {
+  process.once('exit', () => {
+    process.exitCode = code;
+  });
 }
 
 /** A new key, printed once, and the keys-file entry that holds only its SHA-256. */

@@ -1,0 +1,7 @@
+import { worldMigration } from './001-world.js';
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
+
+/** Every migration, in version order. A new one is a new module appended here. */
+export const MIGRATIONS: readonly Migration[] = [worldMigration];

@@ -1,0 +1,141 @@
+/**
+ * `openStore`: the PostgreSQL store behind a handle. With `databaseUrl` it uses that server; without,
+ * it starts an embedded PostgreSQL on `dataDir` (default `.data/postgres` at the project root,
+ * which git ignores) and stops it on `close()`. The schema is migrated on open unless told not to.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorldInput } from '@palisade/core';
+import pg from 'pg';
+import { DatabaseUnavailableError, type EmbeddedPostgresServer, startEmbeddedPostgres } from '../postgres/embedded.js';
+import { type ExportFileResult, exportWorld, exportWorldFile } from './export.js';
+import { type ImportOptions, type ImportResult, importWorld } from './import.js';
+import { loadStore, readRevision, type StoredWorld } from './load.js';
+import { type MigrationResult, migrate } from './migrate.js';
+import { DEFAULT_SCHEMA } from './names.js';
+import { type WorldFileFormat, worldFileFormat } from './world-file.js';
+import type { WorldSource } from './world-source.js';
+
+/** The embedded PostgreSQL's data directory unless told otherwise: `.data/postgres` at the project root. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../../.data/postgres', import.meta.url));
+
+export interface StoreOptions {
+  /** A PostgreSQL connection URL; when absent, an embedded PostgreSQL is started on `dataDir`. */
+  readonly databaseUrl?: string | undefined;
+  /** The embedded server's data directory (default `DEFAULT_DATA_DIR`); ignored with `databaseUrl`. */
+  readonly dataDir?: string | undefined;
+  /** The PostgreSQL schema holding the store (default `palisade`). */
+  readonly schema?: string | undefined;
+  /** Run pending migrations on open (default true). */
+  readonly migrate?: boolean | undefined;
+  /** Most connections the store opens at once (default 4). */
+  readonly connections?: number | undefined;
+}
+
+export interface Store {
+  readonly schema: string;
+  /** Where the store lives, for people: the URL without its password, or the embedded data directory. */
+  readonly location: string;
+  /** Applies pending migrations (idempotent). */
+  migrate(): Promise<MigrationResult>;
+  /** Replaces the stored world with `source` in one transaction (store/import.ts). */
+  importWorld(source: WorldSource, options?: Omit<ImportOptions, 'schema'>): Promise<ImportResult>;
+  /** The stored world. */
+  exportWorld(): Promise<WorldInput>;
+  /** Writes the stored world to `path` (format from the extension unless given). */
+  exportFile(path: string, format?: WorldFileFormat): Promise<ExportFileResult>;
+  /** The stored world and its revision, from one snapshot: what a server starts from. */
+  load(): Promise<StoredWorld>;
+  /** The current revision (0 before anything was written). */
+  revision(): Promise<number>;
+  /** Closes every connection, and stops the embedded server if this store started it. */
+  close(): Promise<void>;
+}
+
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  let embedded: EmbeddedPostgresServer | null = null;
+  let url = options.databaseUrl;
+  let location: string;
+  if (url === undefined || url === '') {
+    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+    // Under root the server runs as the `postgres` user, which must be able to reach the directory.
+    await mkdir(dirname(dataDir), { recursive: true, mode: 0o755 });
+    embedded = await startEmbeddedPostgres({ dataDir });
+    url = embedded.url;
+    location = `embedded PostgreSQL (data directory ${dataDir})`;
+  } else {
+    location = describeUrl(url);
+  }
+
+  const pool = new pg.Pool({ connectionString: url, max: options.connections ?? 4 });
+  // An idle connection that drops (the server going away) must not crash the process.
+  pool.on('error', () => {});
+
+  const withClient = async <T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw new DatabaseUnavailableError(`cannot connect to ${location}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    try {
+      const result = await body(client);
+      client.release();
+      return result;
+    } catch (error) {
+      // The connection may be mid-COPY or broken: do not hand it to the next caller.
+      client.release(true);
+      throw error;
+    }
+  };
+
+  let closed: Promise<void> | undefined;
+  const store: Store = {
+    schema,
+    location,
+    migrate: () => withClient((client) => migrate(client, schema)),
+    importWorld: (source, importOptions = {}) =>
+      withClient((client) => importWorld(client, source, { ...importOptions, schema })),
+    exportWorld: () => withClient((client) => exportWorld(client, schema)),
+    exportFile: (path, format) =>
+      withClient((client) => {
+        const chosen = format ?? worldFileFormat(path);
+        if (chosen === null) throw new Error(`cannot tell the format of ${path}: name it .json or .msgpack`);
+        return exportWorldFile(client, path, chosen, schema);
+      }),
+    load: () => withClient((client) => loadStore(client, schema)),
+    revision: () => withClient((client) => readRevision(client, schema)),
+    close: () => {
+      closed ??= (async () => {
+        await pool.end();
+        await embedded?.stop();
+      })();
+      return closed;
+    },
+  };
+
+  if (options.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
+
+/** `postgres://user@host:port/db` without the password. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return 'DATABASE_URL (not a URL)';
+  }
+}
