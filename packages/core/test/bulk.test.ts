@@ -1,3 +1,4 @@
+import { Engine, PRIVILEGES } from '@palisade/core';
 import { describe, expect, it } from 'vitest';
 import { randomWorld } from './reference/random-world.js';
 import { firstBulkMismatch } from './support/bulk-differential.js';
@@ -22,5 +23,32 @@ describe('bulk paths agree with check', () => {
   it(`on ${WORLDS} random worlds`, { timeout: 120_000 }, () => {
     for (let seed = 1; seed <= WORLDS; seed++)
       expectAgreement(`seed ${seed}`, firstBulkMismatch(randomWorld(seed, OPTIONS), seed));
+  });
+});
+
+describe('bulk paths after deletes', () => {
+  it('a deleted or unknown record index is never an allowed row, for any user (administrators and global readers too)', () => {
+    const engine = Engine.fromWorld(sampleWorld());
+    const table = engine.model.tables.find((t) => t.name === 'account');
+    const ids = [...(table?.records.ids ?? [])];
+    engine.apply([{ op: 'deleteRecord', table: 'account', id: ids[0] as string }]);
+    const records = Int32Array.from([...ids.keys(), ids.length + 5]);
+    const users = engine.model.principals.filter((_, i) => engine.model.isUser(i)).map((p) => p.id);
+    let administrators = 0;
+    for (const user of users) {
+      if (engine.check(user, 'account', 'delete', ids[1] as string).reason === 'system-administrator') administrators++;
+      for (const privilege of PRIVILEGES) {
+        const expected = Array.from(records.keys()).filter((i) => {
+          const r = records[i] as number;
+          return (
+            engine.model.tables[engine.table('account')]?.records.has(r) === true &&
+            engine.check(user, 'account', privilege, r as never).allowed
+          );
+        });
+        expect(Array.from(engine.filter(user, 'account', privilege, { records }))).toEqual(expected);
+        expect(Array.from(engine.lookup(user, 'account', privilege).bitmap.toUint32Array())).not.toContain(0);
+      }
+    }
+    expect(administrators).toBeGreaterThan(0);
   });
 });

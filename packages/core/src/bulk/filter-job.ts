@@ -3,6 +3,7 @@ import { invalidArgument } from '../errors.js';
 import type { Evaluator } from '../evaluate/evaluator.js';
 import type { TableState } from '../evaluate/state.js';
 import { NONE } from '../ids.js';
+import { ROW_STRIDE, RowField } from '../model/records.js';
 import type { Table, WorldModel } from '../model/world-model.js';
 import { inSharedMemory } from '../util/growable.js';
 import { allRows, filterRecords, filterRows, type RowTest, rowTest } from './filter.js';
@@ -57,7 +58,11 @@ export function filterJob(
 export function filterRange(evaluator: Evaluator, job: FilterJob, from: number, to: number, out: Uint32Array): number {
   const length = to - from;
   if (job.kind === 'none') return 0;
-  if (job.kind === 'all') return allRows(length, out);
+  if (job.kind === 'all') {
+    // Rows given as engine record indexes are records: a deleted or unknown one is no row to allow.
+    if (job.owners === null) return liveRows(evaluator.tables[job.table] as TableState, job.records, from, to, out);
+    return allRows(length, out);
+  }
   const test = job.test as RowTest;
   const records = job.records === null ? null : job.records.subarray(from, to);
   if (job.owners === null) {
@@ -67,6 +72,23 @@ export function filterRange(evaluator: Evaluator, job: FilterJob, from: number, 
   const owners = job.owners.subarray(from, to);
   const businessUnits = (job.businessUnits as Int32Array | Uint32Array).subarray(from, to);
   return filterRows(test, owners, businessUnits, records, length, out);
+}
+
+function liveRows(
+  table: TableState,
+  records: Int32Array | Uint32Array | null,
+  from: number,
+  to: number,
+  out: Uint32Array,
+): number {
+  const { rows, count } = table;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const record = (records as Int32Array | Uint32Array)[i] as number;
+    out[n] = i - from;
+    n += record >>> 0 < count && rows[record * ROW_STRIDE + RowField.live] === 1 ? 1 : 0;
+  }
+  return n;
 }
 
 interface RowForm {
