@@ -8,15 +8,27 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServerErrorCodes, serverError } from './errors.js';
 import { DEFAULT_FILTER_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD } from './pool/pool-evaluator.js';
+import { DEFAULT_REVISION_WAIT_MS } from './replica.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
+import { DEFAULT_DATA_DIR, describeDatabaseUrl } from './store/open.js';
 
 /** The sample world, used when neither `--world` nor `PALISADE_WORLD` names one. */
 export const SAMPLE_WORLD = new URL('../../../fixtures/worlds/sample.json', import.meta.url);
 
 export type Source = 'flag' | 'env' | 'default';
 
+/** Where the served world lives: the PostgreSQL store, or only the world file. */
+export type StoreMode = 'postgres' | 'none';
+
 export interface ServerConfig {
+  /** The world file: served as it is (store `none`), or imported into an empty store. */
   readonly world: string;
+  readonly store: StoreMode;
+  /** The store's PostgreSQL; null: an embedded server on `dataDir`. */
+  readonly databaseUrl: string | null;
+  readonly dataDir: string;
+  /** Longest wait for a read's `atLeastRevision`, in ms. */
+  readonly revisionWaitMs: number;
   readonly host: string;
   readonly port: number;
   /** The API keys file; null: generate a development key at start. */
@@ -43,7 +55,33 @@ interface Setting {
 
 /** Every setting: its flag (`--flag`), its environment variable, and its help line. */
 export const SETTINGS = {
-  world: { flag: 'world', env: 'PALISADE_WORLD', help: 'world file, JSON or MessagePack (default: the sample world)' },
+  world: {
+    flag: 'world',
+    env: 'PALISADE_WORLD',
+    help: 'world file, JSON or MessagePack (default: the sample world); with the store, imported when it is empty',
+  },
+  store: {
+    flag: 'store',
+    env: 'PALISADE_STORE',
+    help:
+      'postgres (serve from the PostgreSQL store, with writes) or none (serve the world file; no writes); ' +
+      'default: none when a world is named and no database URL is, else postgres',
+  },
+  databaseUrl: {
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    help: 'PostgreSQL URL of the store (default: an embedded PostgreSQL on --data-dir)',
+  },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'PALISADE_DATA_DIR',
+    help: 'data directory of the embedded PostgreSQL (default .data/postgres in the project)',
+  },
+  revisionWait: {
+    flag: 'revision-wait',
+    env: 'PALISADE_REVISION_WAIT',
+    help: `longest wait for a read's atLeastRevision, ms (default ${DEFAULT_REVISION_WAIT_MS})`,
+  },
   host: { flag: 'host', env: 'PALISADE_HOST', help: 'address to listen on (default 127.0.0.1)' },
   port: { flag: 'port', env: 'PALISADE_PORT', help: 'port to listen on (default 8787; 0 picks a free one)' },
   keys: { flag: 'keys', env: 'PALISADE_KEYS', help: 'API keys file (default: a development key made at start)' },
@@ -125,8 +163,20 @@ export function resolveConfig(
   if (publicUrl !== null && !/^https?:\/\/[^/?#]+$/.test(publicUrl.replace(/\/+$/, ''))) {
     throw invalid('publicUrl', `must be an http(s) URL with no path, query or fragment, got \`${publicUrl}\``);
   }
+  const databaseUrl = raw('databaseUrl') ?? null;
+  const dataDir = raw('dataDir');
+  const storeText = raw('store');
+  if (storeText !== undefined && storeText !== 'postgres' && storeText !== 'none') {
+    throw invalid('store', `must be postgres or none, got \`${storeText}\``);
+  }
+  // A world named (and no database) is served as a file, as before the store existed.
+  const store: StoreMode = storeText ?? (world !== undefined && databaseUrl === null ? 'none' : 'postgres');
   const config: Omit<ServerConfig, 'sources'> = {
     world: world === undefined ? fileURLToPath(SAMPLE_WORLD) : resolve(cwd, world),
+    store,
+    databaseUrl,
+    dataDir: dataDir === undefined ? DEFAULT_DATA_DIR : resolve(cwd, dataDir),
+    revisionWaitMs: integer('revisionWait', DEFAULT_REVISION_WAIT_MS, 0, 600_000),
     host: raw('host') ?? '127.0.0.1',
     port: integer('port', 8787, 0, 65535),
     workers: integer('workers', availableParallelism(), 0, 256),
@@ -156,8 +206,25 @@ function invalid(name: SettingName, message: string) {
 /** The configuration as the lines of the start-up banner: each value, where it came from, and how to set it. */
 export function describeConfig(config: ServerConfig, keysNote: string): string[] {
   const { limits } = config;
+  const postgres = config.store === 'postgres';
   const rows: [SettingName, string][] = [
-    ['world', config.world],
+    ['world', postgres ? `${config.world} (imported only into an empty store)` : config.world],
+    [
+      'store',
+      postgres
+        ? 'postgres (the world and its change log; writes at /v1/write)'
+        : 'none (the world file as it is; writes refused)',
+    ],
+    [
+      'databaseUrl',
+      config.databaseUrl === null
+        ? postgres
+          ? '(none: an embedded PostgreSQL)'
+          : '(unused)'
+        : describeDatabaseUrl(config.databaseUrl),
+    ],
+    ['dataDir', config.databaseUrl === null && postgres ? config.dataDir : '(unused)'],
+    ['revisionWait', `${config.revisionWaitMs} ms`],
     ['host', config.host],
     ['port', String(config.port)],
     ['keys', config.keysFile ?? keysNote],

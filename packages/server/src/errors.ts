@@ -36,6 +36,12 @@ export const ServerErrorCodes = {
   STORE_REJECTED: 'PALISADE_STORE_REJECTED',
   /** The store's schema was migrated by a newer Palisade than this one (store/migrate.ts). */
   STORE_SCHEMA_TOO_NEW: 'PALISADE_STORE_SCHEMA_TOO_NEW',
+  /** A write made `asUser` names an operation that user may not perform (403). */
+  WRITE_DENIED: 'PALISADE_WRITE_DENIED',
+  /** `atLeastRevision` names a revision this server has not applied within the wait (503). */
+  REVISION_NOT_READY: 'PALISADE_REVISION_NOT_READY',
+  /** A write reached a server that serves a world file without the PostgreSQL store (409). */
+  STORE_REQUIRED: 'PALISADE_STORE_REQUIRED',
 } as const;
 
 export type ServerErrorCode = (typeof ServerErrorCodes)[keyof typeof ServerErrorCodes];
@@ -57,6 +63,9 @@ export const STATUS_OF_CODE: Readonly<Record<ServerErrorCode, number>> = {
   PALISADE_INVALID_CONFIG: 500,
   PALISADE_STORE_REJECTED: 422,
   PALISADE_STORE_SCHEMA_TOO_NEW: 500,
+  PALISADE_WRITE_DENIED: 403,
+  PALISADE_REVISION_NOT_READY: 503,
+  PALISADE_STORE_REQUIRED: 409,
 };
 
 /** Structured details for programs; the message says the same for people. */

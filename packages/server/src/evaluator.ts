@@ -136,10 +136,27 @@ const NO_ERRORS: ReadonlyMap<number, ErrorInfo> = new Map();
 
 /** The evaluator that asks the engine on the calling thread. */
 export class InlineEvaluator implements Evaluator {
-  protected readonly engine: Engine;
+  protected engine: Engine;
   private cachedStats: ServiceStats | null;
+  private statsEngine: Engine | null;
 
   constructor(engine: Engine) {
+    this.engine = engine;
+    this.cachedStats = null;
+    this.statsEngine = null;
+  }
+
+  /**
+   * Runs `change` (synchronous: `engine.apply`, `setEngine`) where no question is being answered
+   * from the engine's memory. Inline questions run to completion on this thread, so here that is
+   * any moment; a worker pool first waits for the questions its workers are answering.
+   */
+  async exclusive<T>(change: () => T): Promise<T> {
+    return change();
+  }
+
+  /** Answers from `engine` from now on (a world reloaded from the store). Call inside `exclusive`. */
+  setEngine(engine: Engine): void {
     this.engine = engine;
     this.cachedStats = null;
   }
@@ -155,8 +172,9 @@ export class InlineEvaluator implements Evaluator {
   stats(): ServiceStats {
     // `Engine.stats` walks every table's records; a scrape every few seconds should not.
     const revision = this.engine.revision;
-    if (this.cachedStats === null || this.cachedStats.revision !== revision) {
+    if (this.cachedStats === null || this.cachedStats.revision !== revision || this.statsEngine !== this.engine) {
       this.cachedStats = { ...this.engine.stats(), revision };
+      this.statsEngine = this.engine;
     }
     return this.cachedStats;
   }

@@ -1,15 +1,19 @@
 /**
- * `palisade serve`: load the world, build the app, listen, print how to use it, and on SIGINT or
- * SIGTERM drain in-flight requests and stop.
+ * `palisade serve`: open the store (or read the world file), build the app, listen, print how to
+ * use it, and on SIGINT or SIGTERM drain in-flight requests, then stop the database.
  */
 import { readFileSync } from 'node:fs';
 import { Engine } from '@palisade/core';
 import type { FastifyInstance } from 'fastify';
 import type { Output } from './cli/run.js';
 import { describeConfig, type ServerConfig } from './config.js';
+import { InlineEvaluator } from './evaluator.js';
 import { generateKey, KeyStore, parseKeysFile } from './keys.js';
 import { PoolEvaluator } from './pool/pool-evaluator.js';
+import { releaseEmbeddedSignalHooks } from './postgres/embedded.js';
+import { Replica } from './replica.js';
 import { buildServer } from './server.js';
+import { openStore, type Store } from './store/open.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -33,35 +37,68 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
     keys = new KeyStore(parseKeysFile(readFileSync(config.keysFile, 'utf8'), config.keysFile));
   }
 
-  const started = performance.now();
-  const engine = Engine.fromWorld(readFileSync(config.world));
-  const loadedMs = performance.now() - started;
-  const stats = engine.stats();
-  out.log(`palisade: loaded ${config.world} in ${loadedMs.toFixed(1)} ms`);
-  out.log(
-    `  ${stats.businessUnits} business units, ${stats.users} users, ${stats.teams} teams, ${stats.roles} roles, ` +
-      `${stats.records} records, ${stats.shares} shares → ${stats.profiles} compiled profiles`,
-  );
-
   // Large check batches go to a pool of workers reading the compiled state from shared memory.
-  const served =
+  const evaluatorFor = (engine: Engine): InlineEvaluator =>
     config.workers > 0
-      ? {
-          evaluator: new PoolEvaluator(engine, {
-            threads: config.workers,
-            threshold: config.poolThreshold,
-            filterThreshold: config.filterPoolThreshold,
-          }),
-        }
-      : { engine };
-  const app = buildServer({
-    ...served,
-    keys,
-    limits: config.limits,
-    logger: { level: config.logLevel },
-    publicUrl: config.publicUrl,
-  });
-  await app.listen({ host: config.host, port: config.port });
+      ? new PoolEvaluator(engine, {
+          threads: config.workers,
+          threshold: config.poolThreshold,
+          filterThreshold: config.filterPoolThreshold,
+        })
+      : new InlineEvaluator(engine);
+
+  let store: Store | null = null;
+  let replica: Replica | null = null;
+  let app: FastifyInstance | null = null;
+  try {
+    const started = performance.now();
+    const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+    if (config.store === 'postgres') {
+      store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir });
+      // This process stops the embedded PostgreSQL itself, after the HTTP drain.
+      releaseEmbeddedSignalHooks();
+      out.log(`palisade: store: ${store.location} (migrated, ${seconds()} s)`);
+      const seeded = await store.importIfEmpty({ file: config.world });
+      if (seeded !== null) {
+        out.log(
+          `palisade: the store was empty: imported ${config.world} as revision ${seeded.revision} (${seconds()} s)`,
+        );
+      }
+      const opened = store;
+      replica = await Replica.open(opened, {
+        evaluator: evaluatorFor,
+        waitMs: config.revisionWaitMs,
+        onError: (message, error) =>
+          out.error(`palisade: ${message}: ${error instanceof Error ? error.message : String(error)}`),
+      });
+      out.log(`palisade: loaded the store at revision ${replica.revision} in ${seconds()} s`);
+    } else {
+      const engine = Engine.fromWorld(readFileSync(config.world));
+      replica = Replica.serving(evaluatorFor(engine), { waitMs: config.revisionWaitMs });
+      out.log(
+        `palisade: loaded ${config.world} in ${(performance.now() - started).toFixed(1)} ms (no store: writes refused)`,
+      );
+    }
+    const stats = replica.evaluator.stats();
+    out.log(
+      `  ${stats.businessUnits} business units, ${stats.users} users, ${stats.teams} teams, ${stats.roles} roles, ` +
+        `${stats.records} records, ${stats.shares} shares → ${stats.profiles} compiled profiles`,
+    );
+
+    app = buildServer({
+      replica,
+      keys,
+      limits: config.limits,
+      logger: { level: config.logLevel },
+      publicUrl: config.publicUrl,
+    });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    if (app !== null) await app.close();
+    else await replica?.close();
+    await store?.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -80,7 +117,17 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
     `try: curl -H 'authorization: Bearer ${devKey ?? '<key>'}' -H 'content-type: application/json' \\\n` +
       `       -d '{"user":"u-wendy","table":"account","privilege":"read","record":"acc-litware"}' ${url}/v1/check`,
   );
-  return { app, url, close: () => drain(app) };
+  const running = app;
+  const opened = store;
+  return {
+    app: running,
+    url,
+    close: async () => {
+      // HTTP first (in-flight requests, writes included, finish), then the database.
+      await drain(running);
+      await opened?.close();
+    },
+  };
 }
 
 /** Closes the app: new requests get 503, in-flight ones finish (connections are cut after a timeout). */
@@ -96,18 +143,28 @@ async function drain(app: FastifyInstance): Promise<void> {
 
 /** Serves until SIGINT or SIGTERM, then drains and resolves with the exit code. */
 export async function serveUntilSignal(config: ServerConfig, out: Output): Promise<number> {
-  const running = await serve(config, out);
-  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-    const stop = (received: NodeJS.Signals) => {
+  // Listening from the start: a signal during start-up stops the server as soon as it is up.
+  let stop = (_received: NodeJS.Signals): void => {};
+  const signalled = new Promise<NodeJS.Signals>((resolveSignal) => {
+    stop = (received) => {
       // Handlers come off at the first signal: a second Ctrl-C during the drain gets Node's
       // default handling and ends the process.
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       resolveSignal(received);
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let running: RunningServer;
+  try {
+    running = await serve(config, out);
+  } catch (error) {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    throw error;
+  }
+  const signal = await signalled;
   out.log(`palisade: ${signal}: draining in-flight requests and stopping`);
   await running.close();
   out.log('palisade: stopped');

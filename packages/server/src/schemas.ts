@@ -573,3 +573,64 @@ export const whoCanAccessSchema = {
     },
   },
 } as const;
+
+/** The operations `/v1/write` takes: core's `UpdateOp`s (docs in packages/core/src/update/ops.ts). */
+export const WRITE_OPS = [
+  'createRecord',
+  'deleteRecord',
+  'assignRecord',
+  'grantShare',
+  'modifyShare',
+  'revokeShare',
+  'addTeamMember',
+  'removeTeamMember',
+  'addRoleAssignment',
+  'removeRoleAssignment',
+  'setRolePrivileges',
+  'moveUser',
+  'setUserDisabled',
+  'setManager',
+  'setPosition',
+  'setHierarchySettings',
+] as const;
+
+export function writeSchema(limits: SchemaLimits) {
+  return {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ops'],
+      properties: {
+        ops: {
+          type: 'array',
+          minItems: 1,
+          maxItems: limits.maxBatchItems,
+          description:
+            'operations applied in order as one transaction: all or none. Each is `{ op, …fields }`, one of ' +
+            `${WRITE_OPS.join(', ')}; the engine checks every field (422 PALISADE_UPDATE_INVALID names the ` +
+            "operation's index, field and rule)",
+          items: {
+            type: 'object',
+            required: ['op'],
+            properties: { op: { type: 'string', minLength: 1, maxLength: 64 } },
+          },
+        },
+        asUser: {
+          ...idSchema,
+          description:
+            'make the write as this user: each operation must be allowed to the user (create, delete, assign, share; ' +
+            'a system administrator for the others), else 403 PALISADE_WRITE_DENIED',
+        },
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          revision: { type: 'integer', description: 'the change-log revision the write committed as' },
+          operations: { type: 'integer', description: 'operations applied' },
+        },
+      },
+    },
+  } as const;
+}

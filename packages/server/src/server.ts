@@ -2,8 +2,9 @@
  * `buildServer`: the Fastify app, built but not listening (tests call `inject()`; `serve` listens).
  *
  * Plugins in order, one per concern: errors (the one error shape), encoding (JSON / MessagePack),
- * the shutdown gate, auth (bearer keys and scopes), OpenAPI (collects route schemas, so it comes
- * before any route), metrics; then the routes: health, native v1, AuthZEN.
+ * the shutdown gate, auth (bearer keys and scopes), revisions (consistency tokens), OpenAPI
+ * (collects route schemas, so it comes before any route), metrics; then the routes: health,
+ * native v1, writes, AuthZEN.
  */
 import type { Engine } from '@palisade/core';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -16,10 +17,13 @@ import encodingPlugin from './plugins/encoding.js';
 import errorsPlugin, { frameworkErrors } from './plugins/errors.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
+import revisionsPlugin from './plugins/revisions.js';
+import { Replica } from './replica.js';
 import { authzenRoutes } from './routes/authzen.js';
 import { healthRoutes } from './routes/health.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
 import { v1Routes } from './routes/v1.js';
+import { writeRoutes } from './routes/write.js';
 import { sharedSchemas } from './schemas.js';
 import { isIndexBytes } from './wire.js';
 
@@ -30,7 +34,9 @@ export interface LoggerOptions {
 }
 
 export interface ServerOptions {
-  /** The engine to answer with (wrapped in an `InlineEvaluator`), or… */
+  /** The world served from the PostgreSQL store (writes, revisions; `Replica.open`), or… */
+  readonly replica?: Replica;
+  /** …the engine of a world file to answer with (wrapped in an `InlineEvaluator`), or… */
   readonly engine?: Engine;
   /** …the evaluator itself (a worker pool, a test double). */
   readonly evaluator?: Evaluator;
@@ -74,8 +80,10 @@ const indexBytesKeyword: AjvPlugin = (ajv) =>
 
 export function buildServer(options: ServerOptions): FastifyInstance {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const evaluator = options.evaluator ?? (options.engine === undefined ? null : new InlineEvaluator(options.engine));
-  if (evaluator === null) throw new TypeError('buildServer needs an engine or an evaluator');
+  const given = options.evaluator ?? (options.engine === undefined ? null : new InlineEvaluator(options.engine));
+  const replica = options.replica ?? (given === null ? null : Replica.serving(given));
+  if (replica === null) throw new TypeError('buildServer needs a replica, an engine or an evaluator');
+  const evaluator = replica.evaluator;
   const keys = options.keys instanceof KeyStore ? options.keys : new KeyStore(options.keys);
   const logger = options.logger ?? false;
 
@@ -116,7 +124,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onClose', async () => evaluator.close());
+  app.addHook('onClose', async () => replica.close());
 
   app.register(errorsPlugin);
   app.register(encodingPlugin);
@@ -139,10 +147,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     }),
   );
   app.register(authPlugin, { keys });
+  app.register(revisionsPlugin, { replica });
   app.register(openapiPlugin);
-  app.register(metricsPlugin, { evaluator });
-  app.register(healthRoutes, { evaluator, closing: () => closing });
+  app.register(metricsPlugin, { evaluator, revision: () => replica.revision });
+  app.register(healthRoutes, { replica, closing: () => closing });
   app.register(v1Routes, { evaluator, limits });
+  app.register(writeRoutes, { replica, limits });
   app.register(authzenRoutes, { evaluator, limits, publicUrl: options.publicUrl ?? null });
   return app;
 }

@@ -88,6 +88,7 @@ describe('OpenAPI', () => {
         'post /v1/explain',
         'get /v1/users/{id}/privileges',
         'post /v1/who-can-access',
+        'post /v1/write',
         'post /access/v1/evaluation',
         'post /access/v1/evaluations',
         'post /access/v1/search/resource',

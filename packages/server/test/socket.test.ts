@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildServer,
@@ -112,7 +116,8 @@ describe('a real socket', () => {
   it('serve() loads the world, listens, prints its configuration and a development key that works', async () => {
     const lines: string[] = [];
     const out = { log: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
-    const config = resolveConfig({ port: '0' }, { PALISADE_MAX_BATCH: '50' }, process.cwd());
+    // The world file as it is (the store has its own tests: write.test.ts).
+    const config = resolveConfig({ port: '0', store: 'none' }, { PALISADE_MAX_BATCH: '50' }, process.cwd());
     const running = await serve(config, out);
     try {
       const text = lines.join('\n');
@@ -134,10 +139,14 @@ describe('a real socket', () => {
 });
 
 describe('the palisade command', () => {
-  it('`serve` (the default command) stops cleanly on SIGTERM', async () => {
+  it('`serve` (the default command) serves from an embedded store and stops cleanly on SIGTERM', async () => {
     const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+    // A data directory of its own (under root the server runs as `postgres`, which must get in).
+    const dir = await mkdtemp(join(tmpdir(), 'palisade-serve-'));
+    await chmod(dir, 0o755);
+    const dataDir = join(dir, 'data');
     const child: ChildProcess = spawn(process.execPath, ['--conditions=@palisade/source', '--import', 'tsx', cli], {
-      env: { ...process.env, PALISADE_PORT: '0', PALISADE_LOG_LEVEL: 'warn' },
+      env: { ...process.env, PALISADE_PORT: '0', PALISADE_LOG_LEVEL: 'warn', PALISADE_DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -149,7 +158,7 @@ describe('the palisade command', () => {
     });
     const exited = once(child, 'exit');
     try {
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 40_000;
       // The banner's last line ends with the curl's URL: once it is in, the URL and the key are whole.
       while (!/\/v1\/check\n/.test(output) && Date.now() < deadline && child.exitCode === null) {
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -168,8 +177,12 @@ describe('the palisade command', () => {
       expect(code).toBe(0);
       expect(output).toContain('SIGTERM: draining in-flight requests');
       expect(output).toContain('palisade: stopped');
+      expect(output).toMatch(/the store was empty: imported .*sample\.json as revision 1/);
+      // The embedded PostgreSQL was stopped after the drain (a running server holds postmaster.pid).
+      expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, 60_000);
 });

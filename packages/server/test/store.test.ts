@@ -96,10 +96,15 @@ describe('migrations', () => {
   it('apply once, in one go, and are idempotent (also when two start together)', async () => {
     const s = await store('migrations', false);
     const [first, second] = await Promise.all([s.migrate(), s.migrate()]);
-    expect([first?.applied, second?.applied].sort()).toEqual([[], [1]]);
+    expect([first?.applied, second?.applied].sort()).toEqual([[], [1, 2]]);
     expect((await s.migrate()).applied).toEqual([]);
-    const rows = await postgres.client.query('SELECT version, name FROM migrations.palisade_migrations');
-    expect(rows.rows).toEqual([{ version: 1, name: 'world' }]);
+    const rows = await postgres.client.query(
+      'SELECT version, name FROM migrations.palisade_migrations ORDER BY version',
+    );
+    expect(rows.rows).toEqual([
+      { version: 1, name: 'world' },
+      { version: 2, name: 'change-log' },
+    ]);
   });
 
   it('refuse a store written by a newer Palisade', async () => {

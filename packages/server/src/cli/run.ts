@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine, type Explanation, isPalisadeError } from '@palisade/core';
-import { resolveConfig, SAMPLE_WORLD, SETTING_OPTIONS, SETTINGS } from '../config.js';
+import { resolveConfig, SAMPLE_WORLD, SETTING_OPTIONS, SETTINGS, type ServerConfig } from '../config.js';
 import { isServerError } from '../errors.js';
 import { generateKey, SCOPES, type Scope, sha256 } from '../keys.js';
 import { serveUntilSignal } from '../main.js';
 import { DatabaseUnavailableError } from '../postgres/embedded.js';
+import { lastImportRevision } from '../store/changes.js';
 import { openStore } from '../store/open.js';
 import { worldFileFormat } from '../store/world-file.js';
 
@@ -27,8 +28,10 @@ commands:
   import <world.json|world.msgpack>        replace the world in the PostgreSQL store with this one
   export <out.json|out.msgpack>            write the world in the PostgreSQL store to a file
 
-store (import, export): PostgreSQL at DATABASE_URL, else an embedded one whose data directory is
-  PALISADE_DATA_DIR (default .data/postgres in the project)
+store (serve, import, export): PostgreSQL at --database-url (DATABASE_URL), else an embedded one
+  whose data directory is --data-dir (PALISADE_DATA_DIR, default .data/postgres in the project).
+  serve uses the store unless --store none, or a --world is named without a database URL: then it
+  serves that file as it is (no writes)
 
 options:
 ${settingLines}
@@ -99,9 +102,10 @@ async function main(
     return 0;
   }
   if (command === 'keygen') return keygen(out, values.id ?? 'app', values.scopes ?? 'check');
-  if (command === 'import' || command === 'export') return storeCommand(command, rest, out, env);
   // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
-  const config = resolveConfig(values, env, env.INIT_CWD ?? process.cwd());
+  const cwd = env.INIT_CWD ?? process.cwd();
+  const config = resolveConfig(values, env, cwd);
+  if (command === 'import' || command === 'export') return storeCommand(command, rest, out, config, cwd);
   if (command === 'serve') return serveUntilSignal(config, out);
 
   const worldPath = config.world;
@@ -192,7 +196,8 @@ async function storeCommand(
   command: 'import' | 'export',
   args: readonly string[],
   out: Output,
-  env: Readonly<Record<string, string | undefined>>,
+  config: ServerConfig,
+  cwd: string,
 ): Promise<number> {
   const [file] = args;
   if (file === undefined || args.length > 1) {
@@ -204,14 +209,9 @@ async function storeCommand(
     out.error(`palisade: export writes a .json or .msgpack file, not \`${file}\``);
     return 2;
   }
-  // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
-  const cwd = env.INIT_CWD ?? process.cwd();
   const path = resolve(cwd, file);
-  const databaseUrl = env.DATABASE_URL === '' ? undefined : env.DATABASE_URL;
-  const dataDir =
-    env.PALISADE_DATA_DIR === undefined || env.PALISADE_DATA_DIR === ''
-      ? undefined
-      : resolve(cwd, env.PALISADE_DATA_DIR);
+  const databaseUrl = config.databaseUrl ?? undefined;
+  const dataDir = config.dataDir;
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   try {
@@ -225,10 +225,17 @@ async function storeCommand(
         );
       } else {
         const { revision, records, shares } = await store.exportFile(path, format ?? 'json');
+        const snapshot = await store.withClient((client) => lastImportRevision(client, store.schema));
         out.log(
-          `palisade: exported revision ${revision} from ${store.location} to ${path} in ${seconds()} s: ` +
+          `palisade: exported revision ${snapshot} from ${store.location} to ${path} in ${seconds()} s: ` +
             `${records} records, ${shares} shares`,
         );
+        if (revision > snapshot) {
+          out.log(
+            `palisade: note: the file holds the world as imported (revision ${snapshot}); the writes after it ` +
+              `(up to revision ${revision}) are in the change log only (see docs/store.md, "Writes")`,
+          );
+        }
       }
     } finally {
       await store.close();

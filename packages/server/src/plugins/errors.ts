@@ -174,7 +174,9 @@ export function errorBody(error: ServerError): ErrorBody {
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const answer = toServerError(error);
-  if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+  // A revision not reached in time is the client's wait running out, not a failure of the server.
+  if (answer.code === ServerErrorCodes.REVISION_NOT_READY) request.log.warn({ code: answer.code }, answer.message);
+  else if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
   if (answer.statusCode === 401) reply.header('www-authenticate', 'Bearer');
   // A busy pool or a restarting worker is brief: say when to come back.
   if (answer.statusCode === 503) reply.header('retry-after', '1');

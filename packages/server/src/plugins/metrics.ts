@@ -79,6 +79,8 @@ function escapeLabel(value: string): string {
 
 export interface MetricsOptions {
   readonly evaluator: Evaluator;
+  /** The change-log revision the engine has applied (0: a world file). */
+  readonly revision: () => number;
 }
 
 const WORLD_SIZES = [
@@ -95,7 +97,7 @@ const WORLD_SIZES = [
 ] as const;
 
 async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Promise<void> {
-  const { evaluator } = options;
+  const { evaluator, revision } = options;
   const http = new HttpMetrics();
   const started = Date.now() / 1000 - process.uptime();
 
@@ -133,9 +135,9 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Pro
       lines.push('# HELP palisade_world_size Entities in the loaded world, by kind.');
       lines.push('# TYPE palisade_world_size gauge');
       for (const kind of WORLD_SIZES) lines.push(`palisade_world_size{kind="${kind}"} ${stats[kind]}`);
-      lines.push('# HELP palisade_world_revision Updates applied since the world was loaded.');
+      lines.push('# HELP palisade_world_revision The change-log revision the engine has applied (0: a world file).');
       lines.push('# TYPE palisade_world_revision gauge');
-      lines.push(`palisade_world_revision ${stats.revision}`);
+      lines.push(`palisade_world_revision ${revision()}`);
       lines.push('# HELP palisade_pool_queue_depth Questions waiting for a worker (0: answered inline).');
       lines.push('# TYPE palisade_pool_queue_depth gauge');
       lines.push(`palisade_pool_queue_depth ${evaluator.queueDepth()}`);

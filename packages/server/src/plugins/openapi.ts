@@ -21,12 +21,15 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         description:
           'Access checks for the Microsoft Dataverse security model. Bodies and answers in JSON or ' +
           'MessagePack (`application/msgpack`, also `application/x-msgpack`) by Content-Type and Accept. ' +
-          'Every error is `{ error: { code, message, details? } }` (docs/errors.md).',
+          'Every error is `{ error: { code, message, details? } }` (docs/errors.md). Every reply carries ' +
+          '`palisade-revision`, the change-log revision it was computed at; every API route accepts ' +
+          '`?atLeastRevision=N` (or the header `palisade-at-least-revision`).',
       },
       tags: [
         { name: 'decisions', description: 'yes/no questions, one or many' },
         { name: 'lists', description: 'which rows or records a user may access' },
         { name: 'explanations', description: 'why, and who' },
+        { name: 'writes', description: 'changes to the world, durable in the PostgreSQL store' },
         { name: 'authzen', description: 'OpenID AuthZEN Authorization API 1.0' },
         { name: 'operations', description: 'health, readiness, metrics' },
       ],

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { CheckItem, Engine, FilterRows } from '@palisade/core';
-import { toBitmask } from '@palisade/core/internal';
+import { type EvaluatorState, toBitmask } from '@palisade/core/internal';
 import { Piscina } from 'piscina';
 import { type ColumnBatchRequest, columnBatchAnswer, resolveColumnBatch } from '../column-batch.js';
 import { ServerErrorCodes, serverError } from '../errors.js';
@@ -36,8 +36,12 @@ export const DEFAULT_FILTER_POOL_THRESHOLD = 131_072;
  * that read the engine's compiled state from shared memory. The main thread resolves ids (workers
  * hold no id maps) into shared columns; each worker answers a range in place.
  *
- * The state is posted once, at start: the service applies no updates yet. When it does, the
- * pool must be drained and re-posted the state after each `apply`, since arrays may grow.
+ * The state is posted at start as `workerData`. Updates (`exclusive`) wait until no worker is
+ * answering (the engine changes its shared arrays in place, and a worker must never read half an
+ * update), hold new pooled questions back while they run, and then re-post the state: arrays may
+ * have grown, and table sizes are part of it. Every task after the first update carries the state
+ * with its generation; a worker rebuilds its evaluator when the generation changes (cloning a
+ * state is a few dozen SharedArrayBuffer handles, nothing next to a pooled batch).
  */
 export class PoolEvaluator extends InlineEvaluator {
   private readonly pool: Piscina;
@@ -46,6 +50,14 @@ export class PoolEvaluator extends InlineEvaluator {
   private readonly filterThreshold: number;
   private readonly maxQueue: number;
   private readonly scratch: SharedScratch;
+  /** Bumped by each update; 0: the workers' `workerData` is current. */
+  private generation: number;
+  private state: EvaluatorState | null;
+  /** Pooled questions between taking the engine's state and their last worker answer. */
+  private active: number;
+  /** Set while an update waits for `active` to reach 0 and runs: new pooled questions wait for it. */
+  private updating: Promise<void> | null;
+  private drained: (() => void) | null;
 
   constructor(engine: Engine, options: PoolOptions = {}) {
     super(engine);
@@ -54,6 +66,11 @@ export class PoolEvaluator extends InlineEvaluator {
     this.filterThreshold = options.filterThreshold ?? DEFAULT_FILTER_POOL_THRESHOLD;
     this.maxQueue = options.maxQueue ?? this.threads * this.threads;
     this.scratch = new SharedScratch();
+    this.generation = 0;
+    this.state = null;
+    this.active = 0;
+    this.updating = null;
+    this.drained = null;
     this.pool = new Piscina({
       filename: (options.workerFile ?? new URL('./worker.mjs', import.meta.url)).href,
       workerData: engine.sharedState(),
@@ -66,8 +83,55 @@ export class PoolEvaluator extends InlineEvaluator {
     return this.pool.queueSize;
   }
 
+  override async exclusive<T>(change: () => T): Promise<T> {
+    while (this.updating !== null) await this.updating;
+    let release = (): void => {};
+    this.updating = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      if (this.active > 0) {
+        await new Promise<void>((resolve) => {
+          this.drained = resolve;
+        });
+      }
+      try {
+        return change();
+      } finally {
+        // Even a failed change may have moved arrays (the engine rebuilds its own evaluator too).
+        this.generation++;
+        this.state = this.engine.sharedState();
+      }
+    } finally {
+      this.updating = null;
+      this.drained = null;
+      release();
+    }
+  }
+
+  /** Runs a pooled question once no update is running, counting it as active until it settles. */
+  private async pooled<T>(answer: () => Promise<T>): Promise<T> {
+    while (this.updating !== null) await this.updating;
+    this.active++;
+    try {
+      return await answer();
+    } finally {
+      this.active--;
+      if (this.active === 0) this.drained?.();
+    }
+  }
+
+  /** What a task carries besides its range: the state, once an update has made `workerData` stale. */
+  private stateFields(): Record<string, unknown> {
+    return this.generation === 0 ? {} : { generation: this.generation, state: this.state };
+  }
+
   override async checkBatch(items: readonly CheckItem[]): Promise<BatchAnswer> {
     if (items.length < this.threshold) return super.checkBatch(items);
+    return this.pooled(() => this.checkBatchPooled(items));
+  }
+
+  private async checkBatchPooled(items: readonly CheckItem[]): Promise<BatchAnswer> {
     const shards = this.reserve(Math.ceil(items.length / (this.threshold / 2)));
     const { columns, inline } = this.engine.batchColumns(items);
     const out = new Uint8Array(new SharedArrayBuffer(items.length));
@@ -80,6 +144,12 @@ export class PoolEvaluator extends InlineEvaluator {
   }
 
   override async checkColumns(request: ColumnBatchRequest): Promise<BatchAnswer> {
+    const length = request.record?.length ?? request.recordId?.length ?? 0;
+    if (length < this.threshold) return super.checkColumns(request);
+    return this.pooled(() => this.checkColumnsPooled(request));
+  }
+
+  private async checkColumnsPooled(request: ColumnBatchRequest): Promise<BatchAnswer> {
     const resolved = resolveColumnBatch(this.engine, request);
     const { columns } = resolved;
     const length = columns.records.length;
@@ -106,6 +176,15 @@ export class PoolEvaluator extends InlineEvaluator {
     const columns = 'owners' in rows || 'records' in rows ? rows : null;
     const length = columns === null ? 0 : 'owners' in columns ? columns.owners.length : columns.records.length;
     if (length < this.filterThreshold) return super.filter(q, rows, output);
+    return this.pooled(() => this.filterPooled(q, rows, output, length));
+  }
+
+  private async filterPooled(
+    q: Question,
+    rows: FilterRows,
+    output: 'indexes' | 'bitmask',
+    length: number,
+  ): Promise<Uint32Array> {
     const memory = this.scratch.acquire(length * 16);
     if (memory === null) return super.filter(q, rows, output);
     try {
@@ -158,8 +237,9 @@ export class PoolEvaluator extends InlineEvaluator {
   ): Promise<number[]> {
     const size = Math.ceil(length / shards);
     const tasks: Promise<number>[] = [];
+    const state = this.stateFields();
     for (let from = 0; from < length; from += size)
-      tasks.push(this.pool.run(task(from, Math.min(from + size, length))));
+      tasks.push(this.pool.run({ ...task(from, Math.min(from + size, length)), ...state }));
     try {
       return await Promise.all(tasks);
     } catch (error) {

@@ -1,12 +1,19 @@
 // A Piscina worker: answers a range of a check batch, or filters a range of rows, from shared
-// memory. The engine's compiled state arrives once, as workerData; each task names only shared
-// columns (questions and answers, or a filter job) and a range, so nothing is copied per task.
+// memory. The engine's compiled state arrives as workerData; each task names only shared columns
+// (questions and answers, or a filter job) and a range, so nothing is copied per task. After the
+// world changed, tasks also carry the new state and its generation (pool-evaluator.ts): the
+// worker builds a new evaluator when the generation is not the one it holds.
 import { workerData } from 'piscina';
 
 const internal = await loadInternal();
-const evaluator = new internal.Evaluator(workerData);
+let evaluator = new internal.Evaluator(workerData);
+let generation = 0;
 
 export default function answer(task) {
+  if (task.generation !== undefined && task.generation !== generation) {
+    evaluator = new internal.Evaluator(task.state);
+    generation = task.generation;
+  }
   return task.kind === 'filter' ? filterRange(task) : checkRange(task);
 }
 

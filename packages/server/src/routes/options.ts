@@ -29,6 +29,20 @@ interface RouteSchema {
   readonly [key: string]: unknown;
 }
 
+/** `?atLeastRevision=N` (plugins/revisions.ts), accepted by every API route. */
+const revisionQuery = {
+  type: 'object',
+  properties: {
+    atLeastRevision: {
+      type: 'string',
+      pattern: '^[0-9]{1,15}$',
+      description:
+        'answer only once this server has applied this change-log revision (waits up to --revision-wait ms, ' +
+        'else 503 PALISADE_REVISION_NOT_READY); also the header `palisade-at-least-revision`',
+    },
+  },
+} as const;
+
 /** Options of an API route: its key scope, content negotiation, and its documented schema. */
 export function apiRoute<S extends RouteSchema>(scope: Scope, tag: string, summary: string, schema: S) {
   return {
@@ -38,6 +52,7 @@ export function apiRoute<S extends RouteSchema>(scope: Scope, tag: string, summa
       summary,
       security: [{ bearer: [] }],
       ...API_MEDIA_TYPES,
+      querystring: revisionQuery,
       ...schema,
       response: { ...schema.response, ...errorResponses },
     },

@@ -29,6 +29,7 @@ import type {
   WorldInput,
 } from '@palisade/core';
 import type pg from 'pg';
+import { type Change, lastImportRevision, readChanges } from './changes.js';
 import { copyOut } from './copy.js';
 import { CHANGES_TABLE, DEFAULT_SCHEMA, qualified, type WORLD_TABLES, worldTableList } from './names.js';
 import { inTransaction } from './transaction.js';
@@ -49,6 +50,39 @@ export async function loadStore(client: pg.ClientBase, schema: string = DEFAULT_
       await client.query(`LOCK TABLE ${worldTableList(schema)} IN ACCESS SHARE MODE`);
       const world = await readWorld(client, schema);
       return { world, revision: await readRevision(client, schema) };
+    },
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  );
+}
+
+/** What a server starts from: the snapshot of the last import, and every change after it. */
+export interface ServingWorld {
+  /** The world as of the last import (an empty world when nothing was imported). */
+  readonly world: WorldInput;
+  /** The revision of that import (0: none). */
+  readonly snapshotRevision: number;
+  /** Every change after the snapshot, in revision order: apply them with `engine.apply`. */
+  readonly changes: readonly Change[];
+}
+
+/**
+ * The snapshot and the change log after it, from one consistent snapshot of the database (the
+ * world tables locked against an import first, as `loadStore` does).
+ */
+export async function loadServing(client: pg.ClientBase, schema: string = DEFAULT_SCHEMA): Promise<ServingWorld> {
+  return inTransaction(
+    client,
+    async () => {
+      await client.query(`LOCK TABLE ${worldTableList(schema)} IN ACCESS SHARE MODE`);
+      const world = await readWorld(client, schema);
+      const snapshotRevision = await lastImportRevision(client, schema);
+      const changes: Change[] = [];
+      for (;;) {
+        const page = await readChanges(client, schema, changes.at(-1)?.revision ?? snapshotRevision);
+        if (page.length === 0) break;
+        changes.push(...page);
+      }
+      return { world, snapshotRevision, changes };
     },
     'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   );

@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { WorldInput } from '@palisade/core';
 import pg from 'pg';
 import { DatabaseUnavailableError, type EmbeddedPostgresServer, startEmbeddedPostgres } from '../postgres/embedded.js';
+import { CHANGES_CHANNEL, lastImportRevision } from './changes.js';
 import { type ExportFileResult, exportWorld, exportWorldFile } from './export.js';
 import { type ImportOptions, type ImportResult, importWorld } from './import.js';
-import { loadStore, readRevision, type StoredWorld } from './load.js';
+import { loadServing, loadStore, readRevision, type ServingWorld, type StoredWorld } from './load.js';
 import { type MigrationResult, migrate } from './migrate.js';
 import { DEFAULT_SCHEMA } from './names.js';
 import { type WorldFileFormat, worldFileFormat } from './world-file.js';
@@ -49,7 +50,29 @@ export interface Store {
   load(): Promise<StoredWorld>;
   /** The current revision (0 before anything was written). */
   revision(): Promise<number>;
+  /** The snapshot of the last import and every change after it: what a server starts from. */
+  loadServing(): Promise<ServingWorld>;
+  /**
+   * Imports `source` unless the store already holds an imported world (under an advisory lock, so
+   * servers starting together on an empty store import once). Resolves with the import, or null.
+   */
+  importIfEmpty(source: WorldSource): Promise<ImportResult | null>;
+  /** Runs `body` with a pooled connection (released after; discarded when `body` throws). */
+  withClient<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * Follows the change log: a connection of its own that LISTENs on `palisade_changes` and calls
+   * `onChange` with the revision of each change of this schema as it commits. `onLost` is called
+   * once when the connection fails; listen again to resume (and catch up by revision: a
+   * notification sent while no one listened is not delivered later).
+   */
+  listen(onChange: (revision: number) => void, onLost: (error: Error) => void): Promise<ChangeListener>;
   /** Closes every connection, and stops the embedded server if this store started it. */
+  close(): Promise<void>;
+}
+
+/** A LISTEN connection (`Store.listen`). */
+export interface ChangeListener {
+  /** Stops listening and closes the connection. */
   close(): Promise<void>;
 }
 
@@ -66,10 +89,11 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     url = embedded.url;
     location = `embedded PostgreSQL (data directory ${dataDir})`;
   } else {
-    location = describeUrl(url);
+    location = describeDatabaseUrl(url);
   }
 
-  const pool = new pg.Pool({ connectionString: url, max: options.connections ?? 4 });
+  const connectionString: string = url;
+  const pool = new pg.Pool({ connectionString, max: options.connections ?? 4 });
   // An idle connection that drops (the server going away) must not crash the process.
   pool.on('error', () => {});
 
@@ -109,6 +133,55 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
       }),
     load: () => withClient((client) => loadStore(client, schema)),
     revision: () => withClient((client) => readRevision(client, schema)),
+    loadServing: () => withClient((client) => loadServing(client, schema)),
+    importIfEmpty: (source) =>
+      withClient(async (client) => {
+        const key = `palisade-seed:${schema}`;
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+        try {
+          if ((await lastImportRevision(client, schema)) > 0) return null;
+          return await importWorld(client, source, { schema });
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+        }
+      }),
+    withClient,
+    listen: async (onChange, onLost) => {
+      const client = new pg.Client({ connectionString });
+      let lost = false;
+      const lose = (error: Error) => {
+        if (lost) return;
+        lost = true;
+        onLost(error);
+      };
+      client.on('error', lose);
+      client.on('end', () => lose(new Error('the LISTEN connection ended')));
+      client.on('notification', (message) => {
+        if (message.channel !== CHANGES_CHANNEL || message.payload === undefined) return;
+        try {
+          const { schema: changed, revision } = JSON.parse(message.payload) as { schema?: unknown; revision?: unknown };
+          if (changed === schema && typeof revision === 'number') onChange(revision);
+        } catch {
+          // Not ours: another program may use the channel name.
+        }
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+      } catch (error) {
+        lost = true;
+        await client.end().catch(() => undefined);
+        throw new DatabaseUnavailableError(`cannot listen on ${location}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      return {
+        close: async () => {
+          lost = true;
+          await client.end().catch(() => undefined);
+        },
+      };
+    },
     close: () => {
       closed ??= (async () => {
         await pool.end();
@@ -130,7 +203,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
 }
 
 /** `postgres://user@host:port/db` without the password. */
-function describeUrl(url: string): string {
+export function describeDatabaseUrl(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.password = '';

@@ -1,0 +1,470 @@
+/**
+ * A server process's view of the world: an engine, the evaluator that answers from it, and (when
+ * the world lives in the PostgreSQL store) the change-log revision it has applied.
+ *
+ * The change log is the write path (docs/store.md, "Writes"): the world tables hold the snapshot of
+ * the last import, every later write is one row of `palisade_changes`. A replica loads the
+ * snapshot and applies every change after it with `engine.apply`, in revision order; it then
+ * follows the log (LISTEN/NOTIFY wakes it, catch-up by revision loses nothing) and applies what
+ * other processes write. Every process that replays the same log holds the same engine, record
+ * indexes included (a deleted record keeps its index, so the snapshot must not be compacted while
+ * servers run).
+ *
+ * One thing at a time changes the engine (a process-local mutex): a catch-up, a write, or a reload.
+ */
+import { Engine, isPalisadeError, type UpdateOp } from '@palisade/core';
+import { ServerError, ServerErrorCodes, serverError } from './errors.js';
+import { type Evaluator, InlineEvaluator } from './evaluator.js';
+import { DatabaseUnavailableError } from './postgres/embedded.js';
+import {
+  appendChange,
+  type Change,
+  type ChangeAuthor,
+  isImportChange,
+  lockForWrite,
+  readChanges,
+} from './store/changes.js';
+import type { ChangeListener, Store } from './store/open.js';
+import { authorizeWrite } from './write-auth.js';
+
+export interface ReplicaOptions {
+  /** Builds the evaluator for an engine (default: an `InlineEvaluator`; a `PoolEvaluator` for a pool). */
+  readonly evaluator?: (engine: Engine) => InlineEvaluator;
+  /** Follow the log with LISTEN/NOTIFY (default true); without, a replica catches up only when asked. */
+  readonly follow?: boolean;
+  /** How long a read with `atLeastRevision` waits for its revision (default 2,000 ms). */
+  readonly waitMs?: number;
+  /** Where background failures (a lost LISTEN connection, a failed catch-up) are reported. */
+  readonly onError?: (message: string, error: unknown) => void;
+}
+
+export interface WriteResult {
+  /** The revision the write committed as; every reply computed from now on carries at least it. */
+  readonly revision: number;
+  /** Operations applied. */
+  readonly operations: number;
+}
+
+export const DEFAULT_REVISION_WAIT_MS = 2_000;
+/** A lost LISTEN connection is tried again after this long (and the log caught up then). */
+const RELISTEN_MS = 1_000;
+/** After a failed write, a reload that failed too is tried again after this long. */
+const RELOAD_RETRY_MS = 1_000;
+
+/** Runs tasks one at a time, in call order. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+export class Replica {
+  /** The store the world lives in; null for a world file served as it is (no writes). */
+  readonly store: Store | null;
+  readonly evaluator: Evaluator;
+  readonly waitMs: number;
+  private readonly updatable: InlineEvaluator | null;
+  private engine: Engine | null;
+  /** The change-log revision the engine holds. */
+  private applied: number;
+  /** The engine may hold a write the store does not have (its commit failed): reads wait for a reload. */
+  private dirty: boolean;
+  private readonly mutex: Mutex;
+  private syncing: Promise<void> | null;
+  private readonly waiters: Set<() => void>;
+  private readonly onError: (message: string, error: unknown) => void;
+  private listener: ChangeListener | null;
+  private timer: NodeJS.Timeout | null;
+  private closed: boolean;
+
+  private constructor(
+    store: Store | null,
+    evaluator: Evaluator,
+    updatable: InlineEvaluator | null,
+    engine: Engine | null,
+    revision: number,
+    options: ReplicaOptions,
+  ) {
+    this.store = store;
+    this.evaluator = evaluator;
+    this.updatable = updatable;
+    this.engine = engine;
+    this.applied = revision;
+    this.waitMs = options.waitMs ?? DEFAULT_REVISION_WAIT_MS;
+    this.dirty = false;
+    this.mutex = new Mutex();
+    this.syncing = null;
+    this.waiters = new Set();
+    this.onError = options.onError ?? (() => {});
+    this.listener = null;
+    this.timer = null;
+    this.closed = false;
+  }
+
+  /** A world file served as it is: revision 0, no store, writes refused with `PALISADE_STORE_REQUIRED`. */
+  static serving(evaluator: Evaluator, options: Pick<ReplicaOptions, 'waitMs'> = {}): Replica {
+    return new Replica(null, evaluator, null, null, 0, options);
+  }
+
+  /** Loads the store's snapshot and every change after it, then follows the log (unless `follow: false`). */
+  static async open(store: Store, options: ReplicaOptions = {}): Promise<Replica> {
+    const { engine, revision } = await loadEngine(store);
+    const evaluator = (options.evaluator ?? ((e: Engine) => new InlineEvaluator(e)))(engine);
+    const replica = new Replica(store, evaluator, evaluator, engine, revision, options);
+    if (options.follow !== false) await replica.follow();
+    return replica;
+  }
+
+  /** The change-log revision the engine has applied (0 for a world file). */
+  get revision(): number {
+    return this.applied;
+  }
+
+  /** False while the engine may hold a write the store does not have: reads must not be answered. */
+  get consistent(): boolean {
+    return !this.dirty;
+  }
+
+  ready(): boolean {
+    return !this.dirty && !this.closed && this.evaluator.ready();
+  }
+
+  /**
+   * Catches up with the store: applies every change after `revision`, in order (an import entry
+   * reloads the whole world). Concurrent callers share one catch-up.
+   */
+  sync(): Promise<void> {
+    const store = this.store;
+    if (store === null) return Promise.resolve();
+    this.syncing ??= this.mutex
+      .run(async () => {
+        if (this.dirty) return this.reload(store);
+        for (;;) {
+          const changes = await withStoreErrors(() =>
+            store.withClient((client) => readChanges(client, store.schema, this.applied)),
+          );
+          if (changes.length === 0) return;
+          await this.applyChanges(store, changes);
+        }
+      })
+      .finally(() => {
+        this.syncing = null;
+      });
+    return this.syncing;
+  }
+
+  /**
+   * Resolves once the engine has applied `revision`, catching up from the log; rejects with 503
+   * `PALISADE_REVISION_NOT_READY` when it has not within `timeoutMs`.
+   */
+  async waitFor(revision: number, timeoutMs: number = this.waitMs): Promise<void> {
+    if (this.applied >= revision && !this.dirty) return;
+    const started = performance.now();
+    let lastError: unknown = null;
+    let pause = 5;
+    for (;;) {
+      if (this.store !== null && !this.closed) {
+        try {
+          await this.sync();
+          lastError = null;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      if (this.applied >= revision && !this.dirty) return;
+      const left = timeoutMs - (performance.now() - started);
+      if (left <= 0 || this.store === null || this.closed) throw this.notReady(revision, started, lastError);
+      await this.advanced(Math.min(pause, left));
+      pause = Math.min(pause * 2, 100);
+    }
+  }
+
+  /**
+   * One write: `ops` as one transaction, validated and applied by the engine, appended to the log.
+   * With `asUser`, each operation must be allowed to that user first (write-auth.ts). Resolves with
+   * the revision the write committed as. Invalid operations reject with the engine's
+   * `PALISADE_UPDATE_INVALID` (index, field, rule) and nothing is written.
+   */
+  write(ops: readonly UpdateOp[], author: ChangeAuthor = {}): Promise<WriteResult> {
+    const store = this.store;
+    if (store === null) {
+      return Promise.reject(
+        serverError(
+          ServerErrorCodes.STORE_REQUIRED,
+          'this server serves a world file without the PostgreSQL store: writes need the store (start it without --store none)',
+        ),
+      );
+    }
+    if (JSON.stringify(ops).includes('\\u0000')) {
+      // jsonb cannot hold U+0000: refuse before the engine changes.
+      return Promise.reject(
+        serverError(ServerErrorCodes.STORE_REJECTED, 'the store cannot hold U+0000 in a string: nothing was written', {
+          field: 'ops',
+          rule: 'no-nul',
+        }),
+      );
+    }
+    return this.mutex.run(async () => {
+      if (this.closed) throw serverError(ServerErrorCodes.UNAVAILABLE, 'the server is shutting down');
+      if (this.dirty) await this.reload(store);
+      const outcome = await withStoreErrors(() =>
+        store.withClient(async (client) => {
+          await client.query('BEGIN');
+          let stage: 'before' | 'applied' | 'committing' = 'before';
+          let revision = 0;
+          try {
+            await lockForWrite(client, store.schema);
+            // Under the lock no change can commit: catch up with every change before this one.
+            for (;;) {
+              const changes = await readChanges(client, store.schema, this.applied);
+              if (changes.length === 0) break;
+              await this.applyChanges(store, changes);
+            }
+            const engine = this.engine as Engine;
+            if (author.asUser !== undefined && author.asUser !== null) authorizeWrite(engine, ops, author.asUser);
+            await (this.updatable as InlineEvaluator).exclusive(() => engine.apply(ops));
+            stage = 'applied';
+            revision = await appendChange(client, store.schema, ops, author);
+            stage = 'committing';
+            await client.query('COMMIT');
+          } catch (error) {
+            // From here until the reload below, reads are refused rather than answered from a change
+            // the store may not have.
+            if (stage !== 'before') this.dirty = true;
+            await client.query('ROLLBACK').catch(() => undefined);
+            if (stage === 'before' && (isPalisadeError(error) || error instanceof ServerError)) {
+              // Refused (invalid, denied): the connection is healthy, the engine unchanged.
+              return { error };
+            }
+            if (stage !== 'before') return { error, lost: { stage, revision } };
+            throw error;
+          }
+          this.applied = revision;
+          this.wake();
+          return { revision };
+        }),
+      ).catch((error: unknown) => ({ error }));
+      if ('revision' in outcome) return { revision: outcome.revision, operations: ops.length };
+      if ('lost' in outcome && outcome.lost !== undefined) {
+        // The engine holds a change the store may not have: rebuild it from the store.
+        await this.reload(store).catch((reloadError: unknown) => {
+          this.onError('reloading from the store after a failed write failed; retrying', reloadError);
+          this.retryReload();
+        });
+        throw lostWrite(outcome.error, outcome.lost.stage, outcome.lost.revision);
+      }
+      throw outcome.error;
+    });
+  }
+
+  /** Stops following the log and closes the evaluator (the store stays open: its owner closes it). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.listener?.close();
+    this.listener = null;
+    this.wake();
+    // Let a catch-up or write in progress finish before the evaluator goes.
+    await this.mutex.run(async () => undefined);
+    await this.evaluator.close();
+  }
+
+  // ---- internals ----
+
+  /** Applies `changes` (in order) to the engine; an import among them reloads the whole world. Under the mutex. */
+  private async applyChanges(store: Store, changes: readonly Change[]): Promise<void> {
+    if (changes.some(isImportChange)) {
+      await this.reload(store);
+      return;
+    }
+    const engine = this.engine as Engine;
+    try {
+      await (this.updatable as InlineEvaluator).exclusive(() => {
+        for (const change of changes) {
+          engine.apply(change.ops);
+          this.applied = change.revision;
+        }
+      });
+    } catch (error) {
+      // Every process replays the same log: a change that does not apply here means this engine
+      // has drifted. Start over from the store.
+      this.onError(`change ${this.applied + 1}… does not apply to this engine: reloading from the store`, error);
+      await this.reload(store);
+    } finally {
+      this.wake();
+    }
+  }
+
+  /** Rebuilds the engine from the store's snapshot and log, and answers from it. Under the mutex. */
+  private async reload(store: Store): Promise<void> {
+    const { engine, revision } = await withStoreErrors(() => loadEngine(store));
+    const updatable = this.updatable as InlineEvaluator;
+    await updatable.exclusive(() => {
+      updatable.setEngine(engine);
+      this.engine = engine;
+      this.applied = revision;
+      this.dirty = false;
+    });
+    this.wake();
+  }
+
+  private retryReload(): void {
+    const store = this.store;
+    if (store === null || this.closed || this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.dirty || this.closed) return;
+      this.sync().catch((error: unknown) => {
+        this.onError('reloading from the store after a failed write failed; retrying', error);
+        this.retryReload();
+      });
+    }, RELOAD_RETRY_MS);
+    this.timer.unref();
+  }
+
+  /** LISTENs for changes; catches up once listening (a change committed before then sent its NOTIFY to no one). */
+  private async follow(): Promise<void> {
+    const store = this.store;
+    if (store === null || this.closed) return;
+    try {
+      this.listener = await store.listen(
+        (revision) => {
+          if (revision > this.applied) this.catchUpInBackground();
+        },
+        (error) => {
+          this.listener = null;
+          if (this.closed) return;
+          this.onError('the LISTEN connection to the store was lost; reconnecting', error);
+          this.relisten();
+        },
+      );
+    } catch (error) {
+      this.onError('cannot LISTEN to the store; retrying', error);
+      this.relisten();
+      return;
+    }
+    this.catchUpInBackground();
+  }
+
+  private relisten(): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      if (!this.closed) void this.follow();
+    }, RELISTEN_MS);
+    timer.unref();
+  }
+
+  private catchUpInBackground(): void {
+    if (this.closed) return;
+    this.sync().catch((error: unknown) => this.onError('catching up with the store failed', error));
+  }
+
+  /** Resolves when the revision advances or after `ms`. */
+  private advanced(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  private notReady(revision: number, started: number, cause: unknown): ServerError {
+    const waited = Math.round(performance.now() - started);
+    const details: Record<string, unknown> = { atLeastRevision: revision, revision: this.applied, waitedMs: waited };
+    if (cause !== null) details.cause = cause instanceof Error ? cause.message : String(cause);
+    const why =
+      this.store === null
+        ? 'this server serves a world file (always revision 0)'
+        : this.dirty
+          ? 'the server is reloading from the store after a failed write'
+          : cause !== null
+            ? 'the store could not be read'
+            : `the log holds no revision ${revision} yet, or this server is behind`;
+    return serverError(
+      ServerErrorCodes.REVISION_NOT_READY,
+      `revision ${revision} is not applied here (at ${this.applied} after ${waited} ms): ${why}`,
+      details,
+    );
+  }
+}
+
+/** The engine of the store's snapshot with every change after it applied, and its revision. */
+async function loadEngine(store: Store): Promise<{ engine: Engine; revision: number }> {
+  const { world, snapshotRevision, changes } = await store.loadServing();
+  const engine = Engine.fromWorld(world);
+  let revision = snapshotRevision;
+  for (const change of changes) {
+    try {
+      engine.apply(change.ops);
+    } catch (error) {
+      throw new Error(
+        `the change log's revision ${change.revision} does not apply to the world it follows: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    revision = change.revision;
+  }
+  return { engine, revision };
+}
+
+/** Runs `body`; a database that cannot be reached becomes 503 `PALISADE_DATABASE_UNAVAILABLE`. */
+async function withStoreErrors<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw asStoreError(error);
+  }
+}
+
+/** Engine and server errors as they are; a database failure as 503 `PALISADE_DATABASE_UNAVAILABLE`. */
+function asStoreError(error: unknown): unknown {
+  if (isPalisadeError(error) || error instanceof ServerError) return error;
+  const message = error instanceof DatabaseUnavailableError ? error.message : `the store failed: ${messageOf(error)}`;
+  return serverError(ServerErrorCodes.DATABASE_UNAVAILABLE, message.replace(/ \[PALISADE_[A-Z_]+\]$/, ''), {
+    cause: messageOf(error),
+  });
+}
+
+/** The answer to a write whose engine change outlived a failed INSERT or COMMIT. */
+function lostWrite(error: unknown, stage: 'applied' | 'committing', revision: number): ServerError {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const sqlState = typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
+  if (stage === 'committing') {
+    return serverError(
+      ServerErrorCodes.DATABASE_UNAVAILABLE,
+      `the store did not confirm the commit of revision ${revision}: it may or may not have been written ` +
+        '(read with atLeastRevision, or look for it in the log); this server reloaded from the store',
+      { revision, committed: 'unknown', cause: messageOf(error) },
+    );
+  }
+  if (sqlState !== undefined && /^2[23]/.test(sqlState)) {
+    return serverError(
+      ServerErrorCodes.STORE_REJECTED,
+      `the database refused the write, nothing was written: ${messageOf(error)}`,
+      { sqlState, cause: messageOf(error) },
+    );
+  }
+  return serverError(
+    ServerErrorCodes.DATABASE_UNAVAILABLE,
+    `the write could not be stored, nothing was written: ${messageOf(error)}`,
+    { cause: messageOf(error), ...(sqlState === undefined ? {} : { sqlState }) },
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
