@@ -22,3 +22,12 @@ export class Picker {
     return this.next() < p;
   }
 }
+
+/**
+ * The seed of an independent stream derived from `seed` (records, shares and field shares each
+ * draw from their own, so they can be generated again, lazily, without the rest of the world).
+ * Hashed rather than offset: mulberry32 streams whose seeds differ by a multiple of its increment overlap.
+ */
+export function subSeed(seed: number, stream: number): number {
+  return Math.floor(seededRandom((seed ^ Math.imul(stream, 0x9e3779b1)) >>> 0)() * 2 ** 32);
+}
