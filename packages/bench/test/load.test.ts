@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, type WorldInput } from '@palisade/core';
 import { buildServer } from '@palisade/server';
+import { unpack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReferenceEvaluator } from '../../core/test/reference/reference.js';
 import { generateWorld, PRESETS } from '../src/generate/world.js';
@@ -100,7 +101,7 @@ describe('load runs against a real server', () => {
           '--encoding',
           encoding,
           '--mix',
-          'check:40,checks:20,filter:20,lookup:10,noop:10',
+          'check:40,checks:15,columns:15,filter:20,lookup:10,noop:10',
           '--filter-rows',
           form,
           '--filter-output',
@@ -116,10 +117,12 @@ describe('load runs against a real server', () => {
       expect(report.overall.requests).toBeGreaterThan(0);
       expect(report.overall.errors).toBe(0);
       expect(report.errors).toEqual([]);
-      for (const kind of ['check', 'checks', 'filter', 'lookup', 'noop'] as const) {
+      for (const kind of ['check', 'checks', 'columns', 'filter', 'lookup', 'noop'] as const) {
         expect(report.kinds[kind]?.requests, kind).toBeGreaterThan(0);
       }
       expect(report.kinds.checks?.items).toBe((report.kinds.checks?.requests ?? 0) * 40);
+      expect(report.kinds.columns?.items).toBe((report.kinds.columns?.requests ?? 0) * 40);
+      expect(report.kinds.columns?.itemUnit).toBe('checks');
       expect(report.kinds.filter?.itemUnit).toBe('rows');
       // Every answer carries Server-Timing, so server time is recorded beside client latency.
       expect(report.overall.serverMs.count).toBe(report.overall.requests);
@@ -161,7 +164,14 @@ describe('load runs against a real server', () => {
   it('fails the run when the server answers differently from the world it was given, naming the question', async () => {
     const io = quietIo();
     const options = parseLoadOptions(
-      shortRun(tamperedUrl, ['--mix', 'check:1,checks:1', '--duration', '500ms', '--out', join(dir, 'tampered')]),
+      shortRun(tamperedUrl, [
+        '--mix',
+        'check:1,checks:1,columns:1',
+        '--duration',
+        '500ms',
+        '--out',
+        join(dir, 'tampered'),
+      ]),
       {},
     );
     const { report, exitCode } = await runLoadCommand(options, io);
@@ -172,8 +182,42 @@ describe('load runs against a real server', () => {
     expect(first?.against).toBe('engine');
     expect(first?.got).toContain('system-administrator');
     expect(first?.question).toMatch(/^u-\d+ \w+ \w+ /);
-    expect(io.logs.join('\n')).toMatch(/MISMATCH (check|checks) vs engine: u-\d+/);
+    expect(io.logs.join('\n')).toMatch(/MISMATCH (check|checks|columns) vs engine: u-\d+/);
+    expect(report.verification.mismatches.map((m) => m.kind)).toContain('columns');
   });
+
+  it.each(['json', 'msgpack'] as const)(
+    'a %s column batch names each id once, items as positions, records as engine record indexes',
+    (encoding) => {
+      const engine = Engine.fromWorld(world);
+      const set = buildBodies('columns', new QuestionMaker(world, 3), { ...shape(), encoding, batch: 500 });
+      expect(set.path).toBe('/v1/checks/columns');
+      expect(set.items).toBe(500);
+      const asked = set.questions[0];
+      if (asked?.kind !== 'columns') throw new Error('expected a column batch');
+      const body = (
+        encoding === 'json' ? JSON.parse((set.bodies[0] as Buffer).toString('utf8')) : unpack(set.bodies[0] as Buffer)
+      ) as { users: string[]; tables: string[]; privileges: string[]; items: Record<string, unknown> };
+      const column = (name: string): ArrayLike<number> => {
+        const value = body.items[name];
+        if (encoding === 'json') return value as number[];
+        // MessagePack: `bin` of little-endian uint32s.
+        const bytes = value as Uint8Array;
+        expect(bytes).toBeInstanceOf(Uint8Array);
+        expect(bytes.byteLength).toBe(500 * 4);
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        return Array.from({ length: 500 }, (_, i) => view.getUint32(i * 4, true));
+      };
+      for (const names of [body.users, body.tables, body.privileges]) expect(new Set(names).size).toBe(names.length);
+      const [user, table, privilege, record] = ['user', 'table', 'privilege', 'record'].map(column);
+      asked.question.items.forEach((item, i) => {
+        expect(body.users[user?.[i] as number]).toBe(item.user);
+        expect(body.tables[table?.[i] as number]).toBe(item.table);
+        expect(body.privileges[privilege?.[i] as number]).toBe(item.privilege);
+        expect(record?.[i]).toBe(engine.record(item.table, item.record));
+      });
+    },
+  );
 
   it('the reference evaluator catches what an engine sharing the server’s mistake would not', async () => {
     const maker = new QuestionMaker(world, 5);

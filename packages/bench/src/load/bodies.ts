@@ -5,11 +5,19 @@
  */
 import { Packr } from 'msgpackr';
 import type { Encoding, FilterForm, FilterOutput, Kind } from './options.js';
-import type { CheckQuestion, ChecksQuestion, FilterQuestion, LookupQuestion, QuestionMaker } from './questions.js';
+import type {
+  CheckQuestion,
+  ChecksQuestion,
+  ColumnsQuestion,
+  FilterQuestion,
+  LookupQuestion,
+  QuestionMaker,
+} from './questions.js';
 
 export type KindQuestion =
   | { readonly kind: 'check' | 'noop'; readonly question: CheckQuestion }
   | { readonly kind: 'checks'; readonly question: ChecksQuestion }
+  | { readonly kind: 'columns'; readonly question: ColumnsQuestion }
   | {
       readonly kind: 'filter';
       readonly question: FilterQuestion;
@@ -45,6 +53,7 @@ export interface BodyShape {
 export const PATHS: Readonly<Record<Kind, string>> = {
   check: '/v1/check',
   checks: '/v1/checks',
+  columns: '/v1/checks/columns',
   filter: '/v1/filter',
   lookup: '/v1/lookup',
   noop: '/v1/noop',
@@ -54,6 +63,7 @@ export const PATHS: Readonly<Record<Kind, string>> = {
 const ITEM_UNITS: Readonly<Record<Kind, string>> = {
   check: 'checks',
   checks: 'checks',
+  columns: 'checks',
   filter: 'rows',
   lookup: 'lookups',
   noop: 'noops',
@@ -74,6 +84,8 @@ export function buildBodies(kind: Kind, maker: QuestionMaker, shape: BodyShape):
         return { kind, question: maker.check() };
       case 'checks':
         return { kind, question: maker.checks(shape.batch) };
+      case 'columns':
+        return { kind, question: maker.columns(shape.batch) };
       case 'filter':
         return { kind, question: maker.filter(shape.rows), form: shape.filterForm, output: shape.filterOutput };
       case 'lookup':
@@ -90,7 +102,7 @@ export function buildBodies(kind: Kind, maker: QuestionMaker, shape: BodyShape):
     questions.push(next);
     bodies.push(encode(requestBody(next), shape.encoding));
   }
-  const items = kind === 'checks' ? shape.batch : kind === 'filter' ? shape.rows : 1;
+  const items = kind === 'checks' || kind === 'columns' ? shape.batch : kind === 'filter' ? shape.rows : 1;
   const itemUnit = ITEM_UNITS[kind];
   return { kind, path: PATHS[kind], bodies, questions, items, itemUnit };
 }
@@ -113,6 +125,8 @@ export function requestBody(q: KindQuestion): Record<string, unknown> {
           record: item.record,
         })),
       };
+    case 'columns':
+      return columnsBody(q.question);
     case 'filter': {
       const { user, table, privilege, ids, ownerIds, businessUnitIds, records } = q.question;
       const base = { user, table, privilege, output: q.output };
@@ -127,6 +141,51 @@ export function requestBody(q: KindQuestion): Record<string, unknown> {
   }
 }
 
+/**
+ * `/v1/checks/columns`: each distinct user, table and privilege once (in order of first use), and
+ * per item its positions in those lists and its engine record index.
+ */
+function columnsBody(q: ColumnsQuestion): Record<string, unknown> {
+  const length = q.items.length;
+  const dictionary = () => {
+    const names: string[] = [];
+    const positions = new Map<string, number>();
+    const column = new Uint32Array(length);
+    return {
+      names,
+      column,
+      set(i: number, name: string) {
+        let at = positions.get(name);
+        if (at === undefined) {
+          at = names.length;
+          positions.set(name, at);
+          names.push(name);
+        }
+        column[i] = at;
+      },
+    };
+  };
+  const users = dictionary();
+  const tables = dictionary();
+  const privileges = dictionary();
+  q.items.forEach((item, i) => {
+    users.set(i, item.user);
+    tables.set(i, item.table);
+    privileges.set(i, item.privilege);
+  });
+  return {
+    users: users.names,
+    tables: tables.names,
+    privileges: privileges.names,
+    items: {
+      user: new IndexList(users.column),
+      table: new IndexList(tables.column),
+      privilege: new IndexList(privileges.column),
+      record: new IndexList(q.records),
+    },
+  };
+}
+
 /** A list of 32-bit indexes, which each encoding writes its own way (see `encode`). */
 export class IndexList {
   constructor(readonly values: Uint32Array) {}
@@ -139,11 +198,15 @@ export class IndexList {
 
 export function encode(body: Record<string, unknown>, encoding: Encoding): Buffer {
   if (encoding === 'json') return Buffer.from(JSON.stringify(body), 'utf8');
-  const plain = Object.fromEntries(
-    Object.entries(body).map(([key, value]) => [key, value instanceof IndexList ? littleEndian(value.values) : value]),
-  );
   // A copy: msgpackr may reuse its output buffer on the next call.
-  return Buffer.from(packr.pack(plain));
+  return Buffer.from(packr.pack(forMsgpack(body)));
+}
+
+/** Each `IndexList` as `bin`, in the body and in its nested objects (`items` of a column batch). */
+function forMsgpack(value: unknown): unknown {
+  if (value instanceof IndexList) return littleEndian(value.values);
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, forMsgpack(inner)]));
 }
 
 /**

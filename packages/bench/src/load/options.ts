@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PRESETS } from '../generate/world.js';
 
-export const KINDS = ['check', 'checks', 'filter', 'lookup', 'noop'] as const;
+export const KINDS = ['check', 'checks', 'columns', 'filter', 'lookup', 'noop'] as const;
 export type Kind = (typeof KINDS)[number];
 export type Encoding = 'json' | 'msgpack';
 /** How `/v1/filter` rows travel: record ids; owner and BU columns (plus ids, for shares); engine record indexes. */
@@ -91,7 +91,9 @@ target (one of):
   (with --url and no world, questions use the sample world's ids and nothing is verified)
 
 load:
-  --mix <kind:weight,...>   kinds: ${KINDS.join(', ')} (default check:100)
+  --mix <kind:weight,...>   kinds: ${KINDS.join(', ')} (default check:100); check /v1/check,
+                            checks /v1/checks, columns /v1/checks/columns, filter /v1/filter,
+                            lookup /v1/lookup, noop /v1/noop
   --encoding <json|msgpack> request and response encoding (default json)
   --concurrency <n>         closed loop: n workers sending back to back (default 8)
   --rate <r>                open loop: r requests/s on a fixed schedule; a request sent late is timed
@@ -99,7 +101,7 @@ load:
   --connections <n>         open loop: keep-alive connections (default 64)
   --duration <time>         how long to measure: 500ms, 10s, 2m (default 10s)
   --warmup <time>           load before measuring, not counted: connections, JIT, GC settle (default 3s)
-  --batch <n>               items per /v1/checks (default 10000)
+  --batch <n>               items per /v1/checks and /v1/checks/columns (default 10000)
   --rows <n>                rows per /v1/filter (default 100000)
   --filter-rows <form>      columns (ownerIds, businessUnitIds, ids) | ids | records (default columns)
   --filter-output <output>  indexes | bitmask (default indexes)

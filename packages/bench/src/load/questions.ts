@@ -21,6 +21,12 @@ export interface ChecksQuestion {
   readonly items: readonly CheckQuestion[];
 }
 
+/** A batch for `/v1/checks/columns`: the items, and each item's record as an engine record index. */
+export interface ColumnsQuestion extends ChecksQuestion {
+  /** `records[i]`: item `i`'s record as its position among its table's records (the engine record index). */
+  readonly records: Uint32Array;
+}
+
 export interface FilterQuestion extends Question {
   readonly ids: readonly string[];
   readonly ownerIds: readonly string[];
@@ -57,6 +63,8 @@ export class QuestionMaker {
   private readonly records: readonly RecordInput[];
   /** Per table, its records in world order (position = engine record index). */
   private readonly byTable = new Map<string, RecordInput[]>();
+  /** Per record (by its position in `records`), its position among its table's records. */
+  private readonly indexInTable: Uint32Array;
   /** Tables with owners and records: what filter and lookup ask about. */
   private readonly ownedTables: readonly string[];
   private readonly buOfPrincipal = new Map<string, string>();
@@ -68,11 +76,13 @@ export class QuestionMaker {
     this.records = world.records ?? [];
     if (this.users.length === 0) throw new Error('the world has no users to ask about');
     if (this.records.length === 0) throw new Error('the world has no records to ask about');
-    for (const record of this.records) {
+    this.indexInTable = new Uint32Array(this.records.length);
+    this.records.forEach((record, i) => {
       const rows = this.byTable.get(record.table);
       if (rows === undefined) this.byTable.set(record.table, [record]);
       else rows.push(record);
-    }
+      this.indexInTable[i] = (rows?.length ?? 1) - 1;
+    });
     const userOwned = new Set((world.tables ?? []).filter((t) => t.ownership !== 'organization').map((t) => t.name));
     this.ownedTables = [...this.byTable.keys()].filter((t) => userOwned.has(t));
     for (const user of world.users ?? []) this.buOfPrincipal.set(user.id, user.businessUnitId);
@@ -83,13 +93,31 @@ export class QuestionMaker {
   }
 
   check(): CheckQuestion {
-    const user = this.pick.pick(this.users);
-    const record = this.pick.chance(OWN_RECORD_SHARE) ? this.recordOwnedBy(user) : this.pick.pick(this.records);
-    return { user, table: record.table, privilege: this.pick.pick(PRIVILEGES), record: record.id };
+    return this.checkAt().question;
   }
 
   checks(size: number): ChecksQuestion {
     return { items: Array.from({ length: size }, () => this.check()) };
+  }
+
+  /** A batch drawn as `checks` draws it, with each record's engine record index beside its id. */
+  columns(size: number): ColumnsQuestion {
+    const items = new Array<CheckQuestion>(size);
+    const records = new Uint32Array(size);
+    for (let i = 0; i < size; i++) {
+      const { question, at } = this.checkAt();
+      items[i] = question;
+      records[i] = this.indexInTable[at] as number;
+    }
+    return { items, records };
+  }
+
+  /** A check and its record's position in `records`. */
+  private checkAt(): { question: CheckQuestion; at: number } {
+    const user = this.pick.pick(this.users);
+    const at = this.pick.chance(OWN_RECORD_SHARE) ? this.recordOwnedBy(user) : this.pick.int(this.records.length);
+    const record = this.records[at] as RecordInput;
+    return { question: { user, table: record.table, privilege: this.pick.pick(PRIVILEGES), record: record.id }, at };
   }
 
   /** `size` rows of one user-owned table, drawn with replacement (a table may have fewer rows). */
@@ -134,7 +162,8 @@ export class QuestionMaker {
     return this.pick.pick(this.ownedTables);
   }
 
-  private recordOwnedBy(user: string): RecordInput {
+  /** The position in `records` of a record `user` owns (any record when they own none). */
+  private recordOwnedBy(user: string): number {
     // Built on first use: one pass over the records, positions by owner.
     if (this.ownedBy === null) {
       const ownedBy = new Map<string, number[]>();
@@ -147,8 +176,6 @@ export class QuestionMaker {
       this.ownedBy = ownedBy;
     }
     const owned = this.ownedBy.get(user);
-    return this.records[
-      owned === undefined ? this.pick.int(this.records.length) : this.pick.pick(owned)
-    ] as RecordInput;
+    return owned === undefined ? this.pick.int(this.records.length) : this.pick.pick(owned);
   }
 }

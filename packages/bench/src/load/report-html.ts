@@ -18,6 +18,7 @@ const COLORS = { p50: '#2563eb', p99: '#dc2626', server: '#059669', bars: '#6474
 const KIND_COLORS: Readonly<Record<string, string>> = {
   check: '#7c3aed',
   checks: '#ea580c',
+  columns: '#0891b2',
   filter: '#db2777',
   lookup: '#ca8a04',
   noop: '#94a3b8',

@@ -17,7 +17,7 @@ export interface KindReport {
   readonly requests: number;
   readonly errors: number;
   readonly rps: number;
-  /** Decisions answered: 1 per check, the batch per checks, the rows per filter. */
+  /** Decisions answered: 1 per check, the batch per checks and columns, the rows per filter. */
   readonly items: number;
   readonly itemsPerSecond: number;
   readonly itemUnit: string;

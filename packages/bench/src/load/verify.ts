@@ -44,6 +44,20 @@ export interface Verification {
 
 const MAX_REPORTED = 20;
 
+/**
+ * `/v1/checks/columns` answers one code per item; the API's table (README, the route's schema):
+ * the decision's reason by code, allowed for 1 to 4. Codes from 16 are errors, named in `errors`.
+ */
+const REASON_OF_CODE: readonly string[] = [
+  'no-access',
+  'role',
+  'share',
+  'hierarchy',
+  'system-administrator',
+  'disabled',
+];
+const ALLOWED_CODES: ReadonlySet<number> = new Set([1, 2, 3, 4]);
+
 export function skippedVerification(reason: string): Verification {
   return {
     status: 'skipped',
@@ -179,6 +193,46 @@ export function verifySamples(
         });
         break;
       }
+      case 'columns': {
+        const { items, records } = asked.question;
+        const a = answer as { count?: unknown; allowed?: unknown; codes?: unknown; errors?: unknown } | null;
+        const codes = codeList(a?.codes);
+        if (codes === null || codes.length !== items.length || a?.count !== items.length) {
+          shape(`{ count: ${items.length}, allowed, codes: [${items.length} codes], errors }`);
+          break;
+        }
+        let allowedCount = 0;
+        for (const code of codes) allowedCount += ALLOWED_CODES.has(code) ? 1 : 0;
+        if (a.allowed !== allowedCount) shape(`allowed: ${allowedCount} (the allowed codes counted)`);
+        const errors = Array.isArray(a.errors) ? (a.errors as { index?: unknown; code?: unknown }[]) : [];
+        const picks = referencePicks(items.length);
+        items.forEach((item: CheckQuestion, i) => {
+          // The body names the record by engine index: it must be the record the oracles are asked about.
+          const index = records[i] as number;
+          const expectedIndex = recordIndex(oracles.engine, item);
+          if (expectedIndex !== index) {
+            mismatch({
+              kind: 'columns',
+              against: 'engine',
+              question: `${describe(item, item.record)} (item ${i})`,
+              expected: `record index ${expectedIndex}`,
+              got: `record index ${index} sent`,
+            });
+            return;
+          }
+          const code = codes[i] as number;
+          const reason = REASON_OF_CODE[code];
+          const got: DecisionLike =
+            reason === undefined
+              ? {
+                  allowed: false,
+                  reason: `code ${code}${errorNamed(errors, i)}`,
+                }
+              : { allowed: ALLOWED_CODES.has(code), reason };
+          compare('columns', item, item.record, got, picks.has(i));
+        });
+        break;
+      }
       case 'filter': {
         const q = asked.question;
         const allowed = allowedRows(answer, asked.output, q.ids.length);
@@ -295,6 +349,28 @@ function allowedRows(answer: unknown, output: 'indexes' | 'bitmask', rows: numbe
   return allowed.size === a.allowed ? allowed : null;
 }
 
+/** The engine's index of the item's record, or why it has none. */
+function recordIndex(engine: Engine, item: CheckQuestion): number | string {
+  try {
+    return engine.record(item.table, item.record);
+  } catch (error) {
+    return `none (${(error as Error).message})`;
+  }
+}
+
+/** A column batch's codes: numbers (JSON) or one byte each (MessagePack `bin`). */
+function codeList(value: unknown): (ArrayLike<number> & Iterable<number>) | null {
+  if (Array.isArray(value) && value.every((code) => Number.isInteger(code))) return value as number[];
+  if (value instanceof Uint8Array) return value;
+  return null;
+}
+
+/** The error the answer's `errors` lists for item `i`, as ` (CODE)`. */
+function errorNamed(errors: readonly { index?: unknown; code?: unknown }[], i: number): string {
+  const error = errors.find((e) => e?.index === i);
+  return error === undefined ? '' : ` (${String(error.code)})`;
+}
+
 function indexList(value: unknown): (ArrayLike<number> & Iterable<number>) | null {
   if (Array.isArray(value)) return value as number[];
   if (value instanceof Uint32Array) return value;
@@ -312,6 +388,7 @@ function describe(q: Question, row: Row): string {
 function summary(asked: KindQuestion): string {
   switch (asked.kind) {
     case 'checks':
+    case 'columns':
       return `a batch of ${asked.question.items.length}`;
     case 'filter':
       return `filter ${asked.question.user} ${asked.question.table} ${asked.question.privilege}, ${asked.question.ids.length} rows`;
