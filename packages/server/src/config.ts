@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServerErrorCodes, serverError } from './errors.js';
 import { DEFAULT_FILTER_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD } from './pool/pool-evaluator.js';
-import { DEFAULT_REVISION_WAIT_MS } from './replica.js';
+import { DEFAULT_CATCH_UP_MS, DEFAULT_REVISION_WAIT_MS } from './replica.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
 import { DEFAULT_DATA_DIR, describeDatabaseUrl } from './store/open.js';
 
@@ -29,6 +29,8 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** Longest wait for a read's `atLeastRevision`, in ms. */
   readonly revisionWaitMs: number;
+  /** Catch up with the change log at least this often whatever LISTEN says, in ms; 0: only on notifications. */
+  readonly catchUpMs: number;
   readonly host: string;
   readonly port: number;
   /** The API keys file; null: generate a development key at start. */
@@ -81,6 +83,11 @@ export const SETTINGS = {
     flag: 'revision-wait',
     env: 'PALISADE_REVISION_WAIT',
     help: `longest wait for a read's atLeastRevision, ms (default ${DEFAULT_REVISION_WAIT_MS})`,
+  },
+  catchUpInterval: {
+    flag: 'catch-up-interval',
+    env: 'PALISADE_CATCH_UP_INTERVAL',
+    help: `read the change log at least this often besides LISTEN/NOTIFY, ms (default ${DEFAULT_CATCH_UP_MS}; 0: never)`,
   },
   host: { flag: 'host', env: 'PALISADE_HOST', help: 'address to listen on (default 127.0.0.1)' },
   port: { flag: 'port', env: 'PALISADE_PORT', help: 'port to listen on (default 8787; 0 picks a free one)' },
@@ -177,6 +184,7 @@ export function resolveConfig(
     databaseUrl,
     dataDir: dataDir === undefined ? DEFAULT_DATA_DIR : resolve(cwd, dataDir),
     revisionWaitMs: integer('revisionWait', DEFAULT_REVISION_WAIT_MS, 0, 600_000),
+    catchUpMs: integer('catchUpInterval', DEFAULT_CATCH_UP_MS, 0, 86_400_000),
     host: raw('host') ?? '127.0.0.1',
     port: integer('port', 8787, 0, 65535),
     workers: integer('workers', availableParallelism(), 0, 256),
@@ -225,6 +233,7 @@ export function describeConfig(config: ServerConfig, keysNote: string): string[]
     ],
     ['dataDir', config.databaseUrl === null && postgres ? config.dataDir : '(unused)'],
     ['revisionWait', `${config.revisionWaitMs} ms`],
+    ['catchUpInterval', config.catchUpMs === 0 ? '0 (only when notified)' : `${config.catchUpMs} ms`],
     ['host', config.host],
     ['port', String(config.port)],
     ['keys', config.keysFile ?? keysNote],

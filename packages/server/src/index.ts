@@ -41,7 +41,7 @@ export {
   startEmbeddedPostgres,
 } from './postgres/embedded.js';
 export type { ReplicaOptions, WriteResult } from './replica.js';
-export { DEFAULT_REVISION_WAIT_MS, Replica } from './replica.js';
+export { DEFAULT_CATCH_UP_MS, DEFAULT_REVISION_WAIT_MS, Replica } from './replica.js';
 export { PRIVILEGE_OF_ACTION } from './routes/authzen.js';
 export type { ServerLimits } from './routes/options.js';
 export { DEFAULT_LIMITS } from './routes/options.js';

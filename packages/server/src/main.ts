@@ -68,6 +68,7 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
       replica = await Replica.open(opened, {
         evaluator: evaluatorFor,
         waitMs: config.revisionWaitMs,
+        catchUpMs: config.catchUpMs,
         onError: (message, error) =>
           out.error(`palisade: ${message}: ${error instanceof Error ? error.message : String(error)}`),
       });

@@ -34,6 +34,13 @@ export interface ReplicaOptions {
   readonly follow?: boolean;
   /** How long a read with `atLeastRevision` waits for its revision (default 2,000 ms). */
   readonly waitMs?: number;
+  /**
+   * While following, also catch up every this many ms whatever LISTEN says (default 5,000; 0: never).
+   * A safety net: a LISTEN connection can die silently (a NAT or proxy that drops idle connections
+   * without a reset) or never hear anything (a pooler in transaction mode), and a replica that
+   * relied on notifications alone would then stay behind until a read asked for a revision.
+   */
+  readonly catchUpMs?: number;
   /** Where background failures (a lost LISTEN connection, a failed catch-up) are reported. */
   readonly onError?: (message: string, error: unknown) => void;
 }
@@ -50,6 +57,7 @@ export const DEFAULT_REVISION_WAIT_MS = 2_000;
 const RELISTEN_MS = 1_000;
 /** After a failed write, a reload that failed too is tried again after this long. */
 const RELOAD_RETRY_MS = 1_000;
+export const DEFAULT_CATCH_UP_MS = 5_000;
 
 /** Runs tasks one at a time, in call order. */
 class Mutex {
@@ -74,11 +82,18 @@ export class Replica {
   /** The engine may hold a write the store does not have (its commit failed): reads wait for a reload. */
   private dirty: boolean;
   private readonly mutex: Mutex;
+  /** The catch-up queued or running; `syncStarted` once it has begun reading the log. */
   private syncing: Promise<void> | null;
+  private syncStarted: boolean;
+  /** The catch-up that follows the running one (`sync`). */
+  private syncAgain: Promise<void> | null;
   private readonly waiters: Set<() => void>;
   private readonly onError: (message: string, error: unknown) => void;
   private listener: ChangeListener | null;
   private timer: NodeJS.Timeout | null;
+  private poller: NodeJS.Timeout | null;
+  /** The last periodic catch-up failed (reported once, not every period). */
+  private pollFailing: boolean;
   private closed: boolean;
 
   private constructor(
@@ -98,10 +113,14 @@ export class Replica {
     this.dirty = false;
     this.mutex = new Mutex();
     this.syncing = null;
+    this.syncStarted = false;
+    this.syncAgain = null;
     this.waiters = new Set();
     this.onError = options.onError ?? (() => {});
     this.listener = null;
     this.timer = null;
+    this.poller = null;
+    this.pollFailing = false;
     this.closed = false;
   }
 
@@ -115,7 +134,10 @@ export class Replica {
     const { engine, revision } = await loadEngine(store);
     const evaluator = (options.evaluator ?? ((e: Engine) => new InlineEvaluator(e)))(engine);
     const replica = new Replica(store, evaluator, evaluator, engine, revision, options);
-    if (options.follow !== false) await replica.follow();
+    if (options.follow !== false) {
+      await replica.follow();
+      replica.startPolling(options.catchUpMs ?? DEFAULT_CATCH_UP_MS);
+    }
     return replica;
   }
 
@@ -135,13 +157,25 @@ export class Replica {
 
   /**
    * Catches up with the store: applies every change after `revision`, in order (an import entry
-   * reloads the whole world). Concurrent callers share one catch-up.
+   * reloads the whole world). Concurrent callers share one catch-up: the one queued, or else the
+   * one after the catch-up that is running. Joining a running one would not do: it may have read
+   * the log before the change this caller heard of committed, and then ends without it.
    */
   sync(): Promise<void> {
     const store = this.store;
     if (store === null) return Promise.resolve();
+    if (this.syncing !== null && this.syncStarted) {
+      this.syncAgain ??= this.syncing
+        .catch(() => undefined)
+        .then(() => {
+          this.syncAgain = null;
+          return this.sync();
+        });
+      return this.syncAgain;
+    }
     this.syncing ??= this.mutex
       .run(async () => {
+        this.syncStarted = true;
         if (this.dirty) return this.reload(store);
         for (;;) {
           const changes = await withStoreErrors(() =>
@@ -153,6 +187,7 @@ export class Replica {
       })
       .finally(() => {
         this.syncing = null;
+        this.syncStarted = false;
       });
     return this.syncing;
   }
@@ -267,6 +302,8 @@ export class Replica {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    if (this.poller !== null) clearInterval(this.poller);
+    this.poller = null;
     await this.listener?.close();
     this.listener = null;
     this.wake();
@@ -350,6 +387,25 @@ export class Replica {
       return;
     }
     this.catchUpInBackground();
+  }
+
+  /** Catches up every `ms` (the safety net under LISTEN: `ReplicaOptions.catchUpMs`). */
+  private startPolling(ms: number): void {
+    if (ms <= 0 || this.store === null || this.closed) return;
+    this.poller = setInterval(() => {
+      // A catch-up already running (a notification, a read's token) is as good as this one.
+      if (this.closed || this.syncing !== null) return;
+      this.sync().then(
+        () => {
+          this.pollFailing = false;
+        },
+        (error: unknown) => {
+          if (!this.pollFailing) this.onError('the periodic catch-up with the store failed; retrying', error);
+          this.pollFailing = true;
+        },
+      );
+    }, ms);
+    this.poller.unref();
   }
 
   private relisten(): void {

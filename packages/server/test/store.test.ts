@@ -245,6 +245,23 @@ describe('import and export', () => {
   });
 });
 
+describe('a connection that dies while in use', () => {
+  it('fails the work on it, not the process; the store goes on with a new connection', async () => {
+    const opened = await store('dying_connection');
+    await expect(
+      opened.withClient(async (client) => {
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await postgres.client.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        // The session ends while no query runs on it: pg emits 'error' on the checked-out client,
+        // which ended the process before the store listened for it (a database killed under load).
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await client.query('SELECT 1');
+      }),
+    ).rejects.toThrow(/not queryable|terminat/);
+    expect(await opened.revision()).toBe(0);
+  });
+});
+
 describe('a load during an import', () => {
   it('waits for it and then reads the new world, never a half-written one', async () => {
     const s = await store('concurrent');

@@ -344,6 +344,91 @@ describe('revisions', () => {
   });
 });
 
+describe('following without notifications', () => {
+  it('a replica whose LISTEN hears nothing (a pooler in transaction mode) still catches up by reading the log periodically', async () => {
+    const store = await sampleStore('w_deaf');
+    const writer = await serverOn(store);
+    // LISTEN succeeds and never delivers anything, as behind PgBouncer in transaction mode, or on
+    // a connection a NAT dropped without telling either end.
+    const deafened = (handle: Store): Store => ({ ...handle, listen: async () => ({ close: async () => {} }) });
+    const polling = await serverOn(deafened(await openSchema('w_deaf')), { catchUpMs: 50 });
+    const notifiedOnly = await serverOn(deafened(await openSchema('w_deaf')), { catchUpMs: 0 });
+    expect((await write(writer, { ops: [shareToSam('acc-fabrikam')] })).body).toEqual({ revision: 2, operations: 1 });
+
+    const deadline = Date.now() + 10_000;
+    let seen = await check(polling, 'u-sam', 'acc-fabrikam');
+    while ((seen.body as { allowed: boolean }).allowed === false && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen = await check(polling, 'u-sam', 'acc-fabrikam');
+    }
+    expect(seen.body).toMatchObject({ allowed: true, reason: 'share' });
+    expect(seen.headers['palisade-revision']).toBe('2');
+    // Without the periodic catch-up nothing tells it: it answers from revision 1 until a read asks for 2.
+    const stale = await check(notifiedOnly, 'u-sam', 'acc-fabrikam');
+    expect(stale.body).toMatchObject({ allowed: false });
+    expect(stale.headers['palisade-revision']).toBe('1');
+    const asked = await check(notifiedOnly, 'u-sam', 'acc-fabrikam', 'read', 'account', '?atLeastRevision=2');
+    expect(asked.body).toMatchObject({ allowed: true, reason: 'share' });
+  });
+});
+
+describe('a notification during a catch-up', () => {
+  it('is not lost: a change that commits after a running catch-up read the log gets a catch-up of its own', async () => {
+    const store = await sampleStore('w_mid_catch_up');
+    const writer = await serverOn(store);
+    const handle = await openSchema('w_mid_catch_up');
+    // A store whose reads can be held after they ran, and whose notifications can be awaited.
+    let hold: Promise<void> | null = null;
+    let readDone: () => void = () => {};
+    let heard: () => void = () => {};
+    const wrapped: Store = {
+      ...handle,
+      withClient: async (body) => {
+        const result = await handle.withClient(body);
+        if (hold !== null) {
+          readDone();
+          await hold;
+        }
+        return result;
+      },
+      listen: (onChange, onLost) =>
+        handle.listen((revision) => {
+          onChange(revision);
+          heard();
+        }, onLost),
+    };
+    // No periodic catch-up: only the notification can bring the change.
+    const replica = await Replica.open(wrapped, { catchUpMs: 0 });
+    try {
+      await replica.sync();
+      let release: () => void = () => {};
+      hold = new Promise((resolve) => {
+        release = resolve;
+      });
+      const read = new Promise<void>((resolve) => {
+        readDone = resolve;
+      });
+      const notified = new Promise<void>((resolve) => {
+        heard = resolve;
+      });
+      // A catch-up reads the log (nothing new) and is held before it ends…
+      const catchingUp = replica.sync();
+      await read;
+      // …while a write commits and its NOTIFY arrives.
+      expect((await write(writer, { ops: [shareToSam('acc-fabrikam')] })).body).toEqual({ revision: 2, operations: 1 });
+      await notified;
+      hold = null;
+      release();
+      await catchingUp;
+      const deadline = Date.now() + 3_000;
+      while (replica.revision < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(replica.revision).toBe(2);
+    } finally {
+      await replica.close();
+    }
+  });
+});
+
 describe('restart', () => {
   it('a new server loading snapshot + log answers exactly as the one that made the writes, indexes included', async () => {
     const store = await sampleStore('w_restart');

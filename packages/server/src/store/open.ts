@@ -76,6 +76,9 @@ export interface ChangeListener {
   close(): Promise<void>;
 }
 
+/** TCP keepalive probes start after this long without traffic (the LISTEN connection is mostly idle). */
+const KEEPALIVE_MS = 30_000;
+
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   let embedded: EmbeddedPostgresServer | null = null;
@@ -93,7 +96,14 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   }
 
   const connectionString: string = url;
-  const pool = new pg.Pool({ connectionString, max: options.connections ?? 4 });
+  // TCP keepalive: a connection whose peer vanished (a failover, a dropped NAT mapping) errors
+  // instead of waiting for ever, and idle connections keep their NAT and proxy mappings alive.
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.connections ?? 4,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_MS,
+  });
   // An idle connection that drops (the server going away) must not crash the process.
   pool.on('error', () => {});
 
@@ -106,11 +116,19 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
         cause: error,
       });
     }
+    // pg emits 'error' on a checked-out client whose connection dies (the database went away, an
+    // administrator ended the session); the pool listens only while a client is idle, and an
+    // 'error' nobody listens to ends the process. The query in progress, or the next one, fails
+    // with the error anyway, and the client is then discarded below.
+    const ignore = () => {};
+    client.on('error', ignore);
     try {
       const result = await body(client);
+      client.off('error', ignore);
       client.release();
       return result;
     } catch (error) {
+      client.off('error', ignore);
       // The connection may be mid-COPY or broken: do not hand it to the next caller.
       client.release(true);
       throw error;
@@ -136,6 +154,10 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     loadServing: () => withClient((client) => loadServing(client, schema)),
     importIfEmpty: (source) =>
       withClient(async (client) => {
+        // A seeded store (every start but the first) takes no lock: a session lock is the one
+        // thing here a pooler in transaction mode would break (docs/store.md, "Poolers and managed
+        // PostgreSQL").
+        if ((await lastImportRevision(client, schema)) > 0) return null;
         const key = `palisade-seed:${schema}`;
         await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
         try {
@@ -147,7 +169,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
       }),
     withClient,
     listen: async (onChange, onLost) => {
-      const client = new pg.Client({ connectionString });
+      const client = new pg.Client({ connectionString, keepAlive: true, keepAliveInitialDelayMillis: KEEPALIVE_MS });
       let lost = false;
       const lose = (error: Error) => {
         if (lost) return;
