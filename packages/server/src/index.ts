@@ -70,7 +70,7 @@ export { CHANGES_TABLE, DEFAULT_SCHEMA, MIGRATIONS_TABLE } from './store/names.j
 export type { ChangeListener, Store, StoreOptions } from './store/open.js';
 export { DEFAULT_DATA_DIR, describeDatabaseUrl, openStore } from './store/open.js';
 export type { WorldFileFormat } from './store/world-file.js';
-export { worldFileFormat, writeWorldFile } from './store/world-file.js';
+export { arrayHeader, mapHeader, worldFileFormat, writeWorldFile } from './store/world-file.js';
 export type { WorldSource } from './store/world-source.js';
 export { readWorldFile, readWorldSource } from './store/world-source.js';
 export type { Wire } from './wire.js';

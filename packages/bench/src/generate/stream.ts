@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { arrayHeader, mapHeader } from '@palisade/server';
 import { Packr } from 'msgpackr';
 
 export type WorldFormat = 'json' | 'msgpack';
@@ -156,17 +157,4 @@ function packItems(batch: readonly unknown[]): Uint8Array {
   const packed = packr.pack(batch);
   const headerLength = batch.length < 16 ? 1 : batch.length < 0x10000 ? 3 : 5;
   return packed.subarray(headerLength);
-}
-
-/** A MessagePack map header: fixmap up to 15 entries, else map16. */
-function mapHeader(size: number): Uint8Array {
-  return size < 16 ? Uint8Array.of(0x80 | size) : Uint8Array.of(0xde, size >>> 8, size & 0xff);
-}
-
-/** A MessagePack array32 header: fits any length. */
-function arrayHeader(length: number): Uint8Array {
-  const header = new Uint8Array(5);
-  header[0] = 0xdd;
-  new DataView(header.buffer).setUint32(1, length);
-  return header;
 }

@@ -90,12 +90,12 @@ export async function writeWorldFile(
 }
 
 /** A MessagePack map header: fixmap up to 15 entries, else map16. */
-function mapHeader(size: number): Uint8Array {
+export function mapHeader(size: number): Uint8Array {
   return size < 16 ? Uint8Array.of(0x80 | size) : Uint8Array.of(0xde, size >>> 8, size & 0xff);
 }
 
 /** A MessagePack array32 header: fits any length. */
-function arrayHeader(length: number): Uint8Array {
+export function arrayHeader(length: number): Uint8Array {
   const header = new Uint8Array(5);
   header[0] = 0xdd;
   new DataView(header.buffer).setUint32(1, length);
