@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { encodeMsgpack, ServerErrorCodes, STATUS_OF_CODE } from '@palisade/server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { errorOf, get, post, testApp } from './support/http.js';
+import { errorOf, get, post, testApp, u32Bytes } from './support/http.js';
 
 const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -70,6 +70,21 @@ describe('bad input', () => {
     const batch = await post(app, '/v1/checks', { user: 'u-wendy', table: 'account', privilege: 'read', items });
     expect(batch.status).toBe(413);
     expect(errorOf(batch)).toMatchObject({ code: 'PALISADE_BATCH_TOO_LARGE', details: { field: 'items', limit: 3 } });
+    // The column form counts its items whether they arrive as numbers or as MessagePack `bin`.
+    const columns = { users: ['u-wendy'], tables: ['account'], privileges: ['read'] };
+    for (const wire of ['json', 'msgpack'] as const) {
+      const list = (values: number[]) => (wire === 'json' ? values : u32Bytes(values));
+      const tooMany = await post(
+        app,
+        '/v1/checks/columns',
+        { ...columns, items: { record: list([0, 1, 2, 3]) } },
+        { wire },
+      );
+      expect(tooMany.status, wire).toBe(413);
+      expect(errorOf(tooMany).code).toBe('PALISADE_BATCH_TOO_LARGE');
+      const fits = await post(app, '/v1/checks/columns', { ...columns, items: { record: list([0, 1, 2]) } }, { wire });
+      expect(fits.status, wire).toBe(200);
+    }
     const filter = { user: 'u-wendy', table: 'account', privilege: 'read' };
     const rows = await post(app, '/v1/filter', { ...filter, ids: ['a', 'b', 'c', 'd', 'e'] });
     expect(errorOf(rows).code).toBe('PALISADE_BATCH_TOO_LARGE');

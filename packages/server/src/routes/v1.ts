@@ -219,15 +219,16 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
     ),
     async (request) => {
       const { users, tables, privileges, items } = request.body;
-      const column = (value: IndexInput | undefined) => (value === undefined ? null : indexesIn(value));
+      const column = (field: string, value: IndexInput | undefined) =>
+        value === undefined ? null : boundedIndexes(`items.${field}`, value, limits.maxBatchItems);
       const { codes, errors } = await evaluator.checkColumns({
         users,
         tables,
         privileges,
-        user: column(items.user),
-        table: column(items.table),
-        privilege: column(items.privilege),
-        record: column(items.record),
+        user: column('user', items.user),
+        table: column('table', items.table),
+        privilege: column('privilege', items.privilege),
+        record: column('record', items.record),
         recordId: items.recordId ?? null,
       });
       let allowed = 0;
@@ -382,16 +383,7 @@ function filterRows(body: FilterBody, limits: ServerLimits): FilterRows {
   }
   if (records !== undefined) {
     if (ids !== undefined) throw invalid('ids', 'give one of `ids` and `records`, not both');
-    const indexes = indexesIn(records);
-    // Binary lists escape the schema's maxItems: count them here.
-    if (indexes.length > limits.maxFilterRows) {
-      throw serverError(
-        ServerErrorCodes.BATCH_TOO_LARGE,
-        `\`records\` has more than ${limits.maxFilterRows} entries, the configured limit`,
-        { field: 'records', rule: 'maxItems', limit: limits.maxFilterRows },
-      );
-    }
-    return { records: indexes };
+    return { records: boundedIndexes('records', records, limits.maxFilterRows) };
   }
   // Null ids match nothing, as unknown ids do (the engine treats both as no row).
   if (ids !== undefined) return { ids: ids as readonly string[] };
@@ -410,6 +402,19 @@ function allowedRecords(rows: FilterRows, positions: Uint32Array): Uint32Array |
 
 function hiddenOut(wire: Wire, hidden: HiddenColumns) {
   return { columns: hidden.columns, words: hidden.words, masks: indexesOut(wire, hidden.masks) };
+}
+
+/** A list of indexes within a limit: a binary (`bin`) list escapes the schema's maxItems, so it is counted here. */
+function boundedIndexes(field: string, value: IndexInput, limit: number): Uint32Array {
+  const indexes = indexesIn(value);
+  if (indexes.length > limit) {
+    throw serverError(
+      ServerErrorCodes.BATCH_TOO_LARGE,
+      `\`${field}\` has more than ${limit} entries, the configured limit`,
+      { field, rule: 'maxItems', limit },
+    );
+  }
+  return indexes;
 }
 
 function rowCount(rows: FilterRows): number {
