@@ -52,6 +52,7 @@ import {
 } from './privileges.js';
 import { applyOps } from './update/apply.js';
 import type { UpdateOp } from './update/ops.js';
+import type { Transaction } from './update/transaction.js';
 import { getOrCreate } from './util/maps.js';
 import { ORGANIZATION } from './world/format.js';
 import { loadWorld } from './world/load.js';
@@ -79,7 +80,8 @@ const SHAREABLE: ReadonlySet<string> = new Set(['read', 'write', 'delete', 'appe
  */
 export class Engine {
   readonly model: WorldModel;
-  private readonly compiled: CompiledWorld;
+  /** Replaced whole when the BU tree changes shape; otherwise kept current in place. */
+  private compiled: CompiledWorld;
   /** Rebuilt after every update: it holds the compiled arrays, which updates may reallocate. */
   private evaluator: Evaluator;
   private currentRevision: number;
@@ -120,14 +122,12 @@ export class Engine {
   apply(ops: readonly UpdateOp[]): { revision: number } {
     try {
       const tx = applyOps(this.model, ops);
-      if (tx.teams.size > 0 || tx.roles.size > 0) this.compiled.recompileProfiles(tx);
-      for (const user of tx.users) {
-        this.compiled.refreshUser(user);
-        this.compiled.columns.refreshUser(user);
+      if (tx.structureChanged) {
+        // Coverage is compiled over preorder positions of the BU tree, which a new BU shifts.
+        this.compiled = new CompiledWorld(this.model);
+      } else {
+        this.catchUp(tx);
       }
-      if (tx.fieldSharesChanged) this.compiled.columns.refreshFieldShares();
-      if (tx.hierarchySettingsChanged) this.compiled.hierarchy.rebuild();
-      else if (tx.hierarchyUsers.size > 0) this.compiled.hierarchy.refresh(tx);
       this.currentRevision++;
       return { revision: this.currentRevision };
     } finally {
@@ -135,6 +135,19 @@ export class Engine {
       // must read the arrays the model holds now.
       this.evaluator = new Evaluator(evaluatorState(this.compiled));
     }
+  }
+
+  /** Recompiles what a transaction touched, and only that. */
+  private catchUp(tx: Transaction): void {
+    const { compiled, model } = this;
+    if (tx.teams.size > 0 || tx.roles.size > 0) compiled.recompileProfiles(tx);
+    const columnUsers = new Set(tx.users);
+    for (const principal of tx.columnPrincipals) for (const user of model.usersOf(principal)) columnUsers.add(user);
+    for (const user of tx.users) compiled.refreshUser(user);
+    for (const user of columnUsers) compiled.columns.refreshUser(user);
+    if (tx.fieldSharesChanged) compiled.columns.refreshFieldShares();
+    if (tx.hierarchySettingsChanged) compiled.hierarchy.rebuild();
+    else if (tx.hierarchyUsers.size > 0) compiled.hierarchy.refresh(tx);
   }
 
   // ---- resolvers: string ids to dense indexes, throwing on unknown ids ----

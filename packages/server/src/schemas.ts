@@ -592,6 +592,19 @@ export const WRITE_OPS = [
   'setManager',
   'setPosition',
   'setHierarchySettings',
+  'setAssignSettings',
+  'createBusinessUnit',
+  'createPosition',
+  'createUser',
+  'createTeam',
+  'createRole',
+  'createFieldSecurityProfile',
+  'setFieldSecurityPermissions',
+  'addFieldSecurityProfileMember',
+  'removeFieldSecurityProfileMember',
+  'grantFieldShare',
+  'modifyFieldShare',
+  'revokeFieldShare',
 ] as const;
 
 export function writeSchema(limits: SchemaLimits) {

@@ -7,8 +7,10 @@
  * - `assignRecord`: `canAssign` to the new owner (assign, write and read);
  * - `grantShare`, `modifyShare`: `canShare` with the rights given (share, read, and every right);
  * - `revokeShare`: `canShare` without rights (share and read);
- * - every other operation (teams, roles, users, settings) changes the organization's security
- *   itself: only a system administrator may make it.
+ * - every other operation (business units, users, teams, roles, column security, field shares,
+ *   settings) changes the organization's security itself: only a system administrator may make
+ *   it. Field shares are stricter than Dataverse, which lets a user with share rights on the record
+ *   share a secured column it may read; here they count as administration (docs/semantics-notes.md).
  *
  * Every operation of a request is checked against the world as it was before the request (the
  * operations apply only if all pass), so an operation cannot rely on an earlier one of the same
@@ -142,4 +144,17 @@ const KNOWN_ADMIN_OPS: ReadonlySet<string> = new Set([
   'setManager',
   'setPosition',
   'setHierarchySettings',
+  'setAssignSettings',
+  'createBusinessUnit',
+  'createPosition',
+  'createUser',
+  'createTeam',
+  'createRole',
+  'createFieldSecurityProfile',
+  'setFieldSecurityPermissions',
+  'addFieldSecurityProfileMember',
+  'removeFieldSecurityProfileMember',
+  'grantFieldShare',
+  'modifyFieldShare',
+  'revokeFieldShare',
 ]);

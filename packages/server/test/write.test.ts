@@ -164,6 +164,84 @@ describe('POST /v1/write', () => {
     expect(await store.revision()).toBe(1);
   });
 
+  it('grows the organization: business units, users, teams, roles, column security and settings, durable across a restart', async () => {
+    const store = await sampleStore('w_grow');
+    const app = await serverOn(store);
+    const columnOf = (server: FastifyInstance, user: string, record: string) =>
+      post(server, '/v1/column-access', { user, table: 'account', record, column: 'creditlimit' }, { key: CHECK_KEY });
+    const batches: unknown[][] = [
+      [
+        { op: 'createBusinessUnit', id: 'bu-north', parentId: 'bu-sales', defaultTeamId: 'dt-north' },
+        { op: 'createRole', id: 'role-north', privileges: { account: { read: 'local', write: 'basic' } } },
+        { op: 'createUser', id: 'u-nina', businessUnitId: 'bu-north', managerId: 'u-carol' },
+        { op: 'addRoleAssignment', principalId: 'u-nina', roleId: 'role-north' },
+      ],
+      [
+        { op: 'createTeam', id: 'team-north', businessUnitId: 'bu-north', type: 'owner', members: ['u-nina'] },
+        { op: 'createRecord', table: 'account', id: 'acc-north', ownerId: 'team-north' },
+        { op: 'createFieldSecurityProfile', id: 'fsp-north', members: ['dt-north'] },
+        {
+          op: 'setFieldSecurityPermissions',
+          profileId: 'fsp-north',
+          permissions: { account: { creditlimit: ['read'] } },
+        },
+      ],
+      [
+        {
+          op: 'grantFieldShare',
+          table: 'account',
+          recordId: 'acc-north',
+          column: 'creditlimit',
+          principalId: 'u-nina',
+          rights: ['update'],
+        },
+        { op: 'setAssignSettings', shareToPreviousOwnerOnAssign: true },
+        { op: 'createPosition', id: 'pos-north' },
+      ],
+    ];
+    for (const ops of batches) {
+      const answer = await write(app, { ops });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    }
+    // Local read in her new BU; basic write through her new team, which owns the record; nothing elsewhere.
+    expect((await check(app, 'u-nina', 'acc-north')).body).toMatchObject({ allowed: true, reason: 'role' });
+    expect((await check(app, 'u-nina', 'acc-north', 'write')).body).toMatchObject({ allowed: true, reason: 'role' });
+    expect((await check(app, 'u-nina', 'acc-fabrikam')).body).toMatchObject({ allowed: false });
+    // Read through her BU's default team's profile, update through the field share (with write on the record).
+    expect((await columnOf(app, 'u-nina', 'acc-north')).body).toEqual({ read: true, create: false, update: true });
+
+    // Administration as a user needs a system administrator; an invalid creation is refused whole.
+    const denied = await write(app, {
+      ops: [{ op: 'createUser', id: 'u-x', businessUnitId: 'bu-north' }],
+      asUser: 'u-wendy',
+    });
+    expect(errorOf(denied)).toMatchObject({
+      code: 'PALISADE_WRITE_DENIED',
+      details: { reason: 'system-administrator-required' },
+    });
+    const twice = await write(app, {
+      ops: [
+        { op: 'createUser', id: 'u-y', businessUnitId: 'bu-north' },
+        { op: 'createTeam', id: 'u-nina', businessUnitId: 'bu-north', type: 'group' },
+      ],
+    });
+    expect(errorOf(twice)).toMatchObject({ details: { index: 1, field: 'id', rule: 'id-unique' } });
+    expect((await check(app, 'u-y', 'acc-north')).body).toMatchObject({ allowed: false, reason: 'error' });
+
+    // A new server replays the log to the same answers, new users and records included.
+    const restarted = await serverOn(await openSchema('w_grow'), { follow: false });
+    const extra: [string, string][] = [['account', 'acc-north']];
+    expect(await everyAnswer(restarted, extra)).toEqual(await everyAnswer(app, extra));
+    for (const server of [app, restarted]) {
+      expect((await check(server, 'u-nina', 'acc-north')).body).toMatchObject({ allowed: true });
+      expect((await columnOf(server, 'u-nina', 'acc-north')).body).toEqual({
+        read: true,
+        create: false,
+        update: true,
+      });
+    }
+  });
+
   it('refuses U+0000 before anything applies (the store cannot hold it)', async () => {
     const store = await sampleStore('w_nul');
     const app = await serverOn(store);

@@ -67,6 +67,12 @@ export class ColumnSecurity {
   refreshUser(user: UserIdx): void {
     if (this.total === 0) return;
     const base = user * this.total;
+    if (base + this.total > this.profileBits.length) {
+      // A user created since: room for every principal (amortized doubling).
+      const grown = new Uint8Array(Math.max(base + this.total, this.profileBits.length * 2));
+      grown.set(this.profileBits);
+      this.profileBits = grown;
+    }
     this.profileBits.fill(0, base, base + this.total);
     const principals = new Set<number>([user, ...this.model.teamsOf(user)]);
     for (const profile of this.model.fieldSecurityProfiles) {

@@ -85,6 +85,11 @@ export class HierarchyTables {
     readonly hierarchyManagers: ReadonlySet<UserIdx>;
     readonly hierarchyPositions: ReadonlySet<PositionIdx>;
   }): void {
+    // Users created since: every principal has a slot (NONE until it manages anyone).
+    const count = this.model.principals.length;
+    this.start = ensureInt32(this.start, count, NONE);
+    this.mid = ensureInt32(this.mid, count, NONE);
+    this.end = ensureInt32(this.end, count, NONE);
     if (!this.model.settings.hierarchy.enabled) return;
     this.indexStructure();
     const managers = new Set<UserIdx>(change.hierarchyManagers);

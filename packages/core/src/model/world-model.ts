@@ -229,6 +229,16 @@ export class WorldModel {
     return teams.sort((a, b) => a - b);
   }
 
+  /** The users a principal stands for: a user itself, a team's listed members, a default team's BU users. */
+  usersOf(principal: PrincipalIdx): Iterable<UserIdx> {
+    if (this.isUser(principal)) return [principal];
+    const listed = this.teamMembers.get(principal);
+    if (listed !== undefined) return listed;
+    const bu = this.principals[principal]?.bu ?? -1;
+    const unit = bu === -1 ? undefined : this.businessUnits[bu];
+    return unit !== undefined && unit.defaultTeam === principal ? unit.users : [];
+  }
+
   /** Whether `bu` is `ancestor` or lies below it. */
   isInSubtree(bu: BuIdx, ancestor: BuIdx): boolean {
     const position = this.buPosition[bu] as number;

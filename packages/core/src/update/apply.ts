@@ -9,14 +9,15 @@ import {
   tableIndex,
 } from '../model/mutations.js';
 import { type BusinessUnit, PrincipalKind, type RoleAssignment, type WorldModel } from '../model/world-model.js';
-import { Depth, depthFromName, PRIVILEGE_COUNT, privilegeFromName, SHAREABLE_MASK } from '../privileges.js';
+import { SHAREABLE_MASK } from '../privileges.js';
 import type { HierarchyModel } from '../world/format.js';
 import { isPlainObject } from '../world/reader.js';
+import { COLUMN_FIELDS, COLUMN_HANDLERS } from './column-ops.js';
 import { OpReader } from './context.js';
+import { CREATE_FIELDS, CREATE_HANDLERS } from './create.js';
 import type { UpdateOp } from './ops.js';
+import { fields, type Handler, noteHierarchyChange, ownerBu, readDepths, setMembership } from './shared.js';
 import { Transaction } from './transaction.js';
-
-type Handler = (r: OpReader) => void;
 
 /**
  * Applies `ops` to the model in order, as one transaction. Returns what the compiled grants must
@@ -45,7 +46,6 @@ export function applyOps(model: WorldModel, ops: readonly UpdateOp[]): Transacti
   return tx;
 }
 
-const fields = (...names: string[]): ReadonlySet<string> => new Set(names);
 const SHARE_FIELDS = fields('table', 'recordId', 'principalId', 'rights');
 const MEMBER_FIELDS = fields('teamId', 'userId');
 const ASSIGNMENT_FIELDS = fields('principalId', 'roleId', 'businessUnitId');
@@ -74,6 +74,9 @@ const FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
     'managersMustBeInSameOrParentBusinessUnit',
     'excludedTables',
   ),
+  setAssignSettings: fields('shareToPreviousOwnerOnAssign', 'alwaysMoveRecordToOwnerBusinessUnit'),
+  ...CREATE_FIELDS,
+  ...COLUMN_FIELDS,
 };
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
@@ -302,6 +305,22 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     });
   },
 
+  setAssignSettings(r) {
+    const { model } = r;
+    const before = model.settings;
+    model.settings = {
+      ...before,
+      shareToPreviousOwnerOnAssign: r.boolean('shareToPreviousOwnerOnAssign', before.shareToPreviousOwnerOnAssign),
+      alwaysMoveRecordToOwnerBusinessUnit: r.boolean(
+        'alwaysMoveRecordToOwnerBusinessUnit',
+        before.alwaysMoveRecordToOwnerBusinessUnit,
+      ),
+    };
+    r.tx.onUndo(() => {
+      model.settings = before;
+    });
+  },
+
   setUserDisabled(r) {
     const user = r.user('userId');
     const disabled = r.boolean('disabled');
@@ -313,31 +332,10 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
       state.disabled = before;
     });
   },
+
+  ...CREATE_HANDLERS,
+  ...COLUMN_HANDLERS,
 };
-
-/**
- * §5: a change to the user's manager, position, BU or teams changes what the managers above it
- * reach. Notes them as they are before the change; the engine adds those above it after.
- */
-function noteHierarchyChange(r: OpReader, user: UserIdx): void {
-  const { model, tx } = r;
-  const { depth } = model.settings.hierarchy;
-  tx.hierarchyUsers.add(user);
-  let manager = model.user(user).manager;
-  for (let level = 1; level <= depth && manager !== NONE; level++) {
-    tx.hierarchyManagers.add(manager as UserIdx);
-    manager = model.user(manager as UserIdx).manager;
-  }
-  let position = model.user(user).position;
-  for (let level = 1; level <= depth && position !== NONE; level++) {
-    position = model.positions[position]?.parent ?? NONE;
-    if (position !== NONE) tx.hierarchyPositions.add(position as PositionIdx);
-  }
-}
-
-function ownerBu(model: WorldModel, owner: number): number {
-  return model.principals[owner]?.bu ?? NONE;
-}
 
 /** (table, row, recipient, rights) of a share operation; rights only when `withRights`. */
 function shareTarget(
@@ -370,19 +368,10 @@ function changeMembership(r: OpReader, join: boolean): void {
     if (join) return;
     r.tx.fail('userId', 'not-found', 'the user is not a member of the team');
   }
-  const set = (present: boolean) => {
-    if (present) {
-      members.add(user);
-      r.model.user(user).teams.add(team);
-    } else {
-      members.delete(user);
-      r.model.user(user).teams.delete(team);
-    }
-  };
   noteHierarchyChange(r, user);
-  set(join);
+  setMembership(r.model, team, user, join);
   r.tx.users.add(user);
-  r.tx.onUndo(() => set(!join));
+  r.tx.onUndo(() => setMembership(r.model, team, user, !join));
 }
 
 /** (holder, the assignment as the operation names it, the holder's assignment list). */
@@ -413,33 +402,6 @@ function sameAssignment(a: RoleAssignment, b: RoleAssignment): boolean {
 function touchHolder(r: OpReader, principal: PrincipalIdx): void {
   if (r.model.isUser(principal)) r.tx.users.add(principal);
   else r.tx.teams.add(principal);
-}
-
-/** A role's whole privilege map, validated as the loader validates roles. */
-function readDepths(r: OpReader): Uint8Array {
-  const model = r.model;
-  const tx: Transaction = r.tx;
-  const raw = r.raw('privileges');
-  if (!isPlainObject(raw)) tx.fail('privileges', 'shape', 'expected an object of table → privilege → depth');
-  const depths = new Uint8Array(model.tables.length * PRIVILEGE_COUNT);
-  for (const [tableName, perTable] of Object.entries(raw)) {
-    const table = model.tableIndex.get(tableName);
-    if (table === undefined) tx.fail('privileges', 'reference-resolves', `unknown table \`${tableName}\``);
-    if (!isPlainObject(perTable)) tx.fail('privileges', 'shape', `expected an object for table \`${tableName}\``);
-    const organizationOwned = model.tables[table]?.organizationOwned === true;
-    for (const [privilegeName, depthName] of Object.entries(perTable)) {
-      const privilege = privilegeFromName(privilegeName);
-      if (privilege === undefined) tx.fail('privileges', 'exact-word', `\`${privilegeName}\` is not a privilege`);
-      if (typeof depthName !== 'string') tx.fail('privileges', 'shape', 'depths are strings');
-      const depth = depthFromName(depthName);
-      if (depth === undefined) tx.fail('privileges', 'exact-word', `\`${depthName}\` is not a depth`);
-      if (organizationOwned && depth !== Depth.none && depth !== Depth.global) {
-        tx.fail('privileges', 'org-table-depth', `depth \`${depthName}\` on organization-owned table \`${tableName}\``);
-      }
-      depths[table * PRIVILEGE_COUNT + privilege] = depth;
-    }
-  }
-  return depths;
 }
 
 /** Every live record the user owns, with its current owning BU (through the table indexes). */

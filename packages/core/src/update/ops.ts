@@ -1,4 +1,4 @@
-import type { PrivilegeName, ShareRight } from '../world/format.js';
+import type { ColumnPermission, FieldRight, PrivilegeName, ShareRight, TeamType } from '../world/format.js';
 
 /**
  * Changes to a loaded world, applied incrementally by `Engine.apply`. A list of operations is one
@@ -44,6 +44,69 @@ export type UpdateOp =
       depth?: number;
       managersMustBeInSameOrParentBusinessUnit?: boolean;
       excludedTables?: string[];
-    };
+    }
+  /** §4 assign settings: changes the named ones; the others keep their values. */
+  | { op: 'setAssignSettings'; shareToPreviousOwnerOnAssign?: boolean; alwaysMoveRecordToOwnerBusinessUnit?: boolean }
+  /** A business unit under `parentId`, with an optional named default team. The BU tree changes
+   * shape, so the compiled grants are rebuilt (seconds on a 100,000-user world): a rare,
+   * administrative change. */
+  | { op: 'createBusinessUnit'; id: string; parentId: string; name?: string; defaultTeamId?: string }
+  /** A position (§5 position model) under `parentId`, or a new root. */
+  | { op: 'createPosition'; id: string; parentId?: string | null }
+  /** A user in `businessUnitId`: a member of its named default team, holding no roles yet. */
+  | {
+      op: 'createUser';
+      id: string;
+      businessUnitId: string;
+      managerId?: string | null;
+      positionId?: string | null;
+      disabled?: boolean;
+    }
+  /** An owner, access or group team of `businessUnitId`, with its listed members. */
+  | { op: 'createTeam'; id: string; businessUnitId: string; type: TeamType; members?: string[] }
+  /** A role with its whole privilege map (as `setRolePrivileges`); nobody holds it yet. */
+  | {
+      op: 'createRole';
+      id: string;
+      name?: string;
+      inheritance?: 'direct' | 'team';
+      systemAdministrator?: boolean;
+      privileges: Record<string, Partial<Record<PrivilegeName, string>>>;
+    }
+  /** §6: a field security profile; members are users or teams. */
+  | {
+      op: 'createFieldSecurityProfile';
+      id: string;
+      members?: string[];
+      permissions?: Record<string, Record<string, ColumnPermission[]>>;
+    }
+  /** §6: replaces the profile's whole permission map (table → secured column → permissions). */
+  | {
+      op: 'setFieldSecurityPermissions';
+      profileId: string;
+      permissions: Record<string, Record<string, ColumnPermission[]>>;
+    }
+  | { op: 'addFieldSecurityProfileMember'; profileId: string; principalId: string }
+  | { op: 'removeFieldSecurityProfileMember'; profileId: string; principalId: string }
+  /** §6: ORs the rights into the field share of (record, column, principal), creating it. */
+  | {
+      op: 'grantFieldShare';
+      table: string;
+      recordId: string;
+      column: string;
+      principalId: string;
+      rights: FieldRight[];
+    }
+  /** §6: replaces the rights of an existing field share. */
+  | {
+      op: 'modifyFieldShare';
+      table: string;
+      recordId: string;
+      column: string;
+      principalId: string;
+      rights: FieldRight[];
+    }
+  /** §6: removes an existing field share. */
+  | { op: 'revokeFieldShare'; table: string; recordId: string; column: string; principalId: string };
 
 export type UpdateOpName = UpdateOp['op'];

@@ -21,7 +21,11 @@ export class Transaction {
   readonly hierarchyManagers = new Set<UserIdx>();
   /** §5: positions above those users before the change: their holders were managers (position model). */
   readonly hierarchyPositions = new Set<PositionIdx>();
-  /** Field shares were removed or restored (with their record). */
+  /** The BU tree changed shape: preorder positions moved, so everything is recompiled. */
+  structureChanged = false;
+  /** §6: principals whose field security profiles changed: their users' column bits are recompiled. */
+  readonly columnPrincipals = new Set<PrincipalIdx>();
+  /** Field shares were added, changed or removed (alone or with their record). */
   fieldSharesChanged = false;
   /** The hierarchy settings changed: everything is recompiled. */
   hierarchySettingsChanged = false;

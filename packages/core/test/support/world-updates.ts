@@ -7,7 +7,12 @@
  * break (src/errors.ts `UPDATE_RULES`). Nothing here looks at the engine.
  */
 import type {
+  BusinessUnitInput,
+  ColumnPermission,
   DepthName,
+  FieldRight,
+  FieldSecurityProfileInput,
+  FieldShareInput,
   PrivilegeName,
   RecordInput,
   RoleAssignmentInput,
@@ -236,8 +241,124 @@ export function applyToWorld(world: WorldInput, op: UpdateOp): WorldInput {
       w.settings = { ...(w.settings ?? {}), hierarchy: { ...(w.settings?.hierarchy ?? {}), ...changes } };
       break;
     }
+    case 'setAssignSettings': {
+      const { op: _, ...changes } = op;
+      w.settings = { ...(w.settings ?? {}), ...changes };
+      break;
+    }
+    case 'createBusinessUnit': {
+      const bu: BusinessUnitInput = { id: op.id, parentId: op.parentId };
+      if (op.name !== undefined) bu.name = op.name;
+      if (op.defaultTeamId !== undefined) bu.defaultTeamId = op.defaultTeamId;
+      w.businessUnits = [...(w.businessUnits ?? []), bu];
+      break;
+    }
+    case 'createPosition':
+      w.positions = [...(w.positions ?? []), { id: op.id, parentId: op.parentId ?? null }];
+      break;
+    case 'createUser':
+      w.users = [
+        ...(w.users ?? []),
+        {
+          id: op.id,
+          businessUnitId: op.businessUnitId,
+          managerId: op.managerId ?? null,
+          positionId: op.positionId ?? null,
+          disabled: op.disabled ?? false,
+        },
+      ];
+      break;
+    case 'createTeam':
+      w.teams = [
+        ...(w.teams ?? []),
+        { id: op.id, businessUnitId: op.businessUnitId, type: op.type, members: [...new Set(op.members ?? [])] },
+      ];
+      break;
+    case 'createRole': {
+      const role: RoleInput = { id: op.id, privileges: toDepths(op.privileges) };
+      if (op.name !== undefined) role.name = op.name;
+      if (op.inheritance !== undefined) role.inheritance = op.inheritance;
+      if (op.systemAdministrator !== undefined) role.systemAdministrator = op.systemAdministrator;
+      w.roles = [...(w.roles ?? []), role];
+      break;
+    }
+    case 'createFieldSecurityProfile':
+      w.fieldSecurityProfiles = [
+        ...(w.fieldSecurityProfiles ?? []),
+        { id: op.id, members: op.members ?? [], permissions: op.permissions ?? {} },
+      ];
+      break;
+    case 'setFieldSecurityPermissions':
+      profileOf(w, op.profileId).permissions = op.permissions;
+      break;
+    case 'addFieldSecurityProfileMember': {
+      const profile = profileOf(w, op.profileId);
+      if (!profile.members.includes(op.principalId)) profile.members.push(op.principalId);
+      break;
+    }
+    case 'removeFieldSecurityProfileMember': {
+      const profile = profileOf(w, op.profileId);
+      if (!profile.members.includes(op.principalId)) fail('not a profile member');
+      profile.members = profile.members.filter((member) => member !== op.principalId);
+      break;
+    }
+    case 'grantFieldShare': {
+      const held = fieldSharesOf(w, op).flatMap((share) => share.rights);
+      putFieldShare(w, op, normalizeFieldRights([...held, ...op.rights]));
+      break;
+    }
+    case 'modifyFieldShare':
+      if (fieldSharesOf(w, op).length === 0) fail('no such field share');
+      putFieldShare(w, op, normalizeFieldRights(op.rights));
+      break;
+    case 'revokeFieldShare':
+      if (fieldSharesOf(w, op).length === 0) fail('no such field share');
+      putFieldShare(w, op, []);
+      break;
   }
   return w;
+}
+
+function profileOf(world: WorldInput, id: string): FieldSecurityProfileInput {
+  return (world.fieldSecurityProfiles ?? []).find((profile) => profile.id === id) ?? fail(`no profile ${id}`);
+}
+
+type FieldShareKey = Omit<FieldShareInput, 'rights'>;
+
+function sameFieldShare(share: FieldShareInput, key: FieldShareKey): boolean {
+  return (
+    share.table === key.table &&
+    share.recordId === key.recordId &&
+    share.column === key.column &&
+    share.principalId === key.principalId
+  );
+}
+
+function fieldSharesOf(world: WorldInput, key: FieldShareKey): FieldShareInput[] {
+  return (world.fieldShares ?? []).filter((share) => sameFieldShare(share, key));
+}
+
+function normalizeFieldRights(rights: readonly string[]): FieldRight[] {
+  return (['read', 'update'] as const).filter((right) => rights.includes(right));
+}
+
+/** Replaces every field share of the key by one with `rights` (none: removed), at the first one's place. */
+function putFieldShare(world: WorldInput, key: FieldShareKey, rights: FieldRight[]): void {
+  const shares = world.fieldShares ?? [];
+  const at = shares.findIndex((share) => sameFieldShare(share, key));
+  const kept = shares.filter((share) => !sameFieldShare(share, key));
+  if (rights.length > 0) {
+    const row: FieldShareInput = {
+      table: key.table,
+      recordId: key.recordId,
+      column: key.column,
+      principalId: key.principalId,
+      rights,
+    };
+    if (at < 0) kept.push(row);
+    else kept.splice(at, 0, row);
+  }
+  world.fieldShares = kept;
 }
 
 /** Applies the operations in order, as one transaction would. */
@@ -307,6 +428,31 @@ class View {
 
   get accessTeams(): string[] {
     return this.listedTeams.filter((team) => team.type === 'access').map((team) => team.id);
+  }
+
+  /** Every user and team id (listed or named default team): profile members, field share recipients. */
+  get principals(): string[] {
+    return [...this.users, ...this.listedTeams.map((team) => team.id), ...this.defaultTeams];
+  }
+
+  /** Whether `id` is taken in the shared id space of users and teams (or reserved). */
+  principalTaken(id: string): boolean {
+    return id === ORGANIZATION || this.principals.includes(id);
+  }
+
+  get securedTables(): TableInput[] {
+    return this.tables.filter((table) => (table.securedColumns ?? []).length > 0);
+  }
+
+  get profiles(): FieldSecurityProfileInput[] {
+    return this.world.fieldSecurityProfiles ?? [];
+  }
+
+  /** Distinct field share keys. */
+  fieldShareKeys(): FieldShareKey[] {
+    const seen = new Map<string, FieldShareKey>();
+    for (const { rights: _, ...key } of this.world.fieldShares ?? []) seen.set(JSON.stringify(key), key);
+    return [...seen.values()];
   }
 
   /** Who may receive a share. */
@@ -396,7 +542,137 @@ function randomPrivileges(v: View, p: Pick, role: RoleInput | undefined): Update
   return { op: 'setRolePrivileges', roleId, privileges };
 }
 
+/** A random permission map over the secured columns. */
+function randomColumnPermissions(v: View, p: Pick): Record<string, Record<string, ColumnPermission[]>> {
+  const permissions: Record<string, Record<string, ColumnPermission[]>> = {};
+  for (const table of v.securedTables) {
+    if (!p.chance(0.7)) continue;
+    const columns: Record<string, ColumnPermission[]> = {};
+    for (const column of table.securedColumns ?? []) {
+      if (p.chance(0.6)) columns[column] = (['read', 'create', 'update'] as const).filter(() => p.chance(0.5));
+    }
+    permissions[table.name] = columns;
+  }
+  return permissions;
+}
+
+const FIELD_RIGHTS: readonly FieldRight[] = ['read', 'update'];
+
 const GENERATORS: Record<UpdateOp['op'], Generator> = {
+  setAssignSettings(_v, p) {
+    const op: UpdateOp & { op: 'setAssignSettings' } = { op: 'setAssignSettings' };
+    if (p.chance(0.6)) op.shareToPreviousOwnerOnAssign = p.chance(0.5);
+    if (p.chance(0.6)) op.alwaysMoveRecordToOwnerBusinessUnit = p.chance(0.5);
+    return op;
+  },
+  createBusinessUnit(v, p) {
+    const parentId = p.one(v.bus);
+    if (parentId === undefined) return null;
+    const op: UpdateOp & { op: 'createBusinessUnit' } = {
+      op: 'createBusinessUnit',
+      id: v.freshId('bu-new', (id) => v.bus.includes(id)),
+      parentId,
+    };
+    if (p.chance(0.3)) op.name = `New ${op.id}`;
+    if (p.chance(0.5)) op.defaultTeamId = v.freshId('dt-new', (id) => v.principalTaken(id));
+    return op;
+  },
+  createPosition(v, p) {
+    const positions = (v.world.positions ?? []).map((position) => position.id);
+    const op: UpdateOp & { op: 'createPosition' } = {
+      op: 'createPosition',
+      id: v.freshId('pos-new', (id) => positions.includes(id)),
+    };
+    if (p.chance(0.7)) op.parentId = p.one(positions) ?? null;
+    else if (p.chance(0.5)) op.parentId = null;
+    return op;
+  },
+  createUser(v, p) {
+    const businessUnitId = p.one(v.bus);
+    if (businessUnitId === undefined) return null;
+    const op: UpdateOp & { op: 'createUser' } = {
+      op: 'createUser',
+      id: v.freshId('u-new', (id) => v.principalTaken(id)),
+      businessUnitId,
+    };
+    if (p.chance(0.6)) op.managerId = p.one(v.users) ?? null;
+    const positions = (v.world.positions ?? []).map((position) => position.id);
+    if (p.chance(0.4)) op.positionId = p.one(positions) ?? null;
+    if (p.chance(0.1)) op.disabled = p.chance(0.5);
+    return op;
+  },
+  createTeam(v, p) {
+    const businessUnitId = p.one(v.bus);
+    const type = p.one(['owner', 'access', 'group'] as const);
+    if (businessUnitId === undefined || type === undefined) return null;
+    const op: UpdateOp & { op: 'createTeam' } = {
+      op: 'createTeam',
+      id: v.freshId('team-new', (id) => v.principalTaken(id)),
+      businessUnitId,
+      type,
+    };
+    if (p.chance(0.8)) op.members = v.users.filter(() => p.chance(0.2));
+    return op;
+  },
+  createRole(v, p) {
+    const { privileges } = randomPrivileges(v, p, undefined);
+    const op: UpdateOp & { op: 'createRole' } = {
+      op: 'createRole',
+      id: v.freshId('role-new', (id) => v.roles.some((role) => role.id === id)),
+      privileges,
+    };
+    if (p.chance(0.3)) op.name = `New ${op.id}`;
+    if (p.chance(0.5)) op.inheritance = p.chance(0.5) ? 'team' : 'direct';
+    if (p.chance(0.1)) op.systemAdministrator = p.chance(0.3);
+    return op;
+  },
+  createFieldSecurityProfile(v, p) {
+    if (v.securedTables.length === 0) return null;
+    const op: UpdateOp & { op: 'createFieldSecurityProfile' } = {
+      op: 'createFieldSecurityProfile',
+      id: v.freshId('fsp-new', (id) => v.profiles.some((profile) => profile.id === id)),
+    };
+    if (p.chance(0.8)) op.members = v.principals.filter(() => p.chance(0.15));
+    if (p.chance(0.9)) op.permissions = randomColumnPermissions(v, p);
+    return op;
+  },
+  setFieldSecurityPermissions(v, p) {
+    const profile = p.one(v.profiles);
+    if (profile === undefined) return null;
+    return { op: 'setFieldSecurityPermissions', profileId: profile.id, permissions: randomColumnPermissions(v, p) };
+  },
+  addFieldSecurityProfileMember(v, p) {
+    const profile = p.one(v.profiles);
+    const principalId = p.one(v.principals);
+    if (profile === undefined || principalId === undefined) return null;
+    return { op: 'addFieldSecurityProfileMember', profileId: profile.id, principalId };
+  },
+  removeFieldSecurityProfileMember(v, p) {
+    const profile = p.one(v.profiles.filter((candidate) => candidate.members.length > 0));
+    const principalId = profile === undefined ? undefined : p.one(profile.members);
+    if (profile === undefined || principalId === undefined) return null;
+    return { op: 'removeFieldSecurityProfileMember', profileId: profile.id, principalId };
+  },
+  grantFieldShare(v, p) {
+    const rights = p.nonEmptySubset(FIELD_RIGHTS, 0.5);
+    const existing = p.chance(0.3) ? p.one(v.fieldShareKeys()) : undefined;
+    if (existing !== undefined) return { op: 'grantFieldShare', ...existing, rights };
+    const table = p.one(v.securedTables);
+    const record = table === undefined ? undefined : p.one(v.recordsOf('any').filter((r) => r.table === table.name));
+    const column = p.one(table?.securedColumns ?? []);
+    const principalId = p.one(v.principals);
+    if (table === undefined || record === undefined || column === undefined || principalId === undefined) return null;
+    return { op: 'grantFieldShare', table: table.name, recordId: record.id, column, principalId, rights };
+  },
+  modifyFieldShare(v, p) {
+    const key = p.one(v.fieldShareKeys());
+    return key === undefined ? null : { op: 'modifyFieldShare', ...key, rights: p.nonEmptySubset(FIELD_RIGHTS, 0.5) };
+  },
+  revokeFieldShare(v, p) {
+    const key = p.one(v.fieldShareKeys());
+    return key === undefined ? null : { op: 'revokeFieldShare', ...key };
+  },
+
   createRecord(v, p) {
     const table = p.one(v.tables);
     if (table === undefined) return null;
@@ -568,6 +844,19 @@ const WEIGHTS: readonly [UpdateOp['op'], number][] = [
   ['setManager', 5],
   ['setPosition', 3],
   ['setHierarchySettings', 2],
+  ['setAssignSettings', 2],
+  ['createBusinessUnit', 1],
+  ['createPosition', 1],
+  ['createUser', 3],
+  ['createTeam', 2],
+  ['createRole', 2],
+  ['createFieldSecurityProfile', 1],
+  ['setFieldSecurityPermissions', 2],
+  ['addFieldSecurityProfileMember', 2],
+  ['removeFieldSecurityProfileMember', 2],
+  ['grantFieldShare', 3],
+  ['modifyFieldShare', 2],
+  ['revokeFieldShare', 2],
 ];
 const TOTAL_WEIGHT = WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
 
@@ -1028,6 +1317,114 @@ export const INVALID_KINDS = {
     if (pair === undefined) return null;
     const rights = ['create'] as unknown as ShareRight[];
     return { op: { op: 'modifyShare', ...pair, rights }, rule: 'share-rights', fields: ['rights'] };
+  },
+  'duplicate-principal'(v, p) {
+    const id = p.one(v.principals);
+    const businessUnitId = p.one(v.bus);
+    if (id === undefined || businessUnitId === undefined) return null;
+    return p.chance(0.5)
+      ? { op: { op: 'createUser', id, businessUnitId }, rule: 'id-unique', fields: ['id'] }
+      : { op: { op: 'createTeam', id, businessUnitId, type: 'owner' }, rule: 'id-unique', fields: ['id'] };
+  },
+  'reserved-principal'(v, p) {
+    const businessUnitId = p.one(v.bus);
+    if (businessUnitId === undefined) return null;
+    return { op: { op: 'createUser', id: ORGANIZATION, businessUnitId }, rule: 'id-reserved', fields: ['id'] };
+  },
+  'second-root'(v) {
+    return {
+      op: { op: 'createBusinessUnit', id: v.freshId('bu-new', (id) => v.bus.includes(id)), parentId: null } as never,
+      rule: 'bu-single-tree',
+      fields: ['parentId'],
+    };
+  },
+  'duplicate-business-unit'(v, p) {
+    const id = p.one(v.bus);
+    const parentId = p.one(v.bus);
+    if (id === undefined || parentId === undefined) return null;
+    return { op: { op: 'createBusinessUnit', id, parentId }, rule: 'id-unique', fields: ['id'] };
+  },
+  'unknown-team-type'(v, p) {
+    const businessUnitId = p.one(v.bus);
+    if (businessUnitId === undefined) return null;
+    const id = v.freshId('team-new', (candidate) => v.principalTaken(candidate));
+    const type = 'Owner' as never;
+    return { op: { op: 'createTeam', id, businessUnitId, type }, rule: 'exact-word', fields: ['type'] };
+  },
+  'team-of-teams'(v, p) {
+    const businessUnitId = p.one(v.bus);
+    const member = p.one(v.listedTeams);
+    if (businessUnitId === undefined || member === undefined) return null;
+    const id = v.freshId('team-new', (candidate) => v.principalTaken(candidate));
+    return {
+      op: { op: 'createTeam', id, businessUnitId, type: 'group', members: [member.id] },
+      rule: 'team-members-are-users',
+      fields: ['members'],
+    };
+  },
+  'duplicate-role'(v, p) {
+    const role = p.one(v.roles);
+    if (role === undefined) return null;
+    return { op: { op: 'createRole', id: role.id, privileges: {} }, rule: 'id-unique', fields: ['id'] };
+  },
+  'unsecured-column-permission'(v, p) {
+    const profile = p.one(v.profiles);
+    const table = p.one(v.tables);
+    if (profile === undefined || table === undefined) return null;
+    const column = v.freshId('col-missing', (id) => (table.securedColumns ?? []).includes(id));
+    return {
+      op: {
+        op: 'setFieldSecurityPermissions',
+        profileId: profile.id,
+        permissions: { [table.name]: { [column]: ['read'] } },
+      },
+      rule: 'secured-column',
+      fields: ['permissions'],
+    };
+  },
+  'field-share-to-organization'(v, p) {
+    const table = p.one(v.securedTables);
+    const record = table === undefined ? undefined : p.one(v.recordsOf('any').filter((r) => r.table === table.name));
+    const column = p.one(table?.securedColumns ?? []);
+    if (table === undefined || record === undefined || column === undefined) return null;
+    return {
+      op: {
+        op: 'grantFieldShare',
+        table: table.name,
+        recordId: record.id,
+        column,
+        principalId: ORGANIZATION,
+        rights: ['read'],
+      },
+      rule: 'field-share-principal',
+      fields: ['principalId'],
+    };
+  },
+  'field-share-write-right'(v, p) {
+    const key = p.one(v.fieldShareKeys());
+    if (key === undefined) return null;
+    const rights = ['write'] as unknown as FieldRight[];
+    return { op: { op: 'modifyFieldShare', ...key, rights }, rule: 'field-share-rights', fields: ['rights'] };
+  },
+  'revoke-missing-field-share'(v, p) {
+    const table = p.one(v.securedTables);
+    const record = table === undefined ? undefined : p.one(v.recordsOf('any').filter((r) => r.table === table.name));
+    const column = p.one(table?.securedColumns ?? []);
+    const principalId = p.one(v.principals);
+    if (table === undefined || record === undefined || column === undefined || principalId === undefined) return null;
+    const key = { table: table.name, recordId: record.id, column, principalId };
+    if (v.fieldShareKeys().some((k) => JSON.stringify(k) === JSON.stringify(key))) return null;
+    return { op: { op: 'revokeFieldShare', ...key }, rule: 'not-found', fields: ['principalId'] };
+  },
+  'unknown-profile'(v, p) {
+    const principalId = p.one(v.principals);
+    if (principalId === undefined) return null;
+    const profileId = v.freshId('fsp-missing', (id) => v.profiles.some((profile) => profile.id === id));
+    return {
+      op: { op: 'addFieldSecurityProfileMember', profileId, principalId },
+      rule: 'reference-resolves',
+      fields: ['profileId'],
+    };
   },
 } satisfies Record<string, InvalidGenerator>;
 
