@@ -54,7 +54,8 @@ import { applyOps } from './update/apply.js';
 import type { UpdateOp } from './update/ops.js';
 import type { Transaction } from './update/transaction.js';
 import { getOrCreate } from './util/maps.js';
-import { ORGANIZATION } from './world/format.js';
+import { worldFromModel } from './world/export.js';
+import { ORGANIZATION, type WorldInput } from './world/format.js';
 import { loadWorld } from './world/load.js';
 
 /** The decision a batch code stands for (allowing codes only). */
@@ -148,6 +149,15 @@ export class Engine {
     if (tx.fieldSharesChanged) compiled.columns.refreshFieldShares();
     if (tx.hierarchySettingsChanged) compiled.hierarchy.rebuild();
     else if (tx.hierarchyUsers.size > 0) compiled.hierarchy.refresh(tx);
+  }
+
+  /**
+   * The world as it stands after every update, as a world file that loads to the same answers (in
+   * normal form: settings in full, owning BUs written out). Deleted records are left out, so an
+   * engine loaded from it numbers records afresh.
+   */
+  toWorld(): WorldInput {
+    return worldFromModel(this.model);
   }
 
   // ---- resolvers: string ids to dense indexes, throwing on unknown ids ----

@@ -249,6 +249,9 @@ describe('transactions of several operations', () => {
         addIds(ghosts, recordIds(world));
         const difference = verify(engine, world, ghosts, seed * 10 + b, b === batches - 1 || b % 2 === 1);
         if (difference !== null) expect.fail(`${where()}\n${difference}`);
+        // What the store compacts the log into: the engine's world, loaded afresh, answers alike.
+        const exported = freshDifference(Engine.fromWorld(engine.toWorld()), world);
+        if (exported !== null) expect.fail(`${where()}\nengine.toWorld() loaded: ${exported}`);
       }
       expect(engine.revision).toBe(batches);
     }

@@ -56,8 +56,10 @@ export {
   lockForWrite,
   readChanges,
 } from './store/changes.js';
-export type { ExportFileResult } from './store/export.js';
-export { exportWorld, exportWorldFile } from './store/export.js';
+export type { CompactResult } from './store/compact.js';
+export { compact } from './store/compact.js';
+export type { CurrentWorld, ExportFileResult } from './store/export.js';
+export { currentWorld, exportWorld, exportWorldFile } from './store/export.js';
 export type { ImportOptions, ImportResult } from './store/import.js';
 export { IMPORT_OP, importWorld } from './store/import.js';
 export type { ServingWorld, StoredWorld } from './store/load.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine, PRIVILEGES, type WorldInput } from '@palisade/core';
-import { openStore, runCli, type Store } from '@palisade/server';
+import { openStore, Replica, runCli, type Store } from '@palisade/server';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomWorld } from '../../core/test/reference/random-world.js';
@@ -361,6 +361,32 @@ describe('palisade import / export', () => {
       expect(exported.code).toBe(0);
       expect(exported.out).toMatch(/exported revision \d+ from .* to .*cli-out/);
       expectSameAnswers(world, await readWorldFile(join(tmp, name)));
+    }
+  });
+
+  it('compacts the change log; export writes the world with every write applied', async () => {
+    expect((await cli('import', 'cli.msgpack')).code).toBe(0);
+    const store = await openStore({ databaseUrl: postgres.url });
+    try {
+      const world = await store.exportWorld();
+      const user = world.users?.[0]?.id as string;
+      const bu = world.businessUnits?.[0]?.id as string;
+      const replica = await Replica.open(store, { follow: false });
+      await replica.write([{ op: 'createUser', id: 'u-cli-new', businessUnitId: bu, managerId: user }], {});
+      const exported = await cli('export', 'after-write.json');
+      expect(exported.code).toBe(0);
+      const written = await readWorldFile(join(tmp, 'after-write.json'));
+      expect(written.users?.some((u) => u.id === 'u-cli-new' && u.managerId === user)).toBe(true);
+
+      const compacted = await cli('compact');
+      expect(compacted.err).toBe('');
+      expect(compacted.code).toBe(0);
+      expect(compacted.out).toMatch(/compacted .* 1 changes up to revision \d+ folded into a snapshot/);
+      expectSameAnswers(written, await store.exportWorld());
+      expect((await cli('compact')).out).toMatch(/nothing to compact/);
+      expect((await cli('compact', 'extra')).code).toBe(2);
+    } finally {
+      await store.close();
     }
   });
 

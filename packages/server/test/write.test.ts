@@ -576,6 +576,55 @@ describe('restart', () => {
   });
 });
 
+describe('compaction', () => {
+  it('folds the log into a snapshot: the same answers everywhere, followers reload it as an import, writes go on', async () => {
+    const store = await sampleStore('w_compact');
+    const writer = await serverOn(store);
+    const follower = await serverOn(await openSchema('w_compact'));
+    const batches = [
+      [shareToSam('acc-fabrikam'), { op: 'deleteRecord', table: 'account', id: 'acc-litware' }],
+      [{ op: 'createRecord', table: 'account', id: 'acc-later', ownerId: 'u-wendy' }],
+      [
+        { op: 'createUser', id: 'u-olga', businessUnitId: 'bu-sales-east', managerId: 'u-carol' },
+        { op: 'addRoleAssignment', principalId: 'u-olga', roleId: 'role-salesperson' },
+        { op: 'assignRecord', table: 'account', id: 'acc-later', ownerId: 'u-olga' },
+      ],
+      [{ op: 'setHierarchySettings', enabled: true }],
+    ];
+    for (const ops of batches) expect((await write(writer, { ops })).status).toBe(200);
+    const folded = batches.length + 1;
+    const extra: [string, string][] = [['account', 'acc-later']];
+    const before = await everyAnswer(writer, extra);
+    // Export writes the world as of the last write, not the last import.
+    const exported = await store.exportWorld();
+    expect(exported.records?.some((r) => r.id === 'acc-later' && r.ownerId === 'u-olga')).toBe(true);
+    expect(exported.records?.some((r) => r.id === 'acc-litware')).toBe(false);
+
+    const result = await store.compact();
+    expect(result).toMatchObject({ compacted: true, folded, changes: batches.length, revision: folded + 1 });
+    const log = await changeLog('w_compact');
+    expect(log.map((c) => c.revision)).toEqual([folded + 1]);
+    expect(log[0]?.ops).toMatchObject([{ op: 'importWorld', compactedThrough: folded }]);
+
+    const restarted = await serverOn(await openSchema('w_compact'), { follow: false });
+    for (const server of [writer, follower, restarted]) {
+      expect(await everyAnswer(server, extra, folded + 1)).toEqual(before);
+      expect((await check(server, 'u-olga', 'acc-later')).body).toMatchObject({ allowed: true });
+    }
+    // Writing goes on from the compacted snapshot, through any server.
+    expect((await write(follower, { ops: [shareToSam('acc-wingtip')] })).body).toMatchObject({ revision: folded + 2 });
+    expect(
+      (await check(writer, 'u-sam', 'acc-wingtip', 'read', 'account', `?atLeastRevision=${folded + 2}`)).body,
+    ).toMatchObject({
+      allowed: true,
+      reason: 'share',
+    });
+    // Again: the one write since; then nothing after the fresh snapshot, nothing to do.
+    expect(await store.compact()).toMatchObject({ compacted: true, changes: 1, revision: folded + 3 });
+    expect(await store.compact()).toMatchObject({ compacted: false, changes: 0, revision: folded + 3 });
+  });
+});
+
 describe('the worker pool', () => {
   it('re-posts the state after a write: pooled answers equal inline ones, never a half-updated state', async () => {
     const store = await sampleStore('w_pool');

@@ -7,7 +7,6 @@ import { isServerError } from '../errors.js';
 import { generateKey, SCOPES, type Scope, sha256 } from '../keys.js';
 import { serveUntilSignal } from '../main.js';
 import { DatabaseUnavailableError } from '../postgres/embedded.js';
-import { lastImportRevision } from '../store/changes.js';
 import { openStore } from '../store/open.js';
 import { worldFileFormat } from '../store/world-file.js';
 
@@ -27,6 +26,7 @@ commands:
   keygen [--id <id>] [--scopes check,admin] make an API key and its keys-file entry
   import <world.json|world.msgpack>        replace the world in the PostgreSQL store with this one
   export <out.json|out.msgpack>            write the world in the PostgreSQL store to a file
+  compact                                  fold the store's change log into a new snapshot
 
 store (serve, import, export): PostgreSQL at --database-url (DATABASE_URL), else an embedded one
   whose data directory is --data-dir (PALISADE_DATA_DIR, default .data/postgres in the project).
@@ -105,7 +105,9 @@ async function main(
   // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
   const cwd = env.INIT_CWD ?? process.cwd();
   const config = resolveConfig(values, env, cwd);
-  if (command === 'import' || command === 'export') return storeCommand(command, rest, out, config, cwd);
+  if (command === 'import' || command === 'export' || command === 'compact') {
+    return storeCommand(command, rest, out, config, cwd);
+  }
   if (command === 'serve') return serveUntilSignal(config, out);
 
   const worldPath = config.world;
@@ -189,19 +191,19 @@ function demo(out: Output, engine: Engine, worldPath: string, loadedMs: number):
 }
 
 /**
- * `import <file>` and `export <file>` against the PostgreSQL store: DATABASE_URL when set, else an
+ * `import <file>`, `export <file>` and `compact` against the PostgreSQL store: DATABASE_URL when set, else an
  * embedded server on PALISADE_DATA_DIR (default .data/postgres), started for the command and stopped.
  */
 async function storeCommand(
-  command: 'import' | 'export',
+  command: 'import' | 'export' | 'compact',
   args: readonly string[],
   out: Output,
   config: ServerConfig,
   cwd: string,
 ): Promise<number> {
-  const [file] = args;
-  if (file === undefined || args.length > 1) {
-    out.error(`palisade: ${command} takes one file name\n\n${USAGE}`);
+  const [file = ''] = args;
+  if (command === 'compact' ? args.length > 0 : args.length !== 1) {
+    out.error(`palisade: ${command} takes ${command === 'compact' ? 'no arguments' : 'one file name'}\n\n${USAGE}`);
     return 2;
   }
   const format = worldFileFormat(file);
@@ -223,19 +225,21 @@ async function storeCommand(
           `palisade: imported ${path} into ${store.location} in ${seconds()} s: ` +
             `${rows.records ?? 0} records, ${rows.shares ?? 0} shares, ${rows.users ?? 0} users; revision ${revision}`,
         );
-      } else {
+      } else if (command === 'export') {
         const { revision, records, shares } = await store.exportFile(path, format ?? 'json');
-        const snapshot = await store.withClient((client) => lastImportRevision(client, store.schema));
         out.log(
-          `palisade: exported revision ${snapshot} from ${store.location} to ${path} in ${seconds()} s: ` +
+          `palisade: exported revision ${revision} from ${store.location} to ${path} in ${seconds()} s: ` +
             `${records} records, ${shares} shares`,
         );
-        if (revision > snapshot) {
-          out.log(
-            `palisade: note: the file holds the world as imported (revision ${snapshot}); the writes after it ` +
-              `(up to revision ${revision}) are in the change log only (see docs/store.md, "Writes")`,
-          );
-        }
+      } else {
+        const result = await store.compact();
+        out.log(
+          result.compacted
+            ? `palisade: compacted ${store.location} in ${seconds()} s: ${result.changes} changes up to revision ` +
+                `${result.folded} folded into a snapshot of ${result.records} records; revision ${result.revision} ` +
+                '(servers reload it as an import)'
+            : `palisade: nothing to compact in ${store.location}: no changes after the snapshot (revision ${result.revision})`,
+        );
       }
     } finally {
       await store.close();

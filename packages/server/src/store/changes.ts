@@ -11,8 +11,7 @@
  */
 import type { UpdateOp } from '@palisade/core';
 import type pg from 'pg';
-import { IMPORT_OP } from './import.js';
-import { CHANGES_TABLE, DEFAULT_SCHEMA, qualified } from './names.js';
+import { CHANGES_TABLE, DEFAULT_SCHEMA, IMPORT_OP, qualified } from './names.js';
 
 /** One committed change: its revision and its operations (or an import entry). */
 export interface Change {

@@ -9,9 +9,10 @@
 import { loadWorld, type WorldInput } from '@palisade/core';
 import type pg from 'pg';
 import { ServerError, ServerErrorCodes, STATUS_OF_CODE } from '../errors.js';
+import { CHANGES_CHANNEL } from './changes.js';
 import { copyIn } from './copy.js';
 import { addForeignKeys, dropForeignKeys } from './foreign-keys.js';
-import { CHANGES_TABLE, DEFAULT_SCHEMA, qualified, worldTableList } from './names.js';
+import { CHANGES_TABLE, DEFAULT_SCHEMA, IMPORT_OP, qualified, worldTableList } from './names.js';
 import { worldRows } from './rows.js';
 import { inTransaction } from './transaction.js';
 import { readWorldSource, type WorldSource } from './world-source.js';
@@ -25,6 +26,10 @@ export interface ImportResult {
 
 export interface ImportOptions {
   readonly schema?: string;
+  /** More fields for the change-log entry (a compaction names the revision it folded). */
+  readonly entry?: Readonly<Record<string, unknown>>;
+  /** Delete every change-log entry before this import, in its transaction (compaction). */
+  readonly dropLogBefore?: boolean;
   /** Called after each table is written, before the commit (tests use it to fail an import halfway). */
   readonly afterTable?: (table: string, rows: number) => void | Promise<void>;
 }
@@ -32,8 +37,7 @@ export interface ImportOptions {
 /** Tables whose foreign keys are checked once after the COPY rather than row by row (foreign-keys.ts). */
 const BULK_TABLES = ['records', 'shares', 'field_shares'];
 
-/** The change-log entry an import appends: a follower that reads it reloads the whole world. */
-export const IMPORT_OP = 'importWorld';
+export { IMPORT_OP };
 
 export async function importWorld(
   client: pg.ClientBase,
@@ -57,12 +61,18 @@ export async function importWorld(
         await options.afterTable?.(table, rows[table]);
       }
       await addForeignKeys(client, schema, keys);
-      const ops = [{ op: IMPORT_OP, records: rows.records ?? 0, shares: rows.shares ?? 0 }];
+      const ops = [{ op: IMPORT_OP, records: rows.records ?? 0, shares: rows.shares ?? 0, ...options.entry }];
       const inserted = await client.query<{ revision: string }>(
         `INSERT INTO ${qualified(schema, CHANGES_TABLE)} (ops) VALUES ($1) RETURNING revision`,
         [JSON.stringify(ops)],
       );
-      return { revision: Number(inserted.rows[0]?.revision), rows };
+      const revision = Number(inserted.rows[0]?.revision);
+      // Delivered at commit: followers reload now rather than at their next periodic catch-up.
+      await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, JSON.stringify({ schema, revision })]);
+      if (options.dropLogBefore === true) {
+        await client.query(`DELETE FROM ${qualified(schema, CHANGES_TABLE)} WHERE revision < $1`, [revision]);
+      }
+      return { revision, rows };
     });
   } catch (error) {
     throw asRejected(error);

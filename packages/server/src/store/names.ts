@@ -53,3 +53,6 @@ export function qualified(schema: string, table: string): string {
 export function worldTableList(schema: string): string {
   return WORLD_TABLES.map((table) => qualified(schema, table)).join(', ');
 }
+
+/** The change-log entry an import appends: a follower that reads it reloads the whole world. */
+export const IMPORT_OP = 'importWorld';

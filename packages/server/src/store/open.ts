@@ -10,6 +10,7 @@ import type { WorldInput } from '@palisade/core';
 import pg from 'pg';
 import { DatabaseUnavailableError, type EmbeddedPostgresServer, startEmbeddedPostgres } from '../postgres/embedded.js';
 import { CHANGES_CHANNEL, lastImportRevision } from './changes.js';
+import { type CompactResult, compact } from './compact.js';
 import { type ExportFileResult, exportWorld, exportWorldFile } from './export.js';
 import { type ImportOptions, type ImportResult, importWorld } from './import.js';
 import { loadServing, loadStore, readRevision, type ServingWorld, type StoredWorld } from './load.js';
@@ -42,8 +43,10 @@ export interface Store {
   migrate(): Promise<MigrationResult>;
   /** Replaces the stored world with `source` in one transaction (store/import.ts). */
   importWorld(source: WorldSource, options?: Omit<ImportOptions, 'schema'>): Promise<ImportResult>;
-  /** The stored world. */
+  /** The stored world as of the current revision (the snapshot with the change log applied). */
   exportWorld(): Promise<WorldInput>;
+  /** Folds the change log into a new snapshot (store/compact.ts): to servers, an import. */
+  compact(): Promise<CompactResult>;
   /** Writes the stored world to `path` (format from the extension unless given). */
   exportFile(path: string, format?: WorldFileFormat): Promise<ExportFileResult>;
   /** The stored world and its revision, from one snapshot: what a server starts from. */
@@ -143,6 +146,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     importWorld: (source, importOptions = {}) =>
       withClient((client) => importWorld(client, source, { ...importOptions, schema })),
     exportWorld: () => withClient((client) => exportWorld(client, schema)),
+    compact: () => withClient((client) => compact(client, schema)),
     exportFile: (path, format) =>
       withClient((client) => {
         const chosen = format ?? worldFileFormat(path);
