@@ -54,7 +54,14 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
     const started = performance.now();
     const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
     if (config.store === 'postgres') {
-      store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir });
+      store = await openStore({
+        databaseUrl: config.databaseUrl ?? undefined,
+        dataDir: config.dataDir,
+        onEmbeddedRestart: ({ attempt, error }) =>
+          error === undefined
+            ? out.log(`palisade: the embedded PostgreSQL exited on its own and is running again (attempt ${attempt})`)
+            : out.error(`palisade: restarting the embedded PostgreSQL, attempt ${attempt} failed: ${error.message}`),
+      });
       // This process stops the embedded PostgreSQL itself, after the HTTP drain.
       releaseEmbeddedSignalHooks();
       out.log(`palisade: store: ${store.location} (migrated, ${seconds()} s)`);

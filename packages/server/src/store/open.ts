@@ -31,6 +31,11 @@ export interface StoreOptions {
   readonly schema?: string | undefined;
   /** Run pending migrations on open (default true). */
   readonly migrate?: boolean | undefined;
+  /**
+   * Told when the embedded PostgreSQL exited on its own and is started again (it always is, until
+   * `close()`), for the operator's log; the error when an attempt failed.
+   */
+  readonly onEmbeddedRestart?: ((event: { readonly attempt: number; readonly error?: Error }) => void) | undefined;
   /** Most connections the store opens at once (default 4). */
   readonly connections?: number | undefined;
 }
@@ -91,7 +96,11 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
     // Under root the server runs as the `postgres` user, which must be able to reach the directory.
     await mkdir(dirname(dataDir), { recursive: true, mode: 0o755 });
-    embedded = await startEmbeddedPostgres({ dataDir });
+    embedded = await startEmbeddedPostgres({
+      dataDir,
+      restartOnExit: true,
+      ...(options.onEmbeddedRestart === undefined ? {} : { onRestart: options.onEmbeddedRestart }),
+    });
     url = embedded.url;
     location = `embedded PostgreSQL (data directory ${dataDir})`;
   } else {
