@@ -81,8 +81,7 @@ const SHAREABLE: ReadonlySet<string> = new Set(['read', 'write', 'delete', 'appe
  */
 export class Engine {
   readonly model: WorldModel;
-  /** Replaced whole when the BU tree changes shape; otherwise kept current in place. */
-  private compiled: CompiledWorld;
+  private readonly compiled: CompiledWorld;
   /** Rebuilt after every update: it holds the compiled arrays, which updates may reallocate. */
   private evaluator: Evaluator;
   private currentRevision: number;
@@ -123,12 +122,7 @@ export class Engine {
   apply(ops: readonly UpdateOp[]): { revision: number } {
     try {
       const tx = applyOps(this.model, ops);
-      if (tx.structureChanged) {
-        // Coverage is compiled over preorder positions of the BU tree, which a new BU shifts.
-        this.compiled = new CompiledWorld(this.model);
-      } else {
-        this.catchUp(tx);
-      }
+      this.catchUp(tx);
       this.currentRevision++;
       return { revision: this.currentRevision };
     } finally {
@@ -141,6 +135,8 @@ export class Engine {
   /** Recompiles what a transaction touched, and only that. */
   private catchUp(tx: Transaction): void {
     const { compiled, model } = this;
+    // First: the grants later steps intern must find the coverages already renumbered.
+    if (tx.structureChanged) compiled.reindexBusinessUnits();
     if (tx.teams.size > 0 || tx.roles.size > 0) compiled.recompileProfiles(tx);
     const columnUsers = new Set(tx.users);
     for (const principal of tx.columnPrincipals) for (const user of model.usersOf(principal)) columnUsers.add(user);

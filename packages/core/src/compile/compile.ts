@@ -86,6 +86,16 @@ export class CompiledWorld {
     }
   }
 
+  /**
+   * After a new BU: the tree's preorder positions moved, so every coverage's intervals and every
+   * grant's BU fields are recomputed from their anchors. Nothing else depends on positions, and a
+   * new BU has no users, teams or records yet, so no profile changes.
+   */
+  reindexBusinessUnits(): void {
+    this.grants.reindexCoverages();
+    this.tables.reindexCoverages();
+  }
+
   private compile(inputs: ProfileInputs): Profile {
     return this.grants.compileProfile(inputs, collectGrants(this.model, inputs), this.model.tables.length);
   }

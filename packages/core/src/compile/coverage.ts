@@ -15,16 +15,38 @@ export type RoaringBitmap32 = InstanceType<typeof RoaringBitmap32>;
 export class BuCoverage {
   /** Unique per cache: interned coverages compare by id. */
   readonly id: number;
-  /** [start0, end0, start1, end1, …], end exclusive, ascending, never touching. */
-  readonly intervals: Int32Array;
+  /**
+   * [start0, end0, start1, end1, …], end exclusive, ascending, never touching. Replaced (never
+   * changed in place) when a new BU renumbers the tree: `reindex`.
+   */
+  intervals: Int32Array;
+  private readonly localAnchors: readonly BuIdx[];
+  private readonly deepAnchors: readonly BuIdx[];
   private readonly model: WorldModel;
   private bus: RoaringBitmap32 | null;
 
-  constructor(id: number, intervals: Int32Array, model: WorldModel) {
+  constructor(id: number, localAnchors: readonly BuIdx[], deepAnchors: readonly BuIdx[], model: WorldModel) {
     this.id = id;
-    this.intervals = intervals;
+    this.localAnchors = localAnchors;
+    this.deepAnchors = deepAnchors;
     this.model = model;
+    this.intervals = this.compute();
     this.bus = null;
+  }
+
+  /** Recomputes the intervals from the anchors after the BU tree was numbered again. */
+  reindex(): void {
+    this.intervals = this.compute();
+    this.bus = null;
+  }
+
+  private compute(): Int32Array {
+    const { buPosition, buSubtreeEnd } = this.model;
+    const spans: [number, number][] = [
+      ...this.localAnchors.map((bu): [number, number] => [buPosition[bu] as number, (buPosition[bu] as number) + 1]),
+      ...this.deepAnchors.map((bu): [number, number] => [buPosition[bu] as number, buSubtreeEnd[bu] as number]),
+    ];
+    return mergeIntervals(spans);
   }
 
   /** The covered BU indexes as a roaring bitmap: for set algebra and export, built on first use. */
@@ -60,14 +82,16 @@ export class CoverageCache {
   get(localAnchors: readonly BuIdx[], deepAnchors: readonly BuIdx[]): BuCoverage | null {
     if (localAnchors.length === 0 && deepAnchors.length === 0) return null;
     const key = `${sortedKey(localAnchors)}/${sortedKey(deepAnchors)}`;
-    return getOrCreate(this.byKey, key, () => {
-      const { buPosition, buSubtreeEnd } = this.model;
-      const spans: [number, number][] = [
-        ...localAnchors.map((bu): [number, number] => [buPosition[bu] as number, (buPosition[bu] as number) + 1]),
-        ...deepAnchors.map((bu): [number, number] => [buPosition[bu] as number, buSubtreeEnd[bu] as number]),
-      ];
-      return new BuCoverage(this.byKey.size, mergeIntervals(spans), this.model);
-    });
+    return getOrCreate(
+      this.byKey,
+      key,
+      () => new BuCoverage(this.byKey.size, [...localAnchors], [...deepAnchors], this.model),
+    );
+  }
+
+  /** After a new BU renumbered the tree: every coverage's intervals from its anchors again. */
+  reindex(): void {
+    for (const coverage of this.byKey.values()) coverage.reindex();
   }
 
   get size(): number {

@@ -103,13 +103,7 @@ export class GrantTables {
     this.grants = ensureInt32(this.grants, row + GRANT_STRIDE, 0);
     const grants = this.grants;
     grants[row + GrantField.flags] = (grant.global ? GrantFlag.global : 0) | (grant.scopeAll ? GrantFlag.scopeAll : 0);
-    if (grant.bus !== null && grant.bus.intervals.length > 0) {
-      const start = this.coverageStart(grant.bus);
-      grants[row + GrantField.firstBuLo] = grant.bus.intervals[0] as number;
-      grants[row + GrantField.firstBuHi] = grant.bus.intervals[1] as number;
-      grants[row + GrantField.buStart] = start;
-      grants[row + GrantField.buEnd] = start + grant.bus.intervals.length;
-    }
+    this.writeCoverage(g, grant.bus);
     this.teamPool = ensureInt32(this.teamPool, this.teamsUsed + grant.scopeTeams.length);
     this.teamPool.set(grant.scopeTeams, this.teamsUsed);
     grants[row + GrantField.teamStart] = this.teamsUsed;
@@ -118,6 +112,37 @@ export class GrantTables {
     this.grantBuSets[g] = grant.bus;
     this.grantIndex.set(grant, g);
     return g;
+  }
+
+  /**
+   * After a new BU renumbered the tree (and the coverages recomputed their intervals): `buPool`
+   * and every grant's BU fields written again. A coverage's interval count may change, so the
+   * pool is laid out afresh rather than patched.
+   */
+  reindexCoverages(): void {
+    this.buPool = sharedInt32(0);
+    this.busUsed = 0;
+    this.coverageOffset.clear();
+    for (let g = 0; g < this.grantCount; g++) this.writeCoverage(g, this.grantBuSets[g] ?? null);
+  }
+
+  /** The grant row's BU fields: its first interval inline, all of them in `buPool`; empty without coverage. */
+  private writeCoverage(g: number, coverage: BuCoverage | null): void {
+    const row = g * GRANT_STRIDE;
+    const grants = this.grants;
+    const intervals = coverage?.intervals;
+    if (coverage === null || intervals === undefined || intervals.length === 0) {
+      grants[row + GrantField.firstBuLo] = 0;
+      grants[row + GrantField.firstBuHi] = 0;
+      grants[row + GrantField.buStart] = 0;
+      grants[row + GrantField.buEnd] = 0;
+      return;
+    }
+    const start = this.coverageStart(coverage);
+    grants[row + GrantField.firstBuLo] = intervals[0] as number;
+    grants[row + GrantField.firstBuHi] = intervals[1] as number;
+    grants[row + GrantField.buStart] = start;
+    grants[row + GrantField.buEnd] = start + intervals.length;
   }
 
   /** Where a coverage's intervals sit in `buPool`, appending them on first sight. */

@@ -60,6 +60,11 @@ export class GrantCache {
     this.coverages = coverages;
   }
 
+  /** After a new BU renumbered the tree (grants keep their coverages; those recompute their intervals). */
+  reindexCoverages(): void {
+    this.coverages.reindex();
+  }
+
   compileProfile(inputs: ProfileInputs, sources: RoleSources, tableCount: number): Profile {
     const grants = new Array<PrivilegeGrant | null>(tableCount * PRIVILEGE_COUNT).fill(null);
     this.compileSlots(grants, inputs.teams, sources, null);

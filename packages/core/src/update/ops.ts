@@ -47,9 +47,8 @@ export type UpdateOp =
     }
   /** §4 assign settings: changes the named ones; the others keep their values. */
   | { op: 'setAssignSettings'; shareToPreviousOwnerOnAssign?: boolean; alwaysMoveRecordToOwnerBusinessUnit?: boolean }
-  /** A business unit under `parentId`, with an optional named default team. The BU tree changes
-   * shape, so the compiled grants are rebuilt (seconds on a 100,000-user world): a rare,
-   * administrative change. */
+  /** A business unit under `parentId`, with an optional named default team. The tree is numbered
+   * again, so every coverage's intervals are recomputed (no profile is). */
   | { op: 'createBusinessUnit'; id: string; parentId: string; name?: string; defaultTeamId?: string }
   /** A position (§5 position model) under `parentId`, or a new root. */
   | { op: 'createPosition'; id: string; parentId?: string | null }
