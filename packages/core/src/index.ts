@@ -33,6 +33,7 @@ export type { TablePrivilege, UserPrivileges } from './explain/privileges.js';
 export type { BuIdx, PrincipalIdx, RecordIdx, RoleIdx, TableIdx, UserIdx } from './ids.js';
 export type { WorldModel } from './model/world-model.js';
 export { Depth, Privilege } from './privileges.js';
+export { UPDATE_OPS } from './update/apply.js';
 export type { UpdateOp, UpdateOpName } from './update/ops.js';
 export type {
   BusinessUnitInput,

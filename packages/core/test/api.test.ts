@@ -19,6 +19,7 @@ describe('public API', () => {
         "PRIVILEGES": "object",
         "PalisadeError": "function",
         "Privilege": "object",
+        "UPDATE_OPS": "object",
         "UPDATE_RULES": "object",
         "WORLD_RULES": "object",
         "errorOfCode": "function",

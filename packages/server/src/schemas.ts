@@ -3,7 +3,7 @@
  * MessagePack alike, after decoding), serializes JSON responses with them, and @fastify/swagger
  * turns them into the OpenAPI document. Shared ones are added once by `$id` (`Error#`, …).
  */
-import { ACCESS_RIGHT_BITS, DEPTHS, PRIVILEGES } from '@palisade/core';
+import { ACCESS_RIGHT_BITS, DEPTHS, PRIVILEGES, UPDATE_OPS } from '@palisade/core';
 
 /** Limits that shape schemas (`maxItems`). */
 export interface SchemaLimits {
@@ -575,37 +575,7 @@ export const whoCanAccessSchema = {
 } as const;
 
 /** The operations `/v1/write` takes: core's `UpdateOp`s (docs in packages/core/src/update/ops.ts). */
-export const WRITE_OPS = [
-  'createRecord',
-  'deleteRecord',
-  'assignRecord',
-  'grantShare',
-  'modifyShare',
-  'revokeShare',
-  'addTeamMember',
-  'removeTeamMember',
-  'addRoleAssignment',
-  'removeRoleAssignment',
-  'setRolePrivileges',
-  'moveUser',
-  'setUserDisabled',
-  'setManager',
-  'setPosition',
-  'setHierarchySettings',
-  'setAssignSettings',
-  'createBusinessUnit',
-  'createPosition',
-  'createUser',
-  'createTeam',
-  'createRole',
-  'createFieldSecurityProfile',
-  'setFieldSecurityPermissions',
-  'addFieldSecurityProfileMember',
-  'removeFieldSecurityProfileMember',
-  'grantFieldShare',
-  'modifyFieldShare',
-  'revokeFieldShare',
-] as const;
+export const WRITE_OPS = UPDATE_OPS;
 
 export function writeSchema(limits: SchemaLimits) {
   return {

@@ -16,7 +16,14 @@
  * operations apply only if all pass), so an operation cannot rely on an earlier one of the same
  * request as a user: send it in a request of its own.
  */
-import { type Decision, type Engine, isPalisadeError, type PalisadeError, type UpdateOp } from '@palisade/core';
+import {
+  type Decision,
+  type Engine,
+  isPalisadeError,
+  type PalisadeError,
+  UPDATE_OPS,
+  type UpdateOp,
+} from '@palisade/core';
 import { fromEngineError, ServerError, ServerErrorCodes, serverError } from './errors.js';
 
 /** Throws 403 `PALISADE_WRITE_DENIED` for the first operation `asUser` may not perform. */
@@ -133,28 +140,5 @@ function decide(
   }
 }
 
-const KNOWN_ADMIN_OPS: ReadonlySet<string> = new Set([
-  'addTeamMember',
-  'removeTeamMember',
-  'addRoleAssignment',
-  'removeRoleAssignment',
-  'setRolePrivileges',
-  'moveUser',
-  'setUserDisabled',
-  'setManager',
-  'setPosition',
-  'setHierarchySettings',
-  'setAssignSettings',
-  'createBusinessUnit',
-  'createPosition',
-  'createUser',
-  'createTeam',
-  'createRole',
-  'createFieldSecurityProfile',
-  'setFieldSecurityPermissions',
-  'addFieldSecurityProfileMember',
-  'removeFieldSecurityProfileMember',
-  'grantFieldShare',
-  'modifyFieldShare',
-  'revokeFieldShare',
-]);
+/** Every other operation the engine knows changes the organization's security itself. */
+const KNOWN_ADMIN_OPS: ReadonlySet<string> = new Set(UPDATE_OPS.filter((name) => !(name in ACTIONS)));

@@ -15,7 +15,7 @@ import { isPlainObject } from '../world/reader.js';
 import { COLUMN_FIELDS, COLUMN_HANDLERS } from './column-ops.js';
 import { OpReader } from './context.js';
 import { CREATE_FIELDS, CREATE_HANDLERS } from './create.js';
-import type { UpdateOp } from './ops.js';
+import type { UpdateOp, UpdateOpName } from './ops.js';
 import { fields, type Handler, noteHierarchyChange, ownerBu, readDepths, setMembership } from './shared.js';
 import { Transaction } from './transaction.js';
 
@@ -78,6 +78,9 @@ const FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   ...CREATE_FIELDS,
   ...COLUMN_FIELDS,
 };
+
+/** Every operation `Engine.apply` knows, by name. */
+export const UPDATE_OPS = Object.freeze(Object.keys(FIELDS)) as readonly UpdateOpName[];
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
   createRecord(r) {
