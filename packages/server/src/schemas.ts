@@ -5,6 +5,20 @@
  */
 import { ACCESS_RIGHT_BITS, DEPTHS, PRIVILEGES, UPDATE_OPS } from '@palisade/core';
 
+const stringList = { type: 'array', items: { type: 'string' } } as const;
+
+/** A list of integers in a reply (MessagePack replies may carry it as `bin`, as the description says). */
+function integerList(description?: string) {
+  return { type: 'array', items: { type: 'integer' }, ...(description === undefined ? {} : { description }) } as const;
+}
+
+/** The request flag of `/v1/filter` and `/v1/lookup` that adds `hiddenColumns` to the reply. */
+const hiddenColumnsFlag = {
+  type: 'boolean',
+  default: false,
+  description: 'also answer, per returned record, the secured columns to null out (§6)',
+} as const;
+
 /** Limits that shape schemas (`maxItems`). */
 export interface SchemaLimits {
   readonly maxBatchItems: number;
@@ -106,7 +120,7 @@ export const sharedSchemas = [
       grant: { $ref: 'Grant#' },
       match: { type: 'string', enum: ['global', 'business-unit', 'subtree', 'owner'] },
       principal: { type: 'string' },
-      rights: { type: 'array', items: { type: 'string' } },
+      rights: stringList,
       usableThrough: { $ref: 'Grant#' },
     },
   },
@@ -245,13 +259,10 @@ export function checkColumnsSchema(limits: SchemaLimits) {
         properties: {
           count: { type: 'integer', description: 'items asked about' },
           allowed: { type: 'integer', description: 'items allowed' },
-          codes: {
-            type: 'array',
-            items: { type: 'integer' },
-            description:
-              'one code per item, in input order (MessagePack: `bin`, one byte each): 0 no-access, 1 role, 2 share, ' +
+          codes: integerList(
+            'one code per item, in input order (MessagePack: `bin`, one byte each): 0 no-access, 1 role, 2 share, ' +
               '3 hierarchy, 4 system-administrator, 5 disabled; 16 and up an error, named in `errors`',
-          },
+          ),
           errors: {
             type: 'array',
             items: {
@@ -291,11 +302,7 @@ export function filterSchema(limits: SchemaLimits) {
       properties: {
         ...questionProperties,
         output: { type: 'string', enum: ['indexes', 'bitmask'], default: 'indexes' },
-        hiddenColumns: {
-          type: 'boolean',
-          default: false,
-          description: 'also answer, per returned record, the secured columns to null out (§6)',
-        },
+        hiddenColumns: hiddenColumnsFlag,
         ids: nullableIds('record ids (or, with `ownerIds`, the rows’ ids for their shares)'),
         records: indexList(limits.maxFilterRows, 'a list of engine record indexes'),
         ownerIds: nullableIds('each row’s owner (user or team id)'),
@@ -308,16 +315,10 @@ export function filterSchema(limits: SchemaLimits) {
         properties: {
           rows: { type: 'integer', description: 'rows asked about' },
           allowed: { type: 'integer', description: 'rows allowed' },
-          indexes: {
-            type: 'array',
-            items: { type: 'integer' },
-            description: 'allowed row positions, ascending (MessagePack: `bin`, little-endian uint32)',
-          },
-          bitmask: {
-            type: 'array',
-            items: { type: 'integer' },
-            description: 'bit i of word i >> 5 set when row i is allowed (MessagePack: `bin`, little-endian uint32)',
-          },
+          indexes: integerList('allowed row positions, ascending (MessagePack: `bin`, little-endian uint32)'),
+          bitmask: integerList(
+            'bit i of word i >> 5 set when row i is allowed (MessagePack: `bin`, little-endian uint32)',
+          ),
           hiddenColumns: hiddenColumnsResponse,
         },
       },
@@ -336,11 +337,7 @@ export function lookupSchema(limits: SchemaLimits) {
         format: { type: 'string', enum: ['ids', 'page', 'roaring'], default: 'ids' },
         limit: { type: 'integer', minimum: 1, maximum: limits.maxPageSize, description: 'page size; caps `ids`' },
         cursor: { type: 'string', maxLength: 64, description: '`page`: the previous page’s cursor' },
-        hiddenColumns: {
-          type: 'boolean',
-          default: false,
-          description: 'also answer, per returned record, the secured columns to null out (§6)',
-        },
+        hiddenColumns: hiddenColumnsFlag,
       },
     },
     response: {
@@ -349,7 +346,7 @@ export function lookupSchema(limits: SchemaLimits) {
         properties: {
           format: { type: 'string' },
           total: { type: 'integer', description: 'records the user may access in all' },
-          ids: { type: 'array', items: { type: 'string' } },
+          ids: stringList,
           cursor: { type: ['string', 'null'], description: '`page`: pass back for the next page; null after the last' },
           roaring: {
             type: 'string',
@@ -390,13 +387,13 @@ export const filterSpecSchema = {
           type: 'object',
           properties: {
             all: { type: 'boolean' },
-            businessUnitIds: { type: 'array', items: { type: 'string' } },
-            ownerIds: { type: 'array', items: { type: 'string' } },
-            sharedRecordIds: { type: 'array', items: { type: 'string' } },
+            businessUnitIds: stringList,
+            ownerIds: stringList,
+            sharedRecordIds: stringList,
           },
         },
         sql: { type: 'string', description: 'a parameterized PostgreSQL boolean expression' },
-        params: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
+        params: { type: 'array', items: stringList },
       },
     },
   },
@@ -469,7 +466,7 @@ export const explainColumnSchema = {
               profile: { type: 'string' },
               member: { type: 'string' },
               principal: { type: 'string' },
-              permissions: { type: 'array', items: { type: 'string' } },
+              permissions: stringList,
               text: { type: 'string' },
             },
           },
@@ -487,9 +484,9 @@ export const hiddenColumnsResponse = {
     'per returned record, `words` 32-bit words (MessagePack: `bin` of little-endian uint32s); bit c set when ' +
     '`columns[c]` must be nulled out for the user',
   properties: {
-    columns: { type: 'array', items: { type: 'string' } },
+    columns: stringList,
     words: { type: 'integer' },
-    masks: { type: 'array', items: { type: 'integer' } },
+    masks: integerList(),
   },
 } as const;
 
@@ -529,7 +526,7 @@ export const privilegesSchema = {
         businessUnit: { type: 'string' },
         disabled: { type: 'boolean' },
         systemAdministrator: { type: 'boolean' },
-        teams: { type: 'array', items: { type: 'string' } },
+        teams: stringList,
         privileges: {
           type: 'array',
           items: {
