@@ -7,36 +7,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Answer,
   eventually,
-  killAllServers,
-  removeDir,
   ServerProcess,
   sleep,
-  TestDatabase,
-  tempDir,
+  useProcessTestbed,
   type WriteOutcome,
   WriteStream,
-  writeKeysFile,
 } from './support/processes.js';
 
-let dir = '';
-let db: TestDatabase;
-let keysFile = '';
-
-beforeAll(async () => {
-  dir = await tempDir('palisade-faults-');
-  db = await TestDatabase.start(dir);
-  keysFile = await writeKeysFile(dir);
-}, 60_000);
-
-afterAll(async () => {
-  await killAllServers();
-  await db?.stop();
-  await removeDir(dir);
-}, 30_000);
+const testbed = useProcessTestbed('palisade-faults-');
 
 interface LoggedChange {
   revision: number;
@@ -44,7 +26,7 @@ interface LoggedChange {
 }
 
 async function changeLog(database: string): Promise<LoggedChange[]> {
-  const rows = await db.query<{ revision: string; ops: LoggedChange['ops'] }>(
+  const rows = await testbed.db.query<{ revision: string; ops: LoggedChange['ops'] }>(
     'SELECT revision, ops FROM palisade.palisade_changes ORDER BY revision',
     [],
     database,
@@ -105,9 +87,9 @@ function loggedIndexes(log: readonly LoggedChange[], prefix: string): Map<number
 
 describe('faults', () => {
   it('kill -9 a server in the middle of acknowledged writes: after a restart every acknowledged write is there, none half-applied', async () => {
-    const databaseUrl = await db.create('killed_server');
-    const writer = await ServerProcess.start({ databaseUrl, keysFile });
-    const observer = await ServerProcess.start({ databaseUrl, keysFile });
+    const databaseUrl = await testbed.db.create('killed_server');
+    const writer = await ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile });
+    const observer = await ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile });
     // Three clients writing one after another: at any moment, writes are in flight.
     const stream = new WriteStream(() => writer, tripleOps('k'), { loops: 3, stopOnNoAnswer: true });
     await stream.until(() => stream.acknowledged.length >= 20);
@@ -154,11 +136,11 @@ describe('faults', () => {
   }, 60_000);
 
   it('PostgreSQL killed under load: writes answer 503 PALISADE_DATABASE_UNAVAILABLE, reads go on from memory, and all recovers when it returns', async () => {
-    const databaseUrl = await db.create('killed_database');
+    const databaseUrl = await testbed.db.create('killed_database');
     const wait = ['--workers', '0', '--revision-wait', '300'];
     const [writer, reader] = await Promise.all([
-      ServerProcess.start({ databaseUrl, keysFile, args: wait }),
-      ServerProcess.start({ databaseUrl, keysFile, args: wait }),
+      ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile, args: wait }),
+      ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile, args: wait }),
     ]);
     const stream = new WriteStream(() => writer, tripleOps('p'), { loops: 2 });
     // Reads through the other replica, as a client would make them: no token, and the last write's.
@@ -177,7 +159,7 @@ describe('faults', () => {
     })();
 
     await stream.until(() => stream.acknowledged.length >= 10);
-    await db.kill();
+    await testbed.db.kill();
     stream.phase = 'outage';
     const down = stream.outcomes.length;
     await stream.until(
@@ -213,7 +195,7 @@ describe('faults', () => {
     // between its engine and its commit: then it refuses reads until it has reloaded from the store.
     expect(readiness[1]).toBeGreaterThan(0);
 
-    await db.restart();
+    await testbed.db.restart();
     // The first write after PostgreSQL is back succeeds (the pool reconnects; a writer that must
     // reload does so first).
     const next = await writer.write([{ op: 'createRecord', table: 'account', id: 'acc-back', ownerId: 'u-erin' }]);
@@ -254,10 +236,10 @@ describe('faults', () => {
   }, 60_000);
 
   it('concurrent writers on two replicas: one of two creations of the same id succeeds, every distinct write lands', async () => {
-    const databaseUrl = await db.create('concurrent');
+    const databaseUrl = await testbed.db.create('concurrent');
     const [a, b] = await Promise.all([
-      ServerProcess.start({ databaseUrl, keysFile }),
-      ServerProcess.start({ databaseUrl, keysFile }),
+      ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile }),
+      ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile }),
     ]);
     const create = (id: string) => [{ op: 'createRecord', table: 'account', id, ownerId: 'u-erin' }];
     // Each replica sends its own stream of distinct writes, and both race to create the same ids.
@@ -307,9 +289,9 @@ describe('faults', () => {
     for (const server of [a, b]) await server.kill('SIGTERM');
   }, 60_000);
 
-  it('an embedded PostgreSQL that dies under palisade serve: writes answer 503, reads go on, SIGTERM still stops the server', async () => {
-    const dataDir = join(dir, 'embedded');
-    const server = await ServerProcess.start({ keysFile, env: { PALISADE_DATA_DIR: dataDir } });
+  it('an embedded PostgreSQL that dies under palisade serve: writes answer 503, reads go on, it is started again, SIGTERM still stops the server', async () => {
+    const dataDir = join(testbed.dir, 'embedded');
+    const server = await ServerProcess.start({ keysFile: testbed.keysFile, env: { PALISADE_DATA_DIR: dataDir } });
     expect(
       (await server.write([{ op: 'createRecord', table: 'account', id: 'acc-x', ownerId: 'u-erin' }])).status,
     ).toBe(200);
@@ -321,10 +303,21 @@ describe('faults', () => {
     expect(write.status).toBe(503);
     expect(write.body).toMatchObject({ error: { code: 'PALISADE_DATABASE_UNAVAILABLE' } });
     expect((await server.check('u-alex', 'account', 'read', 'acc-x')).body).toMatchObject({ allowed: true });
+    // The store starts it again (a restart takes at least its 250 ms backoff plus PostgreSQL's
+    // start-up, so the write above could not have landed), and writes land again.
+    const landed = await eventually(
+      async () =>
+        (await server.write([{ op: 'createRecord', table: 'account', id: 'acc-y', ownerId: 'u-erin' }])).status === 200,
+      60_000,
+      100,
+    );
+    expect(landed, server.output).toBe(true);
+    expect(server.output).toContain('the embedded PostgreSQL exited on its own and is running again');
+    expect((await server.check('u-alex', 'account', 'read', 'acc-y')).body).toMatchObject({ allowed: true });
     // Stopping does not wait for a database that is gone: it used to wait for an exit event that
     // had already happened, until Node found nothing left to run and ended the process with 13
     // (an unsettled top-level await), the drain unfinished.
     expect(await server.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(server.output).toContain('palisade: stopped');
-  }, 60_000);
+  }, 120_000);
 });

@@ -4,33 +4,10 @@
  * and without it once the NOTIFY has arrived; a replica stopped during a stream of writes catches
  * up when it starts again. One embedded PostgreSQL for the file, one database per test.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  killAllServers,
-  removeDir,
-  ServerProcess,
-  TestDatabase,
-  tempDir,
-  WriteStream,
-  writeKeysFile,
-} from './support/processes.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, ServerProcess, useProcessTestbed, WriteStream } from './support/processes.js';
 
-let dir = '';
-let db: TestDatabase;
-let keysFile = '';
-
-beforeAll(async () => {
-  dir = await tempDir('palisade-replicas-');
-  db = await TestDatabase.start(dir, { ephemeral: true });
-  keysFile = await writeKeysFile(dir);
-}, 60_000);
-
-afterAll(async () => {
-  await killAllServers();
-  await db?.stop();
-  await removeDir(dir);
-}, 30_000);
+const testbed = useProcessTestbed('palisade-replicas-', { ephemeral: true });
 
 const shareToSam = (recordId: string) => ({
   op: 'grantShare',
@@ -85,15 +62,19 @@ function streamRecords(count: number): [string, string][] {
 
 describe('replicas: palisade serve processes on one PostgreSQL', () => {
   it('a write through one is visible through the others: with atLeastRevision at once, without it by NOTIFY', async () => {
-    const databaseUrl = await db.create('visible');
+    const databaseUrl = await testbed.db.create('visible');
     // Started together on an empty store: one of them imports the sample world, once. The third
     // answers large batches from its worker pool (the pool re-posts the state after each change).
     const [a, b, c] = await Promise.all([
-      ServerProcess.start({ databaseUrl, keysFile }),
-      ServerProcess.start({ databaseUrl, keysFile }),
-      ServerProcess.start({ databaseUrl, keysFile, args: ['--workers', '2', '--pool-threshold', '64'] }),
+      ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile }),
+      ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile }),
+      ServerProcess.start({
+        databaseUrl,
+        keysFile: testbed.keysFile,
+        args: ['--workers', '2', '--pool-threshold', '64'],
+      }),
     ]);
-    const log = await db.query<{ revision: string; ops: { op: string }[] }>(
+    const log = await testbed.db.query<{ revision: string; ops: { op: string }[] }>(
       'SELECT revision, ops FROM palisade.palisade_changes ORDER BY revision',
       [],
       'visible',
@@ -149,11 +130,11 @@ describe('replicas: palisade serve processes on one PostgreSQL', () => {
   }, 60_000);
 
   it('a replica stopped (SIGTERM) during a stream of writes through another catches up when restarted', async () => {
-    const databaseUrl = await db.create('stopped');
-    const writer = await ServerProcess.start({ databaseUrl, keysFile });
+    const databaseUrl = await testbed.db.create('stopped');
+    const writer = await ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile });
     const [follower, other] = await Promise.all([
-      ServerProcess.start({ databaseUrl, keysFile }),
-      ServerProcess.start({ databaseUrl, keysFile }),
+      ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile }),
+      ServerProcess.start({ databaseUrl, keysFile: testbed.keysFile }),
     ]);
     let replica = follower;
     const stream = new WriteStream(() => writer, streamOps);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { WorldInput } from '@palisade/core';
 import { type EmbeddedPostgresServer, SAMPLE_WORLD, sha256, startEmbeddedPostgres } from '@palisade/server';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { ADMIN_KEY, CHECK_KEY } from './http.js';
 
 export { ADMIN_KEY, CHECK_KEY };
@@ -439,4 +440,33 @@ export class WriteStream {
     this.stopping = true;
     await this.running;
   }
+}
+
+/** What a file of process tests shares: a temporary directory, one PostgreSQL, the keys file. */
+export interface ProcessTestbed {
+  readonly dir: string;
+  readonly db: TestDatabase;
+  readonly keysFile: string;
+}
+
+/**
+ * Registers the file's setup and teardown (every server process killed, the database stopped, the
+ * directory removed) and returns the testbed, filled in once `beforeAll` has run.
+ */
+export function useProcessTestbed(
+  prefix: string,
+  options: Parameters<typeof TestDatabase.start>[1] = {},
+): ProcessTestbed {
+  const testbed = { dir: '', db: undefined as unknown as TestDatabase, keysFile: '' };
+  beforeAll(async () => {
+    testbed.dir = await tempDir(prefix);
+    testbed.db = await TestDatabase.start(testbed.dir, options);
+    testbed.keysFile = await writeKeysFile(testbed.dir);
+  }, 60_000);
+  afterAll(async () => {
+    await killAllServers();
+    await testbed.db?.stop();
+    await removeDir(testbed.dir);
+  }, 30_000);
+  return testbed;
 }
