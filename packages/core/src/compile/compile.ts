@@ -67,9 +67,9 @@ export class CompiledWorld {
     this.profiles.forEach((profile, index) => {
       let next: Profile;
       let slots: ReadonlySet<number> | undefined;
-      if (profile.inputs.teams.some((t) => reach.teams.has(t))) {
+      if (reach.teams.size > 0 && profile.inputs.teams.some((t) => reach.teams.has(t))) {
         next = this.compile(profile.inputs);
-      } else if ([...profile.roles].some((r) => reach.roles.has(r))) {
+      } else if (holdsAny(profile.roles, reach.roles)) {
         slots = reach.roleSlots;
         next = this.grants.recompileSlots(profile, collectGrants(this.model, profile.inputs, slots), slots);
       } else {
@@ -106,6 +106,12 @@ export class CompiledWorld {
       (profile.systemAdministrator ? UserFlag.systemAdministrator : 0)
     );
   }
+}
+
+function holdsAny(roles: ReadonlySet<RoleIdx>, changed: ReadonlySet<RoleIdx>): boolean {
+  if (changed.size === 0) return false;
+  for (const role of roles) if (changed.has(role)) return true;
+  return false;
 }
 
 /** Profiles keep their own copy: the model's assignment lists change under later updates. */

@@ -208,8 +208,14 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const depths = readDepths(r);
     const before = role.depths;
     role.depths = depths;
-    r.tx.roles.add(roleIdx);
-    for (let slot = 0; slot < depths.length; slot++) if (depths[slot] !== before[slot]) r.tx.roleSlots.add(slot);
+    let changed = false;
+    for (let slot = 0; slot < depths.length; slot++) {
+      if (depths[slot] === before[slot]) continue;
+      r.tx.roleSlots.add(slot);
+      changed = true;
+    }
+    // The same map again recompiles nothing (it would still walk every profile holding the role).
+    if (changed) r.tx.roles.add(roleIdx);
     r.tx.onUndo(() => {
       role.depths = before;
     });
