@@ -4,7 +4,7 @@ import { PRIVILEGE_COUNT } from '../privileges.js';
 import { ColumnSecurity } from './columns.js';
 import { CoverageCache } from './coverage.js';
 import { GrantTables, UserFlag } from './grant-tables.js';
-import { collectGrants, type ProfileInputs, profileInputs, profileKey } from './grants.js';
+import { collectGrants, collectSlots, type ProfileInputs, profileInputs, profileKey } from './grants.js';
 import { HierarchyTables } from './hierarchy.js';
 import { GrantCache, type Profile } from './profile.js';
 
@@ -64,14 +64,15 @@ export class CompiledWorld {
     roleSlots: ReadonlySet<number>;
   }): void {
     let administratorsChanged = false;
+    const roleSlots = [...reach.roleSlots];
     this.profiles.forEach((profile, index) => {
       let next: Profile;
-      let slots: ReadonlySet<number> | undefined;
+      let slots: readonly number[] | undefined;
       if (reach.teams.size > 0 && profile.inputs.teams.some((t) => reach.teams.has(t))) {
         next = this.compile(profile.inputs);
       } else if (holdsAny(profile.roles, reach.roles)) {
-        slots = reach.roleSlots;
-        next = this.grants.recompileSlots(profile, collectGrants(this.model, profile.inputs, slots), slots);
+        slots = roleSlots;
+        next = this.grants.recompileSlots(profile, collectSlots(this.model, profile.inputs, slots), slots);
       } else {
         return;
       }

@@ -73,6 +73,8 @@ export class BuCoverage {
 /** Interns coverages by their anchors, so profiles with the same anchors share one. */
 export class CoverageCache {
   private readonly byKey = new Map<string, BuCoverage>();
+  /** The common case, one anchor: `bu * 2 + (deep ? 1 : 0)`, without building a string key. */
+  private readonly byAnchor = new Map<number, BuCoverage>();
   private readonly model: WorldModel;
 
   constructor(model: WorldModel) {
@@ -80,7 +82,17 @@ export class CoverageCache {
   }
 
   get(localAnchors: readonly BuIdx[], deepAnchors: readonly BuIdx[]): BuCoverage | null {
-    if (localAnchors.length === 0 && deepAnchors.length === 0) return null;
+    const count = localAnchors.length + deepAnchors.length;
+    if (count === 0) return null;
+    if (count === 1) {
+      const deep = deepAnchors.length === 1;
+      const anchor = (deep ? deepAnchors[0] : localAnchors[0]) as number;
+      return getOrCreate(this.byAnchor, anchor * 2 + (deep ? 1 : 0), () => this.interned(localAnchors, deepAnchors));
+    }
+    return this.interned(localAnchors, deepAnchors);
+  }
+
+  private interned(localAnchors: readonly BuIdx[], deepAnchors: readonly BuIdx[]): BuCoverage {
     const key = `${sortedKey(localAnchors)}/${sortedKey(deepAnchors)}`;
     return getOrCreate(
       this.byKey,

@@ -54,6 +54,15 @@ export interface RoleSources {
  * grants of those (table, privilege) slots (`table * PRIVILEGE_COUNT + privilege`).
  */
 export function collectGrants(model: WorldModel, inputs: ProfileInputs, slots?: ReadonlySet<number>): RoleSources {
+  return collectSlots(model, inputs, slots === undefined ? undefined : [...slots]);
+}
+
+/** `collectGrants` over a list of slots (visited directly, not tested slot by slot against a set). */
+export function collectSlots(
+  model: WorldModel,
+  inputs: ProfileInputs,
+  slots: readonly number[] | undefined,
+): RoleSources {
   const grants: Grant[] = [];
   const roles = new Set<RoleIdx>();
   let systemAdministrator = false;
@@ -116,15 +125,20 @@ export function collectGrants(model: WorldModel, inputs: ProfileInputs, slots?: 
 function forEachDepth(
   depths: Uint8Array,
   tableCount: number,
-  slots: ReadonlySet<number> | undefined,
+  slots: readonly number[] | undefined,
   visit: (table: TableIdx, privilege: Privilege, depth: Depth) => void,
 ): void {
-  for (let table = 0; table < tableCount; table++) {
-    for (let privilege = 0; privilege < PRIVILEGE_COUNT; privilege++) {
-      const slot = table * PRIVILEGE_COUNT + privilege;
+  if (slots !== undefined) {
+    for (const slot of slots) {
       const depth = depths[slot] as Depth;
-      if (depth !== Depth.none && (slots === undefined || slots.has(slot)))
-        visit(table as TableIdx, privilege as Privilege, depth);
+      if (depth !== Depth.none)
+        visit(Math.floor(slot / PRIVILEGE_COUNT) as TableIdx, (slot % PRIVILEGE_COUNT) as Privilege, depth);
     }
+    return;
+  }
+  for (let slot = 0; slot < tableCount * PRIVILEGE_COUNT; slot++) {
+    const depth = depths[slot] as Depth;
+    if (depth !== Depth.none)
+      visit(Math.floor(slot / PRIVILEGE_COUNT) as TableIdx, (slot % PRIVILEGE_COUNT) as Privilege, depth);
   }
 }

@@ -37,18 +37,28 @@ export class Profile {
   readonly systemAdministrator: boolean;
   /** Per (table, privilege) at `table * PRIVILEGE_COUNT + privilege`: null when nothing grants it. */
   readonly grants: (PrivilegeGrant | null)[];
+  /** The inputs' teams as a grant's `scopeTeams` and as part of its key: made once, shared by recompiles. */
+  readonly teams: Int32Array;
+  readonly teamsKey: string;
 
   constructor(
     inputs: ProfileInputs,
     roles: ReadonlySet<RoleIdx>,
     systemAdministrator: boolean,
     grants: (PrivilegeGrant | null)[],
+    teams: { readonly teams: Int32Array; readonly teamsKey: string } = teamsOf(inputs),
   ) {
     this.inputs = inputs;
     this.roles = roles;
     this.systemAdministrator = systemAdministrator;
     this.grants = grants;
+    this.teams = teams.teams;
+    this.teamsKey = teams.teamsKey;
   }
+}
+
+function teamsOf(inputs: ProfileInputs): { teams: Int32Array; teamsKey: string } {
+  return { teams: Int32Array.from(inputs.teams), teamsKey: inputs.teams.join(',') };
 }
 
 /** Interns `PrivilegeGrant`s across profiles: most profiles repeat a few shapes. */
@@ -67,30 +77,36 @@ export class GrantCache {
 
   compileProfile(inputs: ProfileInputs, sources: RoleSources, tableCount: number): Profile {
     const grants = new Array<PrivilegeGrant | null>(tableCount * PRIVILEGE_COUNT).fill(null);
-    this.compileSlots(grants, inputs.teams, sources, null);
-    return new Profile(inputs, sources.roles, sources.systemAdministrator, grants);
+    const teams = teamsOf(inputs);
+    this.compileSlots(grants, teams.teams, teams.teamsKey, sources, null);
+    return new Profile(inputs, sources.roles, sources.systemAdministrator, grants, teams);
   }
 
   /** `profile` with the grants of `slots` compiled again from `sources` (collected for those slots only). */
-  recompileSlots(profile: Profile, sources: RoleSources, slots: ReadonlySet<number>): Profile {
-    const grants = [...profile.grants];
-    this.compileSlots(grants, profile.inputs.teams, sources, slots);
-    return new Profile(profile.inputs, profile.roles, profile.systemAdministrator, grants);
+  recompileSlots(profile: Profile, sources: RoleSources, slots: readonly number[]): Profile {
+    const grants = profile.grants.slice();
+    this.compileSlots(grants, profile.teams, profile.teamsKey, sources, slots);
+    return new Profile(profile.inputs, profile.roles, profile.systemAdministrator, grants, profile);
   }
 
   /** Compiles `sources` into `grants`: every slot they hold, or exactly `slots` (null where nothing grants). */
   private compileSlots(
     grants: (PrivilegeGrant | null)[],
-    userTeams: readonly PrincipalIdx[],
+    teams: Int32Array,
+    teamsKey: string,
     sources: RoleSources,
-    slots: ReadonlySet<number> | null,
+    slots: readonly number[] | null,
   ): void {
+    if (slots !== null && slots.length === 1) {
+      // A role change usually touches one slot: every collected grant is of it.
+      const [slot] = slots as [number];
+      grants[slot] = sources.grants.length === 0 ? null : this.reduce(sources.grants, teams, teamsKey);
+      return;
+    }
     const perSlot = new Map<number, Grant[]>();
     for (const grant of sources.grants) {
       getOrCreate(perSlot, grant.table * PRIVILEGE_COUNT + grant.privilege, () => []).push(grant);
     }
-    const teams = Int32Array.from(userTeams);
-    const teamsKey = userTeams.join(',');
     for (const slot of slots ?? perSlot.keys()) {
       const list = perSlot.get(slot);
       grants[slot] = list === undefined ? null : this.reduce(list, teams, teamsKey);
