@@ -3,6 +3,7 @@ import {
   isPalisadeError,
   type PalisadeError,
   type SettingsInput,
+  UPDATE_OPS,
   type UpdateErrorDetail,
   type UpdateOp,
   type WorldInput,
@@ -29,6 +30,7 @@ import {
   type InvalidKind,
   invalidOpOfKind,
   randomInvalidOp,
+  randomOpOfKind,
   randomOps,
 } from './support/world-updates.js';
 
@@ -745,6 +747,61 @@ describe('focused updates', () => {
 });
 
 describe('operation fields', () => {
+  it('junk in any field of any operation is refused naming that field, or applies; never another error', () => {
+    const JUNK: unknown[] = [
+      null,
+      0,
+      -1,
+      1.5,
+      Number.NaN,
+      '',
+      'organization',
+      'x',
+      true,
+      [],
+      [1],
+      ['read'],
+      [null],
+      {},
+      { a: 1 },
+    ];
+    const world = randomWorld(77, OPTIONS);
+    const random = rng(4242);
+    let engine = Engine.fromWorld(world);
+    let refused = 0;
+    for (const kind of UPDATE_OPS) {
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const op = { ...((randomOpOfKind(world, random, kind) ?? { op: kind }) as Record<string, unknown>) };
+        const fields = Object.keys(op).filter((field) => field !== 'op');
+        const field = fields[Math.floor(random() * fields.length)] ?? 'id';
+        op[field] = JUNK[Math.floor(random() * JUNK.length)];
+        const revision = engine.revision;
+        const where = JSON.stringify(op);
+        let failure: unknown = null;
+        try {
+          engine.apply([op as UpdateOp]);
+        } catch (error) {
+          failure = error;
+        }
+        if (failure === null) {
+          // The junk was a valid value after all (e.g. `true` for `disabled`): the world model takes the
+          // same operation to a world the loader accepts and the engine answers as; then start again.
+          expect(freshDifference(engine, applyToWorld(world, op as UpdateOp)), where).toBeNull();
+          engine = Engine.fromWorld(world);
+        } else {
+          const error = failure;
+          if (!isPalisadeError(error)) throw new Error(`${where}: ${String(error)}`);
+          expect(error.code, where).toBe(UPDATE_INVALID);
+          expect(updateDetails(error).field, where).toBe(field);
+          expect(engine.revision, where).toBe(revision);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(UPDATE_OPS.length * 20);
+    expect(freshDifference(engine, world)).toBeNull();
+  });
+
   it('an unknown or misspelt field is a shape error naming the field, and nothing applies', () => {
     const engine = Engine.fromWorld(sampleWorld());
     const before = engine.check('u-erin', 'account', 'read', 'acc-litware');

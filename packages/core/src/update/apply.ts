@@ -277,11 +277,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const { model } = r;
     const before = model.settings;
     const current = before.hierarchy;
-    const depth: unknown = r.raw('depth') ?? current.depth;
+    const depth: unknown = r.rawOr('depth', current.depth);
     if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) {
       r.tx.fail('depth', 'shape', `depth must be an integer of at least 1, got ${String(depth)}`);
     }
-    const kind: unknown = r.raw('model') ?? current.model;
+    const kind: unknown = r.rawOr('model', current.model);
     if (kind !== 'manager' && kind !== 'position') {
       r.tx.fail('model', 'exact-word', `unknown hierarchy model \`${String(kind)}\`: expected manager or position`);
     }

@@ -37,7 +37,7 @@ export const COLUMN_HANDLERS: Readonly<Record<string, Handler>> = {
     if (model.fieldSecurityProfiles.some((profile) => profile.id === id)) {
       r.tx.fail('id', 'id-unique', `field security profile \`${id}\` already exists`);
     }
-    const rawMembers = r.raw('members') ?? [];
+    const rawMembers = r.rawOr('members', []);
     if (!Array.isArray(rawMembers)) r.tx.fail('members', 'shape', 'expected an array of user or team ids');
     const members = new Set(rawMembers.map((member) => memberOf(r, 'members', member)));
     const permissions = r.raw('permissions') === undefined ? new Map() : readPermissions(r);

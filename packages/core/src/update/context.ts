@@ -31,6 +31,12 @@ export class OpReader {
     return this.op[field];
   }
 
+  /** A field as given, or `fallback` when it is absent (`null` is a value: only nullable fields take it). */
+  rawOr(field: string, fallback: unknown): unknown {
+    const value = this.op[field];
+    return value === undefined ? fallback : value;
+  }
+
   /** A required id field: a non-empty string. */
   id(field: string): string {
     const value = this.op[field];
@@ -44,7 +50,7 @@ export class OpReader {
   }
 
   boolean(field: string, fallback?: boolean): boolean {
-    const value = this.op[field] ?? fallback;
+    const value = this.rawOr(field, fallback);
     if (typeof value !== 'boolean') this.tx.fail(field, 'shape', `expected true or false, got ${typeof value}`);
     return value;
   }

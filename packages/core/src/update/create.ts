@@ -101,7 +101,7 @@ export const CREATE_HANDLERS: Readonly<Record<string, Handler>> = {
     if (typeof type !== 'string' || !TEAM_TYPES.includes(type as TeamType)) {
       r.tx.fail('type', 'exact-word', `unknown team type \`${String(type)}\`: expected owner, access or group`);
     }
-    const memberIds = r.raw('members') ?? [];
+    const memberIds = r.rawOr('members', []);
     if (!Array.isArray(memberIds)) r.tx.fail('members', 'shape', 'expected an array of user ids');
     const members = memberIds.map((memberId): UserIdx => {
       if (typeof memberId !== 'string' || memberId.length === 0) r.tx.fail('members', 'shape', 'members are user ids');
@@ -126,7 +126,7 @@ export const CREATE_HANDLERS: Readonly<Record<string, Handler>> = {
     const id = r.id('id');
     if (model.roleIndex.has(id)) r.tx.fail('id', 'id-unique', `role \`${id}\` already exists`);
     const name = optionalString(r, 'name') ?? id;
-    const inheritance = r.raw('inheritance') ?? 'direct';
+    const inheritance = r.rawOr('inheritance', 'direct');
     if (inheritance !== 'direct' && inheritance !== 'team') {
       r.tx.fail('inheritance', 'exact-word', `unknown role inheritance mode \`${String(inheritance)}\``);
     }
