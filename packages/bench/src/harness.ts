@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import type { CaseResult } from './timing.js';
 
 export interface Machine {
@@ -10,6 +10,8 @@ export interface Machine {
   node: string;
   v8: string;
   platform: string;
+  /** 1, 5 and 15-minute load averages when the suite started: the machine is shared, so say how busy it was. */
+  loadAverage: number[];
 }
 
 export function machine(): Machine {
@@ -20,7 +22,37 @@ export function machine(): Machine {
     node: process.version,
     v8: process.versions.v8,
     platform: `${process.platform}-${process.arch}`,
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
   };
+}
+
+/**
+ * The first lines every suite prints: its name, the machine, the Node version, the load average
+ * and the core build it times (refusing to run on anything but the built `dist`).
+ */
+export function announce(suite: string): { machine: Machine; core: string } {
+  const core = requireBuiltCore();
+  const m = machine();
+  console.log(`palisade bench: ${suite} — ${JSON.stringify(m)}`);
+  console.log(
+    `node ${m.node} (V8 ${m.v8}) on ${m.platform}, ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB; ` +
+      `load average ${m.loadAverage.join(' ')}`,
+  );
+  console.log(`core: ${core}`);
+  return { machine: m, core };
+}
+
+/** Prints `ratios` (name → how many times faster the first case is), one per line. */
+export function printRatios(ratios: Readonly<Record<string, number>>, title = 'ratios (same run)'): void {
+  console.log(`\n${title}:`);
+  for (const [name, value] of Object.entries(ratios)) console.log(`  ${name}: ${formatRatio(value)}`);
+}
+
+/** `12.3×`, `1,234×`, `0.42×` (slower). */
+export function formatRatio(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (value >= 1000) return `${Math.round(value).toLocaleString('en-US')}×`;
+  return `${value.toFixed(value >= 10 ? 1 : 2)}×`;
 }
 
 /** The path of the core build this process runs; throws unless it is the built `dist`, which benchmarks must time. */
@@ -55,17 +87,22 @@ export function table(results: readonly CaseResult[], against: readonly string[]
     formatCount(r.opsPerSecond),
     ...against.map((a) => {
       const base = results.find((b) => b.name === a);
-      return base === undefined ? '' : `${(base.medianNs / r.medianNs).toFixed(1)}×`;
+      return base === undefined ? '' : formatRatio(base.medianNs / r.medianNs);
     }),
   ]);
   return [head, head.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-export function writeResults(name: string, payload: unknown): string {
+/**
+ * Writes `bench-results/<name>.json`: the payload, the sink (so every consumed result is also
+ * observed) and the load average at the end of the run.
+ */
+export function writeResults(name: string, payload: object): string {
   const dir = new URL('../../../bench-results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   const file = new URL(`${name}.json`, dir);
-  writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
+  const body = { ...payload, sink: sink.value, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) };
+  writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file.pathname;
 }
 

@@ -11,6 +11,17 @@ export interface Timing {
   samples: number;
 }
 
+export interface TimeOptions {
+  /** Time budget (default 1500 ms). */
+  timeMs?: number;
+  /**
+   * Minimum samples (tinybench's default, 64, unless given): tinybench runs until both the budget
+   * and this count are met, so a case of hundreds of milliseconds a call (a compile, the reference
+   * evaluator on a large world) asks for fewer.
+   */
+  iterations?: number;
+}
+
 /**
  * Times `run` (sync or async) with tinybench and reports the median call; `ops` is how many
  * operations one call performs (rows filtered, checks answered), so throughput is per operation.
@@ -19,9 +30,14 @@ export async function timeIt(
   name: string,
   ops: number,
   run: () => void | Promise<void>,
-  options: { timeMs?: number } = {},
+  options: TimeOptions = {},
 ): Promise<Timing> {
-  const bench = new Bench({ time: options.timeMs ?? 1500, warmupTime: 200, warmupIterations: 3 });
+  const bench = new Bench({
+    time: options.timeMs ?? 1500,
+    warmupTime: 200,
+    warmupIterations: 3,
+    ...(options.iterations === undefined ? {} : { iterations: options.iterations }),
+  });
   bench.add(name, run);
   await bench.run();
   const result = bench.tasks[0]?.result;
@@ -46,6 +62,8 @@ export interface Case {
   run: () => void;
   /** Shorter runs for slow baselines. */
   timeMs?: number;
+  /** Fewer samples for calls of hundreds of milliseconds (see `TimeOptions.iterations`). */
+  iterations?: number;
 }
 
 export interface CaseResult {
@@ -61,7 +79,10 @@ export interface CaseResult {
 export async function measure(cases: readonly Case[], timeMs = 1500): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const timing = await timeIt(c.name, c.opsPerCall, c.run, { timeMs: c.timeMs ?? timeMs });
+    const timing = await timeIt(c.name, c.opsPerCall, c.run, {
+      timeMs: c.timeMs ?? timeMs,
+      ...(c.iterations === undefined ? {} : { iterations: c.iterations }),
+    });
     results.push({
       name: c.name,
       medianNs: timing.medianNs / c.opsPerCall,

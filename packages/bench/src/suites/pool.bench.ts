@@ -4,23 +4,35 @@
  * pooled evaluators. Workers read the engine's state, the question
  * columns and write the answers all in shared memory, so a message carries only a range: the cost
  * left is the round trip. The smallest batch at which the workers win is the threshold the
- * server's pool should use.
+ * server's pool should use. Beside them, the reference evaluator answering the same questions one
+ * by one. Before timing, the workers' and the pool's answers are compared with the main thread's
+ * on every item, and a sample of each batch and filter with the reference evaluator.
  *
  *   pnpm bench:pool
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { Engine } from '@palisade/core';
+import { Engine, isAllowedCode, PRIVILEGES } from '@palisade/core';
 import { InlineEvaluator, PoolEvaluator } from '@palisade/server';
+import { type Question, ReferenceEvaluator, sampleRows, verifyQuestions } from '../baselines/reference.js';
 import { Picker } from '../generate/random.js';
 import { generateWorld, PRESETS } from '../generate/world.js';
-import { machine, requireBuiltCore, sink, writeResults } from '../harness.js';
+import { announce, printRatios, sink, writeResults } from '../harness.js';
 import { type Timing, timeIt } from '../timing.js';
 
-console.log(`palisade bench: pool — ${JSON.stringify(machine())}`);
-console.log(`core: ${requireBuiltCore()}`);
+const { machine } = announce('pool');
 const world = generateWorld(PRESETS.check);
 const engine = Engine.fromWorld(world);
+const reference = new ReferenceEvaluator(world);
+/** Questions asked of the reference evaluator per batch size and per filter size. */
+const REFERENCE_SAMPLE = 32;
+let referenceChecked = 0;
+let referenceAllowed = 0;
+const noteReference = (r: { checked: number; allowed: number }) => {
+  referenceChecked += r.checked;
+  referenceAllowed += r.allowed;
+};
+const principalId = (u: number) => engine.model.principals[u]?.id as string;
 const state = engine.sharedState();
 const workers = [0, 1].map(
   () => new Worker(new URL('../workers/check-worker.mjs', import.meta.url), { workerData: state }),
@@ -70,6 +82,21 @@ for (const size of [64, 256, 1024, 4096, 16_384, 32_768, 65_536]) {
     if (out.some((v, i) => v !== expected[i]))
       throw new Error(`workers disagree with the engine at batch size ${size}`);
   }
+  const sampled = Array.from({ length: Math.min(size, REFERENCE_SAMPLE) }, () => pick.int(size));
+  const questions = sampled.map((i): Question => {
+    const table = engine.model.tables[columns.tables[i] as number];
+    return {
+      user: principalId(columns.users[i] as number),
+      table: table?.name as string,
+      privilege: PRIVILEGES[columns.privileges[i] as number] as Question['privilege'],
+      record: table?.records.ids[columns.records[i] as number] as string,
+    };
+  });
+  noteReference(
+    verifyQuestions(`checkBatch of ${size}`, reference, questions, (_, k) =>
+      isAllowedCode(expected[sampled[k] as number] as number),
+    ),
+  );
   const inline = await timeIt(`inline, ${size} items`, size, () => {
     sink.value += engine.checkBatch(columns, out)[0] as number;
   });
@@ -83,6 +110,25 @@ for (const size of [64, 256, 1024, 4096, 16_384, 32_768, 65_536]) {
   });
   rows.push({ size, inline, one, two });
 }
+console.log(
+  `verified the workers against the main thread on every item, ${referenceChecked} items against the reference evaluator`,
+);
+// The reference evaluator answering the same kind of question, one by one.
+const referenceQuestions = Array.from({ length: 64 }, (): Question => {
+  const [t, r] = pick.pick(records);
+  const table = engine.model.tables[t];
+  return {
+    user: principalId(pick.pick(users)),
+    table: table?.name as string,
+    privilege: pick.pick(PRIVILEGES),
+    record: table?.records.ids[r] as string,
+  };
+});
+let nextQuestion = 0;
+const referenceCheck = await timeIt('reference evaluator, one check', 1, () => {
+  const q = referenceQuestions[nextQuestion++ & 63] as Question;
+  sink.value += reference.decide(q.user, q.table, q.privilege, q.record).allowed ? 1 : 0;
+});
 
 console.log('\n| batch | inline | one worker | two workers | two workers vs inline |\n| --- | --- | --- | --- | --- |');
 for (const r of rows) {
@@ -119,6 +165,17 @@ for (const size of [16_384, 65_536, 131_072, 262_144, 1_048_576]) {
   if (pooled.length !== expected.length || pooled.some((v, i) => v !== expected[i])) {
     throw new Error(`the pool disagrees with the main thread filtering ${size} rows`);
   }
+  // Positions of the allowed rows; rows are record indexes of `account`.
+  const allowed = new Set(expected);
+  const positions = sampleRows(expected, size, REFERENCE_SAMPLE, pick);
+  noteReference(
+    verifyQuestions(
+      `filter of ${size} rows`,
+      reference,
+      positions.map((i) => ({ ...question, record: account.ids[records[i] as number] as string })),
+      (_, k) => allowed.has(positions[k] as number),
+    ),
+  );
   const inline = await timeIt(`filter inline, ${size} rows`, size, async () => {
     sink.value += (await inlineEvaluator.filter(question, columns, 'indexes')).length;
   });
@@ -129,6 +186,9 @@ for (const size of [16_384, 65_536, 131_072, 262_144, 1_048_576]) {
 }
 await poolEvaluator.close();
 console.log(
+  `verified the pool against the main thread on every filter; ${referenceChecked} items and rows in all against the reference evaluator (${referenceAllowed} allowed)`,
+);
+console.log(
   '\n| filter rows | inline | two workers (copy included) | two workers vs inline |\n| --- | --- | --- | --- |',
 );
 for (const r of filterRows) {
@@ -138,4 +198,33 @@ for (const r of filterRows) {
 }
 const filterThreshold = filterRows.find((r) => r.pool.medianNs < r.inline.medianNs)?.size ?? null;
 console.log(`\nsmallest filter where two workers beat the main thread: ${filterThreshold ?? 'none measured'}`);
-writeResults('pool', { machine: machine(), rows, threshold, filterRows, filterThreshold });
+// Per item (a check) and per row (a filtered row) against the reference evaluator's single check,
+// at the largest size measured.
+const perOp = (t: Timing) => 1e9 / t.perSecond;
+const lastBatch = rows[rows.length - 1];
+const lastFilter = filterRows[filterRows.length - 1];
+const ratios =
+  lastBatch === undefined || lastFilter === undefined
+    ? {}
+    : {
+        [`checkBatch inline (${lastBatch.size} items) vs reference evaluator, per check`]:
+          referenceCheck.medianNs / perOp(lastBatch.inline),
+        [`checkBatch on two workers (${lastBatch.size} items) vs reference evaluator, per check`]:
+          referenceCheck.medianNs / perOp(lastBatch.two),
+        [`filter inline (${lastFilter.size} rows) vs reference evaluator, per row`]:
+          referenceCheck.medianNs / perOp(lastFilter.inline),
+        [`filter on two workers (${lastFilter.size} rows) vs reference evaluator, per row`]:
+          referenceCheck.medianNs / perOp(lastFilter.pool),
+      };
+printRatios(ratios);
+const file = writeResults('pool', {
+  machine,
+  verified: { referenceChecked, referenceAllowed },
+  rows,
+  threshold,
+  filterRows,
+  filterThreshold,
+  referenceCheck,
+  ratios,
+});
+console.log(`results written to ${file}`);

@@ -6,18 +6,28 @@
  *   BU count 1k / 10k / 100k, BU depth 4 / 8 / 16, records 100k / 1M (/ 10M with --large),
  *   users 10k / 100k.
  *
- * Each world's `filter` is checked against `check` on a sample of rows, and `lookup` against
- * `filter`, before anything is timed. One markdown table per dimension; results in
- * bench-results/scaling.json. The 10M-record world needs about 4 GB more heap and a few minutes.
+ * Before anything is timed, each world's `filter` is checked against `check` on a sample of rows,
+ * `lookup` against `filter` on every row, both against the reference evaluator on a sample of rows
+ * (half of them allowed ones) and against PostgreSQL. Baselines per world, in the same run: the
+ * reference evaluator's `check` and PostgreSQL's Dataverse-style query over the same table (loaded
+ * per world; `--no-postgres` leaves it out). Two markdown tables per dimension (the engine; the
+ * baselines and the engine's ratios to them); results in bench-results/scaling.json. The
+ * 10M-record world needs about 4 GB more heap and a few minutes (and PostgreSQL a few more).
  *
- *   pnpm bench:scaling [-- --large] [-- --time 1000] [-- --only bus,depth,records,users] [-- --quick]
+ *   pnpm bench:scaling [-- --large] [-- --time 1000] [-- --only bus,depth,records,users] [-- --quick] [-- --no-postgres]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine, type RecordIdx, type UserIdx, type WorldInput } from '@palisade/core';
+import { PostgresDataverseBaseline } from '../baselines/postgres-dataverse.js';
+import { ReferenceEvaluator, sampleRows, verifyRows } from '../baselines/reference.js';
 import { Picker } from '../generate/random.js';
 import { type GenerateOptions, generateWorld, type WorldShape } from '../generate/world.js';
-import { formatCount, formatNs, machine, requireBuiltCore, sink, writeResults } from '../harness.js';
+import { announce, formatCount, formatNs, formatRatio, sink, writeResults } from '../harness.js';
 import { engineMemory } from '../memory.js';
+import { startPostgres } from '../postgres.js';
 import { timeIt } from '../timing.js';
 
 const { values: args } = parseArgs({
@@ -27,6 +37,7 @@ const { values: args } = parseArgs({
     time: { type: 'string', default: '1000' },
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    'no-postgres': { type: 'boolean', default: false },
   },
 });
 /** --quick: every count divided by 10, for a smoke run of the suite (not for results). */
@@ -101,16 +112,25 @@ interface Measurement {
   widestBus: number;
   widestRows: number;
   widestLookupMs: number;
+  /** Rows asked of the reference evaluator before timing, and how many it allowed. */
+  referenceChecked: number;
+  referenceAllowed: number;
+  /** The reference evaluator's median `check` over random (user, record) pairs. */
+  referenceCheckNs: number;
+  /** PostgreSQL's Dataverse-style query over the whole table, median per call (NaN without PostgreSQL). */
+  postgresMs: number;
+  postgresLoadS: number;
 }
 
-console.log(`palisade bench: scaling — ${JSON.stringify(machine())}`);
-console.log(`core: ${requireBuiltCore()}`);
+const { machine } = announce('scaling');
 if (!args.large) console.log('(the 10M-record world runs with --large)');
 if (args.quick) console.log('(--quick: every count divided by 10; the tables name the full-size values)');
 
 const only = args.only?.split(',');
 const dimensions = DIMENSIONS.filter((d) => only === undefined || only.includes(d.key));
 const measured = new Map<string, Measurement>();
+const dataDir = mkdtempSync(join(tmpdir(), 'palisade-bench-pg-'));
+const postgres = args['no-postgres'] ? null : await startPostgres(dataDir);
 for (const dimension of dimensions) {
   for (const value of dimension.values) {
     const shape = dimension.shape(value);
@@ -119,6 +139,8 @@ for (const dimension of dimensions) {
     measured.set(key, await measureWorld(shape));
   }
 }
+await postgres?.stop();
+rmSync(dataDir, { recursive: true, force: true });
 
 const tables: string[] = [];
 for (const dimension of dimensions) {
@@ -137,11 +159,27 @@ for (const dimension of dimensions) {
         `${ms(m.widestLookupMs)} (${formatCount(m.widestBus)} BUs, ${formatCount(m.widestRows)} rows) |`,
     );
   }
+  lines.push(
+    '',
+    `| ${dimension.column} | reference check | check × reference | filter × reference (per row) | ` +
+      'PostgreSQL, Dataverse-style (whole table) | filter × PostgreSQL | lookup (sampled readers) × PostgreSQL |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const value of dimension.values) {
+    const m = measured.get(JSON.stringify(dimension.shape(value))) as Measurement;
+    const filterRowNs = 1e9 / m.filterRowsPerSecond;
+    lines.push(
+      `| ${formatCount(value)} | ${formatNs(m.referenceCheckNs)} | ${formatRatio(m.referenceCheckNs / m.checkNs)} | ` +
+        `${formatRatio(m.referenceCheckNs / filterRowNs)} | ${Number.isNaN(m.postgresMs) ? 'n/a' : ms(m.postgresMs)} | ` +
+        `${formatRatio(m.postgresMs / m.filterMs)} | ${formatRatio(m.postgresMs / m.lookupMs)} |`,
+    );
+  }
   tables.push(lines.join('\n'));
 }
 console.log(`\n${tables.join('\n\n')}\n`);
 const file = writeResults('scaling', {
-  machine: machine(),
+  machine,
+  postgres: postgres !== null,
   base: BASE,
   options: OPTIONS,
   timeMs: TIME_MS,
@@ -160,7 +198,6 @@ async function measureWorld(shape: WorldShape): Promise<Measurement> {
   const generateMs = performance.now() - started;
   const userIds = (world.users ?? []).filter((u) => u.disabled !== true).map((u) => u.id);
   const { engine, compileMs, bytes } = engineMemory(() => Engine.fromWorld(world as WorldInput));
-  world = null; // only the engine from here on
   console.log(
     `  generated in ${(generateMs / 1000).toFixed(1)} s; load + compile ${(compileMs / 1000).toFixed(2)} s; ` +
       `engine memory ${(bytes / 2 ** 20).toFixed(0)} MiB`,
@@ -220,6 +257,17 @@ async function measureWorld(shape: WorldShape): Promise<Measurement> {
       `(the widest: ${widestBus} BUs, ${formatCount(widestRows)} rows)`,
   );
 
+  // ---- the baselines, while the world value is alive: the reference evaluator, PostgreSQL ----
+  const { referenceChecked, referenceAllowed, referenceCheckNs, postgresMs, postgresLoadS } = await measureBaselines(
+    world,
+    engine,
+    [widest, ...readers.slice(0, 2)],
+    readers,
+    userIds,
+    pick,
+  );
+  world = null; // only the engine from here on
+
   // ---- timing ----
   const CHECKS = 10_000;
   const checkUsers = Int32Array.from({ length: CHECKS }, () => engine.user(pick.pick(userIds)));
@@ -276,5 +324,103 @@ async function measureWorld(shape: WorldShape): Promise<Measurement> {
     widestBus,
     widestRows,
     widestLookupMs: widestLookup.medianNs / 1e6,
+    referenceChecked,
+    referenceAllowed,
+    referenceCheckNs,
+    postgresMs,
+    postgresLoadS,
   };
+}
+
+/**
+ * The reference evaluator and PostgreSQL on one world, in a function of their own so that nothing
+ * holds the world value once it returns: the sampled rows of `verifiedReaders` against the
+ * reference, its median check, and PostgreSQL's Dataverse-style query over the whole table.
+ */
+async function measureBaselines(
+  world: WorldInput,
+  engine: Engine,
+  verifiedReaders: readonly UserIdx[],
+  readers: readonly UserIdx[],
+  userIds: readonly string[],
+  pick: Picker,
+): Promise<
+  Pick<Measurement, 'referenceChecked' | 'referenceAllowed' | 'referenceCheckNs' | 'postgresMs' | 'postgresLoadS'>
+> {
+  const t = engine.table(TABLE);
+  const p = engine.privilege('read');
+  const rowCount = engine.model.tables[t]?.records.count ?? 0;
+  const records = Int32Array.from({ length: rowCount }, (_, i) => i);
+  const store = engine.model.tables[t]?.records;
+  if (store === undefined) throw new Error(`no table ${TABLE}`);
+  const userId = (u: UserIdx) => engine.model.principals[u]?.id as string;
+  const reference = new ReferenceEvaluator(world);
+  let referenceChecked = 0;
+  let referenceAllowed = 0;
+  let started = performance.now();
+  for (const reader of verifiedReaders) {
+    const allowed = engine.filter(reader, t, p, { records });
+    const set = new Set(allowed);
+    const verified = verifyRows(
+      'filter (and lookup, equal to it)',
+      reference,
+      { user: userId(reader), table: TABLE, privilege: 'read' },
+      sampleRows(allowed, rowCount, 12, pick),
+      (row) => store.ids[row] as string,
+      (row) => set.has(row),
+    );
+    referenceChecked += verified.checked;
+    referenceAllowed += verified.allowed;
+  }
+  console.log(
+    `  verified filter against the reference evaluator on ${referenceChecked} sampled rows ` +
+      `(${referenceAllowed} allowed) for ${verifiedReaders.length} readers in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const pairs = Array.from(
+    { length: 64 },
+    () => [pick.pick(userIds), store.ids[pick.int(rowCount)] as string] as const,
+  );
+  let pair = 0;
+  const referenceCheck = await timeIt(
+    'reference evaluator check, random (user, record)',
+    1,
+    () => {
+      const [user, record] = pairs[pair++ & 63] as readonly [string, string];
+      sink.value += reference.decide(user, TABLE, 'read', record).allowed ? 1 : 0;
+    },
+    { timeMs: Math.min(TIME_MS, 1000), iterations: 8 },
+  );
+  let postgresMs = Number.NaN;
+  let postgresLoadS = Number.NaN;
+  if (postgres !== null) {
+    started = performance.now();
+    const baseline = await PostgresDataverseBaseline.load(world, postgres.url);
+    postgresLoadS = (performance.now() - started) / 1000;
+    try {
+      for (const reader of verifiedReaders) {
+        const mine = engine.lookup(reader, t, p).ids();
+        const sql = new Set(await baseline.filter(userId(reader), TABLE, 'read', 'or'));
+        if (sql.size !== mine.length || mine.some((id) => !sql.has(id)))
+          throw new Error(`postgres disagrees with lookup: ${userId(reader)}`);
+      }
+      console.log(
+        `  postgres: loaded in ${postgresLoadS.toFixed(1)} s; verified lookup against it for ${verifiedReaders.length} readers`,
+      );
+      let next = 0;
+      const timing = await timeIt(
+        'postgres, Dataverse-style query (whole table), sampled readers',
+        rowCount,
+        async () => {
+          sink.value += (
+            await baseline.filter(userId(readers[next++ % readers.length] as UserIdx), TABLE, 'read', 'or')
+          ).length;
+        },
+        { timeMs: TIME_MS, iterations: 16 },
+      );
+      postgresMs = timing.medianNs / 1e6;
+    } finally {
+      await baseline.close();
+    }
+  }
+  return { referenceChecked, referenceAllowed, referenceCheckNs: referenceCheck.medianNs, postgresMs, postgresLoadS };
 }

@@ -12,6 +12,11 @@
  * 4. write-to-visible latency on B: a write through A, then B polled until it has applied the
  *    revision by itself (LISTEN/NOTIFY), and a read on B with `atLeastRevision` (read-your-writes).
  *
+ * Decisions are verified against the reference evaluator (on the world file, with every write
+ * applied to it in place): a sample of questions on both replicas before the writes are timed, a
+ * sample about what the writes touched on B after them, and the same on A after its restart. No
+ * ratio is printed: nothing in the reference evaluator is durable, so nothing is like for like.
+ *
  *   pnpm bench:write [-- --world /tmp/medium.msgpack --writes 2000 --batches 300 --latency 500]
  *
  * The world file is made when missing:
@@ -24,11 +29,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { PrivilegeName, UpdateOp, WorldInput } from '@palisade/core';
 import { sha256 } from '@palisade/server';
 import { unpack } from 'msgpackr';
 import pg from 'pg';
 import { Agent, request } from 'undici';
-import { machine, writeResults } from '../harness.js';
+import { type Question, ReferenceEvaluator, WorldEditor } from '../baselines/reference.js';
+import { Picker } from '../generate/random.js';
+import { announce, writeResults } from '../harness.js';
 import { startPostgres } from '../postgres.js';
 
 const { values: args } = parseArgs({
@@ -54,12 +62,7 @@ const BENCH_CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const KEY = 'bench-admin-key-0123456789abcdef';
 
 if (!existsSync(SERVER_CLI)) throw new Error(`build the server first (pnpm run build:bench): ${SERVER_CLI} is missing`);
-console.log(`palisade bench: write — ${JSON.stringify(machine())}`);
-console.log(
-  `load average at start: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+const { machine } = announce('write');
 
 // ---- the world ----
 const worldPath = args.world;
@@ -78,8 +81,9 @@ if (!existsSync(worldPath)) {
     worldPath,
   ]);
 }
-// Ids for the writes: the world's users, tables and some records.
-const world = unpack(readFileSync(worldPath)) as {
+// Ids for the writes: the world's users, tables and some records. The world value stays: the
+// reference evaluator answers from it, with every write applied to it (WorldEditor).
+const world = unpack(readFileSync(worldPath)) as WorldInput & {
   users: { id: string }[];
   tables: { name: string; ownership?: string }[];
   records: { table: string; id: string }[];
@@ -91,7 +95,12 @@ const recordCount = world.records.length;
 console.log(
   `world ${worldPath}: ${recordCount} records, ${users.length} users; writes on table ${table} (${sharable.length} records)`,
 );
-(world as { records: unknown }).records = [];
+const reference = new ReferenceEvaluator(world);
+const editor = new WorldEditor(world);
+/** Every operation a write sent (and A acknowledged), in order. */
+const sentOps: UpdateOp[] = [];
+const pick = new Picker(17);
+const verified: { when: string; replica: string; questions: number; allowed: number }[] = [];
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-write-'));
 // Under root the embedded PostgreSQL runs as `postgres`, which must be able to enter the directory.
@@ -132,15 +141,31 @@ try {
   const a = await startServer('A', startups);
   const b = await startServer('B', startups);
 
+  // ---- decisions before the timed writes: both replicas against the reference evaluator ----
+  const PRIVILEGES: PrivilegeName[] = ['read', 'write', 'append', 'share', 'delete'];
+  const before = Array.from({ length: 32 }, (): Question => {
+    const record = pick.pick(world.records);
+    return { user: pick.pick(users), table: record.table, privilege: pick.pick(PRIVILEGES), record: record.id };
+  });
+  // Half of them about records near the user would need the world's BU index; instead a few
+  // questions each owner is sure to be allowed (its own records, read).
+  for (const record of world.records.slice(0, 200)) {
+    const owner = (record as { ownerId?: string }).ownerId;
+    if (owner !== undefined && users.includes(owner) && before.length < 48)
+      before.push({ user: owner, table: record.table, privilege: 'read', record: record.id });
+  }
+  await verifyReplica('before the writes', a, before);
+  await verifyReplica('before the writes', b, before);
+
   // ---- write throughput through A ----
   let next = 0;
-  const newRecord = () => ({
+  const newRecord = (): UpdateOp => ({
     op: 'createRecord',
     table,
     id: `bench-w-${next++}`,
     ownerId: users[next % users.length] as string,
   });
-  const share = (i: number) => ({
+  const share = (i: number): UpdateOp => ({
     op: 'grantShare',
     table,
     recordId: sharable[(i * 7919) % sharable.length] as string,
@@ -157,7 +182,7 @@ try {
     p50Ms: number;
     p99Ms: number;
   }[] = [];
-  const measure = async (name: string, requests: number, clients: number, body: (i: number) => unknown[]) => {
+  const measure = async (name: string, requests: number, clients: number, body: (i: number) => UpdateOp[]) => {
     let sent = 0;
     const latencies: number[] = [];
     let ops = 0;
@@ -225,7 +250,7 @@ try {
   const tokenTotal: number[] = [];
   const tokenAfterAck: number[] = [];
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const record = newRecord();
+    const record = newRecord() as Extract<UpdateOp, { op: 'createRecord' }>;
     const t0 = performance.now();
     const revision = await write(a, [record]);
     const t1 = performance.now();
@@ -261,12 +286,33 @@ try {
     );
   }
 
+  // ---- decisions after the writes: what they touched, on B, against the reference evaluator ----
+  editor.apply(sentOps);
+  const created = sentOps.filter((op) => op.op === 'createRecord');
+  const shared = sentOps.filter((op) => op.op === 'grantShare');
+  const after: Question[] = [
+    ...Array.from({ length: 12 }, () => pick.pick(created)).flatMap((op): Question[] => [
+      { user: op.ownerId as string, table, privilege: 'read', record: op.id },
+      { user: pick.pick(users), table, privilege: 'read', record: op.id },
+    ]),
+    ...Array.from({ length: 12 }, () => pick.pick(shared)).map(
+      (op): Question => ({ user: op.principalId, table, privilege: 'read', record: op.recordId }),
+    ),
+  ];
+  // B has applied everything once it reports A's last revision.
+  while ((await appliedRevision(b)) < lastRevision) await sleep(10);
+  await verifyReplica('after the writes', b, after);
+
   // ---- restart after the writes: snapshot + every change since ----
   for (const child of servers) child.kill('SIGTERM');
   await Promise.all(servers.map((child) => (child.exitCode === null ? once(child, 'exit') : null)));
   servers.length = 0;
   const restartRows: { replica: string; readyS: number; loadedS: number }[] = [];
-  await startServer(`A again, after the writes (snapshot + ${lastRevision - 2} changes to replay)`, restartRows);
+  const restarted = await startServer(
+    `A again, after the writes (snapshot + ${lastRevision - 2} changes to replay)`,
+    restartRows,
+  );
+  await verifyReplica('after the restart', restarted, after);
 
   console.log('\n| step | time |\n| --- | --- |');
   for (const row of imports) {
@@ -297,7 +343,7 @@ try {
       .join(' ')}`,
   );
   const file = writeResults('write', {
-    machine: machine(),
+    machine,
     world: { path: worldPath, records: recordCount, users: users.length },
     postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded, durable (fsync on)',
     imports,
@@ -305,6 +351,7 @@ try {
     throughput,
     latency,
     changesAfterSnapshot: lastRevision - 2,
+    verified,
   });
   console.log(`results: ${file}`);
 } finally {
@@ -372,10 +419,11 @@ async function call(
   return { status: response.statusCode, body: await response.body.json() };
 }
 
-/** One write; resolves with its revision (throws on anything but 200). */
-async function write(replica: Replica, ops: unknown[]): Promise<number> {
+/** One write; resolves with its revision (throws on anything but 200). Its operations are kept for the reference. */
+async function write(replica: Replica, ops: UpdateOp[]): Promise<number> {
   const answer = await call(replica, 'POST', '/v1/write', { ops });
   if (answer.status !== 200) throw new Error(`write answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  sentOps.push(...ops);
   const { revision } = answer.body as { revision: number };
   lastRevision = Math.max(lastRevision, revision);
   return revision;
@@ -397,6 +445,30 @@ async function readyRevision(replica: Replica): Promise<number> {
   } catch {
     return -1;
   }
+}
+
+/** Asks `replica` each question with /v1/check and throws where it differs from the reference evaluator. */
+async function verifyReplica(when: string, replica: Replica, questions: readonly Question[]): Promise<void> {
+  let allowed = 0;
+  for (const q of questions) {
+    const answer = await call(replica, 'POST', '/v1/check', q);
+    const body = answer.body as { allowed?: boolean; error?: unknown };
+    if (answer.status !== 200 || body.error !== null) {
+      throw new Error(`${replica.name} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    }
+    const expected = reference.decide(q.user, q.table, q.privilege, q.record).allowed;
+    if (body.allowed !== expected) {
+      throw new Error(
+        `replica ${replica.name} (${when}) disagrees with the reference evaluator: ${q.user} ${q.privilege} ` +
+          `${q.table}/${q.record}: server ${body.allowed}, reference ${expected}`,
+      );
+    }
+    if (expected) allowed++;
+  }
+  verified.push({ when, replica: replica.name, questions: questions.length, allowed });
+  console.log(
+    `verified ${questions.length} decisions of replica ${replica.name} ${when} against the reference evaluator (${allowed} allowed)`,
+  );
 }
 
 function percentile(samples: readonly number[], p: number): number {
