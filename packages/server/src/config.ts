@@ -7,7 +7,13 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServerErrorCodes, serverError } from './errors.js';
-import { DEFAULT_FILTER_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD } from './pool/pool-evaluator.js';
+import {
+  DEFAULT_COLUMN_POOL_THRESHOLD,
+  DEFAULT_FILTER_POOL_THRESHOLD,
+  DEFAULT_POOL_QUEUE_PER_THREAD,
+  DEFAULT_POOL_THRESHOLD,
+  defaultPoolMaxQueue,
+} from './pool/pool-evaluator.js';
 import { DEFAULT_CATCH_UP_MS, DEFAULT_REVISION_WAIT_MS } from './replica.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
 import { DEFAULT_DATA_DIR, describeDatabaseUrl } from './store/open.js';
@@ -40,9 +46,13 @@ export interface ServerConfig {
   readonly logLevel: string;
   /** Worker threads for large check batches; 0: answer everything on the main thread. */
   readonly workers: number;
-  /** Batches with fewer items than this stay on the main thread. */
+  /** `/v1/checks` batches with fewer items than this stay on the main thread. */
   readonly poolThreshold: number;
+  /** `/v1/checks/columns` batches with fewer items than this stay on the main thread. */
+  readonly columnPoolThreshold: number;
   readonly filterPoolThreshold: number;
+  /** Most ranges waiting for a worker before pooled requests are refused with 503. */
+  readonly poolMaxQueue: number;
   /** Where each setting came from, by setting name. */
   readonly sources: Readonly<Record<SettingName, Source>>;
 }
@@ -106,12 +116,24 @@ export const SETTINGS = {
   poolThreshold: {
     flag: 'pool-threshold',
     env: 'PALISADE_POOL_THRESHOLD',
-    help: `smallest batch sent to the workers (default ${DEFAULT_POOL_THRESHOLD}, measured in BENCHMARKS.md)`,
+    help: `smallest /v1/checks batch sent to the workers (default ${DEFAULT_POOL_THRESHOLD}, measured in BENCHMARKS.md)`,
+  },
+  columnPoolThreshold: {
+    flag: 'column-pool-threshold',
+    env: 'PALISADE_COLUMN_POOL_THRESHOLD',
+    help: `smallest /v1/checks/columns batch sent to the workers (default ${DEFAULT_COLUMN_POOL_THRESHOLD}, measured in BENCHMARKS.md)`,
   },
   filterPoolThreshold: {
     flag: 'filter-pool-threshold',
     env: 'PALISADE_FILTER_POOL_THRESHOLD',
     help: `smallest filter (rows) sent to the workers (default ${DEFAULT_FILTER_POOL_THRESHOLD}, measured in BENCHMARKS.md)`,
+  },
+  poolMaxQueue: {
+    flag: 'pool-max-queue',
+    env: 'PALISADE_POOL_MAX_QUEUE',
+    help:
+      `most ranges waiting for a worker; a pooled request past it is answered 503 with Retry-After ` +
+      `(default ${DEFAULT_POOL_QUEUE_PER_THREAD} per worker, measured in BENCHMARKS.md)`,
   },
   logLevel: {
     flag: 'log-level',
@@ -178,6 +200,7 @@ export function resolveConfig(
   }
   // A world named (and no database) is served as a file, as before the store existed.
   const store: StoreMode = storeText ?? (world !== undefined && databaseUrl === null ? 'none' : 'postgres');
+  const workers = integer('workers', availableParallelism(), 0, 256);
   const config: Omit<ServerConfig, 'sources'> = {
     world: world === undefined ? fileURLToPath(SAMPLE_WORLD) : resolve(cwd, world),
     store,
@@ -187,9 +210,11 @@ export function resolveConfig(
     catchUpMs: integer('catchUpInterval', DEFAULT_CATCH_UP_MS, 0, 86_400_000),
     host: raw('host') ?? '127.0.0.1',
     port: integer('port', 8787, 0, 65535),
-    workers: integer('workers', availableParallelism(), 0, 256),
+    workers,
     poolThreshold: integer('poolThreshold', DEFAULT_POOL_THRESHOLD, 1, 100_000_000),
+    columnPoolThreshold: integer('columnPoolThreshold', DEFAULT_COLUMN_POOL_THRESHOLD, 1, 100_000_000),
     filterPoolThreshold: integer('filterPoolThreshold', DEFAULT_FILTER_POOL_THRESHOLD, 1, 100_000_000),
+    poolMaxQueue: integer('poolMaxQueue', defaultPoolMaxQueue(workers), 0, 1_000_000),
     keysFile: keys === undefined ? null : resolve(cwd, keys),
     limits: {
       bodyLimit: integer('bodyLimit', DEFAULT_LIMITS.bodyLimit, 1, 2 ** 31 - 1),
@@ -246,7 +271,15 @@ export function describeConfig(config: ServerConfig, keysNote: string): string[]
     ['logLevel', config.logLevel],
     ['workers', config.workers === 0 ? '0 (every question on the main thread)' : String(config.workers)],
     ['poolThreshold', `${config.poolThreshold} items`],
+    ['columnPoolThreshold', `${config.columnPoolThreshold} items`],
     ['filterPoolThreshold', `${config.filterPoolThreshold} rows`],
+    [
+      'poolMaxQueue',
+      config.workers === 0
+        ? '(unused: no workers)'
+        : `${config.poolMaxQueue} ranges waiting` +
+          (config.sources.poolMaxQueue === 'default' ? ` (${DEFAULT_POOL_QUEUE_PER_THREAD} per worker)` : ''),
+    ],
   ];
   const width = Math.max(...rows.map(([name]) => SETTINGS[name].flag.length));
   return rows.map(([name, value]) => {

@@ -32,7 +32,14 @@ export type { RunningServer } from './main.js';
 export { serve, serveUntilSignal } from './main.js';
 export { AT_LEAST_REVISION_HEADER, REVISION_HEADER } from './plugins/revisions.js';
 export type { PoolOptions } from './pool/pool-evaluator.js';
-export { DEFAULT_FILTER_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD, PoolEvaluator } from './pool/pool-evaluator.js';
+export {
+  DEFAULT_COLUMN_POOL_THRESHOLD,
+  DEFAULT_FILTER_POOL_THRESHOLD,
+  DEFAULT_POOL_QUEUE_PER_THREAD,
+  DEFAULT_POOL_THRESHOLD,
+  defaultPoolMaxQueue,
+  PoolEvaluator,
+} from './pool/pool-evaluator.js';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './postgres/embedded.js';
 export {
   DATABASE_UNAVAILABLE,

@@ -43,7 +43,9 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
       ? new PoolEvaluator(engine, {
           threads: config.workers,
           threshold: config.poolThreshold,
+          columnThreshold: config.columnPoolThreshold,
           filterThreshold: config.filterPoolThreshold,
+          maxQueue: config.poolMaxQueue,
         })
       : new InlineEvaluator(engine);
 

@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import { KeyStore, parseKeysFile, resolveConfig, runCli } from '@palisade/server';
+import {
+  DEFAULT_COLUMN_POOL_THRESHOLD,
+  DEFAULT_POOL_QUEUE_PER_THREAD,
+  DEFAULT_POOL_THRESHOLD,
+  describeConfig,
+  KeyStore,
+  parseKeysFile,
+  resolveConfig,
+  runCli,
+} from '@palisade/server';
 import { describe, expect, it } from 'vitest';
 
 async function run(argv: string[], env: Record<string, string> = {}) {
@@ -35,6 +44,31 @@ describe('resolveConfig', () => {
     expect(config.world).toMatch(/fixtures[/\\]worlds[/\\]sample\.json$/);
     expect(config.host).toBe('127.0.0.1');
     expect(config.port).toBe(8787);
+  });
+
+  it('bounds the worker pool queue: --pool-max-queue, PALISADE_POOL_MAX_QUEUE, else 32 ranges per worker', () => {
+    expect(resolveConfig({ workers: '2' }, {}, '/').poolMaxQueue).toBe(64);
+    expect(resolveConfig({}, { PALISADE_WORKERS: '3' }, '/').poolMaxQueue).toBe(3 * DEFAULT_POOL_QUEUE_PER_THREAD);
+    const fromEnv = resolveConfig({}, { PALISADE_POOL_MAX_QUEUE: '9' }, '/');
+    expect(fromEnv.poolMaxQueue).toBe(9);
+    expect(fromEnv.sources.poolMaxQueue).toBe('env');
+    const fromFlag = resolveConfig({ 'pool-max-queue': '0' }, { PALISADE_POOL_MAX_QUEUE: '9' }, '/');
+    expect(fromFlag.poolMaxQueue).toBe(0);
+    expect(fromFlag.sources.poolMaxQueue).toBe('flag');
+    expect(() => resolveConfig({ 'pool-max-queue': '-1' }, {}, '/')).toThrow(
+      /--pool-max-queue \(PALISADE_POOL_MAX_QUEUE\)/,
+    );
+    const banner = describeConfig(resolveConfig({ workers: '2' }, {}, '/'), '').join('\n');
+    expect(banner).toMatch(/--pool-max-queue\s+64 ranges waiting \(32 per worker\)\s+\(PALISADE_POOL_MAX_QUEUE\)/);
+  });
+
+  it('takes the column batch pool threshold apart from the object batch one', () => {
+    const defaults = resolveConfig({}, {}, '/');
+    expect(defaults.poolThreshold).toBe(DEFAULT_POOL_THRESHOLD);
+    expect(defaults.columnPoolThreshold).toBe(DEFAULT_COLUMN_POOL_THRESHOLD);
+    const set = resolveConfig({ 'pool-threshold': '9000' }, { PALISADE_COLUMN_POOL_THRESHOLD: '3000' }, '/');
+    expect([set.poolThreshold, set.columnPoolThreshold]).toEqual([9000, 3000]);
+    expect(set.sources).toMatchObject({ poolThreshold: 'flag', columnPoolThreshold: 'env' });
   });
 
   it('refuses bad values with PALISADE_INVALID_CONFIG naming the flag and the variable', () => {

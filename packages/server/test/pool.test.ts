@@ -1,5 +1,6 @@
+import { BroadcastChannel } from 'node:worker_threads';
 import type { CheckItem } from '@palisade/core';
-import { InlineEvaluator, PoolEvaluator } from '@palisade/server';
+import { DEFAULT_POOL_QUEUE_PER_THREAD, defaultPoolMaxQueue, InlineEvaluator, PoolEvaluator } from '@palisade/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHECK_KEY, post, sampleEngine, testApp } from './support/http.js';
 
@@ -16,7 +17,39 @@ items.splice(7, 0, { user: 'nobody', table: 'account', privilege: 'read', record
 items.splice(50, 0, { user: 'u-wendy', table: 'account', privilege: 'read', record: { ownerId: 'u-evan' } });
 items.splice(99, 0, { user: 'u-wendy', table: 'account', privilege: 'read', record: 'no-such-record' });
 
-const pool = new PoolEvaluator(engine, { threads: 2, threshold: 64 });
+const pool = new PoolEvaluator(engine, { threads: 2, threshold: 64, columnThreshold: 64 });
+
+/** The items whose record is an id, as a `/v1/checks/columns` request. */
+function columnRequest() {
+  const tables = engine.model.tables.map((t) => t.name);
+  const asks = items.filter((item) => typeof item.record === 'string');
+  const users = [...new Set(asks.map((a) => a.user))];
+  return {
+    users,
+    tables,
+    privileges: PRIVILEGES,
+    user: Uint32Array.from(asks, (a) => users.indexOf(a.user)),
+    table: Uint32Array.from(asks, (a) => tables.indexOf(a.table)),
+    privilege: Uint32Array.from(asks, (a) => PRIVILEGES.indexOf(a.privilege)),
+    record: null,
+    recordId: asks.map((a) => a.record as string),
+  };
+}
+
+/** A worker that holds every range until `openGate` (support/gated-worker.mjs). */
+const GATED_WORKER = new URL('./support/gated-worker.mjs', import.meta.url);
+
+/** Opens the gated workers' gate until `pending` settles (a worker may start after the first message). */
+async function openGate<T>(pending: Promise<T>): Promise<T> {
+  const gate = new BroadcastChannel('palisade-test-pool-gate');
+  const timer = setInterval(() => gate.postMessage('open'), 10);
+  try {
+    return await pending;
+  } finally {
+    clearInterval(timer);
+    gate.close();
+  }
+}
 afterAll(() => pool.close());
 
 describe('the worker pool', () => {
@@ -28,24 +61,10 @@ describe('the worker pool', () => {
   });
 
   it('answers a large column batch exactly as the main thread does', async () => {
-    const tables = engine.model.tables.map((t) => t.name);
-    const asks = items.filter((item) => typeof item.record === 'string');
-    const request = {
-      users: [...new Set(asks.map((a) => a.user))],
-      tables,
-      privileges: PRIVILEGES,
-      user: null as Uint32Array | null,
-      table: null as Uint32Array | null,
-      privilege: null as Uint32Array | null,
-      record: null,
-      recordId: asks.map((a) => a.record as string),
-    };
-    request.user = Uint32Array.from(asks, (a) => request.users.indexOf(a.user));
-    request.table = Uint32Array.from(asks, (a) => tables.indexOf(a.table));
-    request.privilege = Uint32Array.from(asks, (a) => PRIVILEGES.indexOf(a.privilege));
+    const request = columnRequest();
     const inline = await new InlineEvaluator(engine).checkColumns(request);
     const pooled = await pool.checkColumns(request);
-    expect(asks.length).toBeGreaterThan(64);
+    expect(request.user.length).toBeGreaterThan(64);
     expect(Array.from(pooled.codes)).toEqual(Array.from(inline.codes));
     expect([...pooled.errors]).toEqual([...inline.errors]);
   });
@@ -56,11 +75,35 @@ describe('the worker pool', () => {
     expect(pool.queueDepth()).toBe(0);
   });
 
-  it('refuses with 503 and Retry-After when its queue is full', async () => {
-    const busy = new PoolEvaluator(engine, { threads: 1, threshold: 64, maxQueue: 0 });
+  it('sends column batches and object batches to the workers by their own thresholds', async () => {
+    // One thread, no room to wait: while a column batch holds the worker, a second one is refused,
+    // and an object batch under its (higher) threshold is answered on the main thread.
+    const split = new PoolEvaluator(engine, {
+      threads: 1,
+      threshold: 1_000_000,
+      columnThreshold: 64,
+      maxQueue: 0,
+      workerFile: GATED_WORKER,
+    });
     try {
+      const request = columnRequest();
+      const first = split.checkColumns(request);
+      await expect(split.checkColumns(request)).rejects.toMatchObject({ code: 'PALISADE_UNAVAILABLE' });
+      expect(Array.from((await split.checkBatch(items)).codes)).toEqual(Array.from(engine.checkBatch(items)));
+      const inline = await new InlineEvaluator(engine).checkColumns(request);
+      expect(Array.from((await openGate(first)).codes)).toEqual(Array.from(inline.codes));
+    } finally {
+      await split.close();
+    }
+  });
+
+  it('refuses with 503 and Retry-After when its queue is full', async () => {
+    // One thread and no room to wait: the worker takes the first batch, the next is refused.
+    const busy = new PoolEvaluator(engine, { threads: 1, threshold: 64, maxQueue: 0, workerFile: GATED_WORKER });
+    const app = testApp({ evaluator: busy });
+    try {
+      const first = busy.checkBatch(items);
       await expect(busy.checkBatch(items)).rejects.toMatchObject({ statusCode: 503, code: 'PALISADE_UNAVAILABLE' });
-      const app = testApp({ evaluator: busy });
       const answer = await post(
         app,
         '/v1/checks',
@@ -71,9 +114,48 @@ describe('the worker pool', () => {
       );
       expect(answer.status).toBe(503);
       expect(answer.headers['retry-after']).toBe('1');
-      await app.close();
+      expect(Array.from((await openGate(first)).codes)).toEqual(Array.from(engine.checkBatch(items)));
+      // Answered: the queue has room again.
+      expect(Array.from((await openGate(busy.checkBatch(items))).codes)).toEqual(Array.from(engine.checkBatch(items)));
     } finally {
+      await app.close();
       await busy.close();
+    }
+  });
+
+  it('honours its queue bound: admits pooled requests while their ranges fit, refuses the rest', async () => {
+    // Two threads: a batch is two ranges. Batches 1–3 leave 0, 2 and 4 ranges waiting; the 4th would leave 6.
+    const bounded = new PoolEvaluator(engine, { threads: 2, threshold: 64, maxQueue: 4, workerFile: GATED_WORKER });
+    try {
+      const asked = Array.from({ length: 6 }, () => bounded.checkBatch(items));
+      const settled = await openGate(Promise.allSettled(asked));
+      expect(settled.map((s) => s.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'rejected',
+      ]);
+      for (const s of settled) {
+        if (s.status === 'fulfilled') expect(Array.from(s.value.codes)).toEqual(Array.from(engine.checkBatch(items)));
+        else
+          expect(s.reason).toMatchObject({ statusCode: 503, code: 'PALISADE_UNAVAILABLE', details: { retryAfter: 1 } });
+      }
+      expect(bounded.queueDepth()).toBe(0);
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('by default lets 16 concurrent pooled requests wait (a closed loop of 16 clients sees no 503)', async () => {
+    expect(defaultPoolMaxQueue(2)).toBe(2 * DEFAULT_POOL_QUEUE_PER_THREAD);
+    const roomy = new PoolEvaluator(engine, { threads: 2, threshold: 64, workerFile: GATED_WORKER });
+    try {
+      const settled = await openGate(Promise.allSettled(Array.from({ length: 16 }, () => roomy.checkBatch(items))));
+      expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    } finally {
+      await roomy.close();
     }
   });
 });

@@ -138,7 +138,7 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Pro
       lines.push('# HELP palisade_world_revision The change-log revision the engine has applied (0: a world file).');
       lines.push('# TYPE palisade_world_revision gauge');
       lines.push(`palisade_world_revision ${revision()}`);
-      lines.push('# HELP palisade_pool_queue_depth Questions waiting for a worker (0: answered inline).');
+      lines.push('# HELP palisade_pool_queue_depth Ranges of pooled questions waiting for a worker (0: none waiting).');
       lines.push('# TYPE palisade_pool_queue_depth gauge');
       lines.push(`palisade_pool_queue_depth ${evaluator.queueDepth()}`);
       const memory = process.memoryUsage();

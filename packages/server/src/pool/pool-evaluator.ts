@@ -11,25 +11,55 @@ export interface PoolOptions {
   /** Worker threads; default: the machine's available parallelism. */
   readonly threads?: number;
   /**
-   * Batches with fewer items stay on the main thread. Measured (BENCHMARKS.md, "When a worker pool
-   * pays"): a round trip costs 50–100 µs, and two workers beat the main thread from about 32,000
-   * items on this 2-core machine (above the default batch limit: raise both on larger machines).
+   * `checkBatch` (an object per item, `/v1/checks`) with fewer items stays on the main thread.
+   * Measured (BENCHMARKS.md, "When a worker pool pays" and "Server under load"): the batch loop
+   * alone gains from two workers from about 32,000 items, but the route spends most of its time
+   * parsing and resolving ids on the main thread, and a pooled 10,000-item batch was ~10% slower
+   * than inline; above the default batch limit: raise both on larger machines.
    */
   readonly threshold?: number;
+  /**
+   * `checkColumns` (`/v1/checks/columns`) with fewer items stays on the main thread. Measured
+   * (BENCHMARKS.md, "Server under load"): the workers answer one batch while the main thread
+   * decodes and resolves the next. With two workers at concurrency 4 (medians): 1.2× the inline
+   * checks/s at 2,500 items, 1.7× at 5,000, 1.3–1.6× at 10,000; 1.1× at 1,000, within the spread.
+   */
+  readonly columnThreshold?: number;
   /**
    * Filters of fewer rows stay on the main thread. Measured (BENCHMARKS.md, "When a worker pool
    * pays"): copying the rows into shared memory and the round trip cost about as much as
    * filtering 100,000 rows inline; two workers win from about 131,000.
    */
   readonly filterThreshold?: number;
-  /** Ranges waiting for a worker before requests are refused with 503 (default threads², Piscina's advice). */
+  /**
+   * Most ranges that may wait for a busy worker: a pooled question whose ranges would take the wait
+   * past this is refused with 503 `PALISADE_UNAVAILABLE` and `Retry-After: 1`. Default
+   * `DEFAULT_POOL_QUEUE_PER_THREAD` × threads (`defaultPoolMaxQueue`).
+   */
   readonly maxQueue?: number;
   /** The worker module (default `./worker.mjs`); tests swap in one that fails on cue. */
   readonly workerFile?: URL;
 }
 
 export const DEFAULT_POOL_THRESHOLD = 32_768;
+export const DEFAULT_COLUMN_POOL_THRESHOLD = 2_048;
 export const DEFAULT_FILTER_POOL_THRESHOLD = 131_072;
+/**
+ * Waiting ranges allowed per worker thread. A pooled question is split into at most `threads`
+ * ranges, so N questions in flight keep at most (N − 1) × threads ranges waiting: 32 per thread
+ * lets any closed loop of up to 33 concurrent pooled requests through without a 503, while a queue
+ * that keeps growing (more requests arriving than the workers answer) is refused. Measured
+ * (BENCHMARKS.md, "Server under load"; two workers, 10,000-item column batches): at most 26 ranges
+ * waiting at concurrency 16, no 503 at 32, 6–9% of the requests refused at 48. The old bound,
+ * threads² (4 here), refused 13–16% at concurrency 4. A full queue is about 32 × 1.3 ms ≈ 40 ms of
+ * work per worker.
+ */
+export const DEFAULT_POOL_QUEUE_PER_THREAD = 32;
+
+/** The default `maxQueue` for `threads` worker threads. */
+export function defaultPoolMaxQueue(threads: number): number {
+  return Math.max(1, threads) * DEFAULT_POOL_QUEUE_PER_THREAD;
+}
 
 /**
  * The inline evaluator, with large check batches and filters split over a Piscina pool of workers
@@ -47,8 +77,11 @@ export class PoolEvaluator extends InlineEvaluator {
   private readonly pool: Piscina;
   private readonly threads: number;
   private readonly threshold: number;
+  private readonly columnThreshold: number;
   private readonly filterThreshold: number;
   private readonly maxQueue: number;
+  /** Ranges handed to the pool and not yet answered: running (at most `threads`) or waiting. */
+  private tasks: number;
   private readonly scratch: SharedScratch;
   /** Bumped by each update; 0: the workers' `workerData` is current. */
   private generation: number;
@@ -63,8 +96,10 @@ export class PoolEvaluator extends InlineEvaluator {
     super(engine);
     this.threads = Math.max(1, options.threads ?? availableParallelism());
     this.threshold = options.threshold ?? DEFAULT_POOL_THRESHOLD;
+    this.columnThreshold = options.columnThreshold ?? DEFAULT_COLUMN_POOL_THRESHOLD;
     this.filterThreshold = options.filterThreshold ?? DEFAULT_FILTER_POOL_THRESHOLD;
-    this.maxQueue = options.maxQueue ?? this.threads * this.threads;
+    this.maxQueue = options.maxQueue ?? defaultPoolMaxQueue(this.threads);
+    this.tasks = 0;
     this.scratch = new SharedScratch();
     this.generation = 0;
     this.state = null;
@@ -145,7 +180,7 @@ export class PoolEvaluator extends InlineEvaluator {
 
   override async checkColumns(request: ColumnBatchRequest): Promise<BatchAnswer> {
     const length = request.record?.length ?? request.recordId?.length ?? 0;
-    if (length < this.threshold) return super.checkColumns(request);
+    if (length < this.columnThreshold) return super.checkColumns(request);
     return this.pooled(() => this.checkColumnsPooled(request));
   }
 
@@ -153,8 +188,8 @@ export class PoolEvaluator extends InlineEvaluator {
     const resolved = resolveColumnBatch(this.engine, request);
     const { columns } = resolved;
     const length = columns.records.length;
-    if (length < this.threshold) return columnBatchAnswer(resolved, this.engine.checkBatch(columns));
-    const shards = this.reserve(Math.ceil(length / (this.threshold / 2)));
+    if (length < this.columnThreshold) return columnBatchAnswer(resolved, this.engine.checkBatch(columns));
+    const shards = this.reserve(Math.ceil(length / (this.columnThreshold / 2)));
     // Small next to the work (13 bytes an item): fresh shared copies, no scratch to hold.
     const shared = {
       users: inSharedMemory(columns.users as Int32Array),
@@ -220,10 +255,13 @@ export class PoolEvaluator extends InlineEvaluator {
     }
   }
 
-  /** How many shards a job of `wanted` may use, or 503 when the queue cannot take them. */
+  /**
+   * How many shards a job of `wanted` may use, or 503 when more than `maxQueue` ranges would then
+   * wait for a worker (ranges the idle workers take at once do not wait).
+   */
   private reserve(wanted: number): number {
     const shards = Math.min(this.threads, wanted);
-    if (this.pool.queueSize + shards > this.maxQueue) {
+    if (this.tasks + shards - this.threads > this.maxQueue) {
       throw serverError(ServerErrorCodes.UNAVAILABLE, 'the worker pool is busy: retry shortly', { retryAfter: 1 });
     }
     return shards;
@@ -238,8 +276,14 @@ export class PoolEvaluator extends InlineEvaluator {
     const size = Math.ceil(length / shards);
     const tasks: Promise<number>[] = [];
     const state = this.stateFields();
-    for (let from = 0; from < length; from += size)
-      tasks.push(this.pool.run({ ...task(from, Math.min(from + size, length)), ...state }));
+    for (let from = 0; from < length; from += size) {
+      this.tasks++;
+      tasks.push(
+        this.pool.run({ ...task(from, Math.min(from + size, length)), ...state }).finally(() => {
+          this.tasks--;
+        }),
+      );
+    }
     try {
       return await Promise.all(tasks);
     } catch (error) {
