@@ -5,17 +5,10 @@
  * up when it starts again. One embedded PostgreSQL for the file, one database per test.
  */
 import { describe, expect, it } from 'vitest';
+import { shareToSam } from './support/http.js';
 import { eventually, ServerProcess, useProcessTestbed, WriteStream } from './support/processes.js';
 
 const testbed = useProcessTestbed('palisade-replicas-', { ephemeral: true });
-
-const shareToSam = (recordId: string) => ({
-  op: 'grantShare',
-  table: 'account',
-  recordId,
-  principalId: 'u-sam',
-  rights: ['read'],
-});
 
 /**
  * The i-th write of a stream through one replica: records created, shared, assigned, deleted,

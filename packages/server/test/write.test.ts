@@ -18,7 +18,17 @@ import {
 } from '@palisade/server';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, type Answer, CHECK_KEY, errorOf, get, post, TEST_KEYS, testApp } from './support/http.js';
+import {
+  ADMIN_KEY,
+  type Answer,
+  CHECK_KEY,
+  errorOf,
+  get,
+  post,
+  shareToSam,
+  TEST_KEYS,
+  testApp,
+} from './support/http.js';
 import { usePostgres } from './support/postgres.js';
 
 const postgres = usePostgres();
@@ -86,14 +96,6 @@ async function changeLog(schema: string): Promise<{ revision: number; ops: unkno
   );
   return rows.rows.map((r) => ({ ...r, revision: Number(r.revision) }));
 }
-
-const shareToSam = (recordId: string) => ({
-  op: 'grantShare',
-  table: 'account',
-  recordId,
-  principalId: 'u-sam',
-  rights: ['read'],
-});
 
 describe('POST /v1/write', () => {
   it('commits to the change log, answers the revision, and the next check sees the change', async () => {

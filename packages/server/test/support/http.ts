@@ -126,3 +126,12 @@ export function fromU32Bytes(bytes: Uint8Array): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Array.from({ length: bytes.byteLength / 4 }, (_, i) => view.getUint32(i * 4, true));
 }
+
+/** The sample world's simplest write: read on `recordId` shared with u-sam. */
+export const shareToSam = (recordId: string) => ({
+  op: 'grantShare',
+  table: 'account',
+  recordId,
+  principalId: 'u-sam',
+  rights: ['read'],
+});
