@@ -49,15 +49,15 @@ export interface RoleSources {
   readonly grants: readonly Grant[];
 }
 
-/**
- * Every grant the holder of `inputs` has, by the table of semantics.md §2; with `slots`, only the
- * grants of those (table, privilege) slots (`table * PRIVILEGE_COUNT + privilege`).
- */
-export function collectGrants(model: WorldModel, inputs: ProfileInputs, slots?: ReadonlySet<number>): RoleSources {
-  return collectSlots(model, inputs, slots === undefined ? undefined : [...slots]);
+/** Every grant the holder of `inputs` has, by the table of semantics.md §2. */
+export function collectGrants(model: WorldModel, inputs: ProfileInputs): RoleSources {
+  return collectSlots(model, inputs, undefined);
 }
 
-/** `collectGrants` over a list of slots (visited directly, not tested slot by slot against a set). */
+/**
+ * `collectGrants`, or with `slots` only the grants of those (table, privilege) slots
+ * (`table * PRIVILEGE_COUNT + privilege`), visited directly: what a role change recompiles.
+ */
 export function collectSlots(
   model: WorldModel,
   inputs: ProfileInputs,
