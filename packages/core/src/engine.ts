@@ -195,6 +195,40 @@ export class Engine {
     return bu;
   }
 
+  // ---- bulk resolvers: a batch's ids at once, -1 (no throw) where an id names nothing ----
+  // A batch reports unknown ids per item, so a miss is data here, not an exception: a throw and
+  // catch per id costs more than the lookup itself.
+
+  /** Each id's user index, or -1 where the id names no user. */
+  userIndexes(ids: readonly string[]): Int32Array {
+    const out = new Int32Array(ids.length);
+    const model = this.model;
+    for (let i = 0; i < ids.length; i++) {
+      const principal = model.principalIndex.get(ids[i] as string);
+      out[i] = principal !== undefined && model.isUser(principal) ? principal : NONE;
+    }
+    return out;
+  }
+
+  /** Each name's table index, or -1 where the name is no table. */
+  tableIndexes(names: readonly string[]): Int32Array {
+    const out = new Int32Array(names.length);
+    for (let i = 0; i < names.length; i++) out[i] = this.model.tableIndex.get(names[i] as string) ?? NONE;
+    return out;
+  }
+
+  /** Record `i` is `ids[i]` in table `tables[i]`: its record index, or -1 (also where the table is -1). */
+  recordIndexes(tables: Int32Array, ids: readonly string[]): Int32Array {
+    const out = new Int32Array(ids.length);
+    const all = this.model.tables;
+    for (let i = 0; i < ids.length; i++) {
+      const t = tables[i] as number;
+      const table = t >= 0 ? all[t] : undefined;
+      out[i] = table === undefined ? NONE : (table.records.index.get(ids[i] as string) ?? NONE);
+    }
+    return out;
+  }
+
   // ---- decisions ----
 
   /** May `user` exercise `privilege` on `record`? semantics.md §3. */

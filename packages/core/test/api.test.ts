@@ -86,6 +86,23 @@ describe('decisions', () => {
     );
   });
 
+  it('the bulk resolvers agree with the single ones and give -1 where an id names nothing', () => {
+    expect([...engine.userIndexes(['u-erin', 'nobody', 'team-key-accounts', 'u-sam'])]).toEqual([
+      u,
+      -1,
+      -1,
+      engine.user('u-sam'),
+    ]);
+    expect([...engine.tableIndexes(['account', 'nope', 'contact'])]).toEqual([t, -1, engine.table('contact')]);
+    const tables = Int32Array.of(t, t, -1, engine.table('contact'));
+    expect([...engine.recordIndexes(tables, ['acc-fabrikam', 'nope', 'acc-fabrikam', 'acc-fabrikam'])]).toEqual([
+      r,
+      -1,
+      -1,
+      -1,
+    ]);
+  });
+
   it('stats count what was loaded and how far profiles were shared', () => {
     const stats = engine.stats();
     expect(stats).toMatchObject({ businessUnits: 5, users: 10, tables: 3 });

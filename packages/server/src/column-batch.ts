@@ -27,41 +27,25 @@ export interface ResolvedColumnBatch {
   errorOf(item: number, code: number): ErrorInfo;
 }
 
-const NOT_FOUND = -1;
 /** Outside every privilege: the column loop answers `unknownPrivilege`. */
 const NO_PRIVILEGE = 255;
 
 export function resolveColumnBatch(engine: Engine, request: ColumnBatchRequest): ResolvedColumnBatch {
   const length = request.record?.length ?? request.recordId?.length ?? 0;
-  const resolve = (names: readonly string[], find: (name: string) => number, missing: number) =>
-    Int32Array.from(names, (name) => {
-      try {
-        return find(name);
-      } catch {
-        return missing;
-      }
-    });
-  const userIndex = resolve(request.users, (id) => engine.user(id), NOT_FOUND);
-  const tableIndex = resolve(request.tables, (name) => engine.table(name), NOT_FOUND);
-  const privilegeIndex = resolve(request.privileges, (name) => engine.privilege(name as never), NO_PRIVILEGE);
-  const users = gather('user', request.user, userIndex, length);
-  const tables = gather('table', request.table, tableIndex, length);
-  const privileges = Uint8Array.from(gather('privilege', request.privilege, privilegeIndex, length));
-  let records: Int32Array;
-  if (request.record !== null) {
-    records = new Int32Array(request.record.buffer, request.record.byteOffset, length);
-  } else {
-    const ids = request.recordId as readonly string[];
-    records = new Int32Array(length);
-    for (let i = 0; i < length; i++) {
-      const table = request.tables[(request.table?.[i] ?? 0) as number] as string;
-      try {
-        records[i] = engine.record(table, ids[i] as string);
-      } catch {
-        records[i] = NOT_FOUND;
-      }
+  const privilegeIndex = Int32Array.from(request.privileges, (name) => {
+    try {
+      return engine.privilege(name);
+    } catch {
+      return NO_PRIVILEGE;
     }
-  }
+  });
+  const users = gather('user', request.user, engine.userIndexes(request.users), length);
+  const tables = gather('table', request.table, engine.tableIndexes(request.tables), length);
+  const privileges = Uint8Array.from(gather('privilege', request.privilege, privilegeIndex, length));
+  const records =
+    request.record !== null
+      ? new Int32Array(request.record.buffer, request.record.byteOffset, length)
+      : engine.recordIndexes(tables, request.recordId as readonly string[]);
   const columns = { users, tables, privileges, records };
   return {
     columns,
