@@ -4,7 +4,7 @@ import { PRIVILEGE_COUNT } from '../privileges.js';
 import { ColumnSecurity } from './columns.js';
 import { CoverageCache } from './coverage.js';
 import { GrantTables, UserFlag } from './grant-tables.js';
-import { collectGrants, collectSlots, type ProfileInputs, profileInputs, profileKey } from './grants.js';
+import { assignmentRows, collectGrants, type ProfileInputs, profileInputs, profileKey } from './grants.js';
 import { HierarchyTables } from './hierarchy.js';
 import { GrantCache, type Profile } from './profile.js';
 
@@ -65,21 +65,21 @@ export class CompiledWorld {
   }): void {
     let administratorsChanged = false;
     const roleSlots = [...reach.roleSlots];
-    this.profiles.forEach((profile, index) => {
-      let next: Profile;
-      let slots: readonly number[] | undefined;
+    const roles = this.model.roles;
+    const profiles = this.profiles;
+    for (let index = 0; index < profiles.length; index++) {
+      const profile = profiles[index] as Profile;
       if (reach.teams.size > 0 && profile.inputs.teams.some((t) => reach.teams.has(t))) {
-        next = this.compile(profile.inputs);
+        const next = this.compile(profile.inputs);
+        administratorsChanged ||= next.systemAdministrator !== profile.systemAdministrator;
+        profiles[index] = next;
+        this.tables.setProfile(index, next);
       } else if (holdsAny(profile.roles, reach.roles)) {
-        slots = roleSlots;
-        next = this.grants.recompileSlots(profile, collectSlots(this.model, profile.inputs, slots), slots);
-      } else {
-        return;
+        // Only depths changed: the profile's assignments, roles and administrator flag stand.
+        for (const slot of roleSlots) this.grants.recompileSlot(profile, slot, roles);
+        this.tables.setProfile(index, profile, roleSlots);
       }
-      administratorsChanged ||= next.systemAdministrator !== profile.systemAdministrator;
-      this.profiles[index] = next;
-      this.tables.setProfile(index, next, slots);
-    });
+    }
     if (!administratorsChanged) return;
     for (let user = 0; user < this.tables.userProfile.length; user++) {
       const index = this.tables.userProfile[user] as number;
@@ -98,7 +98,13 @@ export class CompiledWorld {
   }
 
   private compile(inputs: ProfileInputs): Profile {
-    return this.grants.compileProfile(inputs, collectGrants(this.model, inputs), this.model.tables.length);
+    const { model } = this;
+    return this.grants.compileProfile(
+      inputs,
+      collectGrants(model, inputs),
+      model.tables.length,
+      assignmentRows(model, inputs),
+    );
   }
 
   private flags(user: UserIdx, profile: Profile): number {
@@ -110,8 +116,8 @@ export class CompiledWorld {
 }
 
 function holdsAny(roles: ReadonlySet<RoleIdx>, changed: ReadonlySet<RoleIdx>): boolean {
-  if (changed.size === 0) return false;
-  for (const role of roles) if (changed.has(role)) return true;
+  // `changed` is small (usually the one role whose privileges changed).
+  for (const role of changed) if (roles.has(role)) return true;
   return false;
 }
 

@@ -1,7 +1,7 @@
 import roaring from 'roaring';
 import type { BuIdx } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
-import { getOrCreate } from '../util/maps.js';
+import { IntListInterner, IntScratch, sortUnique } from '../util/int-lists.js';
 
 const { RoaringBitmap32 } = roaring;
 export type RoaringBitmap32 = InstanceType<typeof RoaringBitmap32>;
@@ -70,44 +70,67 @@ export class BuCoverage {
   }
 }
 
-/** Interns coverages by their anchors, so profiles with the same anchors share one. */
+/**
+ * Interns coverages by their anchors, so profiles with the same anchors share one. An anchor is
+ * coded `bu * 2 + (deep ? 1 : 0)`; a set of anchors is its sorted, repeat-free list of codes.
+ */
 export class CoverageCache {
-  private readonly byKey = new Map<string, BuCoverage>();
-  /** The common case, one anchor: `bu * 2 + (deep ? 1 : 0)`, without building a string key. */
+  /** The common case, one anchor, keyed by its code. */
   private readonly byAnchor = new Map<number, BuCoverage>();
+  private readonly byAnchors = new IntListInterner<BuCoverage>();
+  private readonly all: BuCoverage[] = [];
+  private readonly codes = new IntScratch();
   private readonly model: WorldModel;
 
   constructor(model: WorldModel) {
     this.model = model;
   }
 
-  get(localAnchors: readonly BuIdx[], deepAnchors: readonly BuIdx[]): BuCoverage | null {
-    const count = localAnchors.length + deepAnchors.length;
+  /** The coverage of the first `local.length` local and `deep.length` deep anchors (repeats allowed); null for none. */
+  get(local: IntScratch, deep: IntScratch): BuCoverage | null {
+    const count = local.length + deep.length;
     if (count === 0) return null;
     if (count === 1) {
-      const deep = deepAnchors.length === 1;
-      const anchor = (deep ? deepAnchors[0] : localAnchors[0]) as number;
-      return getOrCreate(this.byAnchor, anchor * 2 + (deep ? 1 : 0), () => this.interned(localAnchors, deepAnchors));
+      return local.length === 1
+        ? this.ofAnchor((local.values[0] as number) * 2)
+        : this.ofAnchor((deep.values[0] as number) * 2 + 1);
     }
-    return this.interned(localAnchors, deepAnchors);
+    const codes = this.codes;
+    codes.clear();
+    for (let i = 0; i < local.length; i++) codes.push((local.values[i] as number) * 2);
+    for (let i = 0; i < deep.length; i++) codes.push((deep.values[i] as number) * 2 + 1);
+    const length = sortUnique(codes.values, codes.length);
+    if (length === 1) return this.ofAnchor(codes.values[0] as number);
+    const known = this.byAnchors.find(codes.values, length);
+    if (known !== undefined) return known;
+    return this.byAnchors.add(codes.values, length, (list) => this.create(list));
   }
 
-  private interned(localAnchors: readonly BuIdx[], deepAnchors: readonly BuIdx[]): BuCoverage {
-    const key = `${sortedKey(localAnchors)}/${sortedKey(deepAnchors)}`;
-    return getOrCreate(
-      this.byKey,
-      key,
-      () => new BuCoverage(this.byKey.size, [...localAnchors], [...deepAnchors], this.model),
-    );
+  private ofAnchor(code: number): BuCoverage {
+    let coverage = this.byAnchor.get(code);
+    if (coverage === undefined) {
+      coverage = this.create(Int32Array.of(code));
+      this.byAnchor.set(code, coverage);
+    }
+    return coverage;
+  }
+
+  private create(codes: Int32Array): BuCoverage {
+    const local: BuIdx[] = [];
+    const deep: BuIdx[] = [];
+    for (const code of codes) (code % 2 === 1 ? deep : local).push((code >> 1) as BuIdx);
+    const coverage = new BuCoverage(this.all.length, local, deep, this.model);
+    this.all.push(coverage);
+    return coverage;
   }
 
   /** After a new BU renumbered the tree: every coverage's intervals from its anchors again. */
   reindex(): void {
-    for (const coverage of this.byKey.values()) coverage.reindex();
+    for (const coverage of this.all) coverage.reindex();
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.all.length;
   }
 }
 
@@ -121,8 +144,4 @@ function mergeIntervals(spans: [number, number][]): Int32Array {
     else merged.push(start, end);
   }
   return Int32Array.from(merged);
-}
-
-function sortedKey(values: readonly number[]): string {
-  return [...new Set(values)].sort((a, b) => a - b).join(',');
 }

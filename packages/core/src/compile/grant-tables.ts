@@ -55,7 +55,8 @@ export class GrantTables {
   grantCount: number;
   private busUsed: number;
   private teamsUsed: number;
-  private readonly grantIndex: Map<PrivilegeGrant, number>;
+  /** Per `PrivilegeGrant.id`, its row (NONE until interned). */
+  private grantRow: Int32Array;
   private readonly coverageOffset: Map<BuCoverage, number>;
 
   constructor(slots: number, principalCount: number) {
@@ -70,7 +71,7 @@ export class GrantTables {
     this.grantCount = 0;
     this.busUsed = 0;
     this.teamsUsed = 0;
-    this.grantIndex = new Map();
+    this.grantRow = new Int32Array(0);
     this.coverageOffset = new Map();
   }
 
@@ -82,10 +83,12 @@ export class GrantTables {
   }
 
   /** Writes profile row `index` (only `slots`, when given) from the profile's grants, interning grants not seen before. */
-  setProfile(index: number, profile: Profile, slots?: Iterable<number>): void {
+  setProfile(index: number, profile: Profile, slots?: readonly number[]): void {
     const base = index * this.slots;
     this.profileGrant = ensureInt32(this.profileGrant, base + this.slots);
-    for (const slot of slots ?? profile.grants.keys()) {
+    const count = slots === undefined ? profile.grants.length : slots.length;
+    for (let i = 0; i < count; i++) {
+      const slot = slots === undefined ? i : (slots[i] as number);
       const grant = profile.grants[slot] ?? null;
       this.profileGrant[base + slot] = grant === null ? NONE : this.intern(grant);
     }
@@ -96,8 +99,9 @@ export class GrantTables {
   }
 
   private intern(grant: PrivilegeGrant): number {
-    const known = this.grantIndex.get(grant);
-    if (known !== undefined) return known;
+    this.grantRow = ensureInt32(this.grantRow, grant.id + 1, NONE);
+    const known = this.grantRow[grant.id] as number;
+    if (known !== NONE) return known;
     const g = this.grantCount++;
     const row = g * GRANT_STRIDE;
     this.grants = ensureInt32(this.grants, row + GRANT_STRIDE, 0);
@@ -110,7 +114,7 @@ export class GrantTables {
     this.teamsUsed += grant.scopeTeams.length;
     grants[row + GrantField.teamEnd] = this.teamsUsed;
     this.grantBuSets[g] = grant.bus;
-    this.grantIndex.set(grant, g);
+    this.grantRow[grant.id] = g;
     return g;
   }
 

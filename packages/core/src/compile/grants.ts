@@ -51,18 +51,6 @@ export interface RoleSources {
 
 /** Every grant the holder of `inputs` has, by the table of semantics.md §2. */
 export function collectGrants(model: WorldModel, inputs: ProfileInputs): RoleSources {
-  return collectSlots(model, inputs, undefined);
-}
-
-/**
- * `collectGrants`, or with `slots` only the grants of those (table, privilege) slots
- * (`table * PRIVILEGE_COUNT + privilege`), visited directly: what a role change recompiles.
- */
-export function collectSlots(
-  model: WorldModel,
-  inputs: ProfileInputs,
-  slots: readonly number[] | undefined,
-): RoleSources {
   const grants: Grant[] = [];
   const roles = new Set<RoleIdx>();
   let systemAdministrator = false;
@@ -74,7 +62,7 @@ export function collectSlots(
     if (role === undefined) continue;
     roles.add(assignment.role);
     systemAdministrator ||= role.systemAdministrator;
-    forEachDepth(role.depths, tableCount, slots, (table, privilege, depth) => {
+    forEachDepth(role.depths, tableCount, (table, privilege, depth) => {
       grants.push({
         table,
         privilege,
@@ -95,7 +83,7 @@ export function collectSlots(
       roles.add(assignment.role);
       systemAdministrator ||= role.systemAdministrator;
       const inherits = role.inheritance === 'direct';
-      forEachDepth(role.depths, tableCount, slots, (table, privilege, depth) => {
+      forEachDepth(role.depths, tableCount, (table, privilege, depth) => {
         grants.push({
           table,
           privilege,
@@ -125,20 +113,34 @@ export function collectSlots(
 function forEachDepth(
   depths: Uint8Array,
   tableCount: number,
-  slots: readonly number[] | undefined,
   visit: (table: TableIdx, privilege: Privilege, depth: Depth) => void,
 ): void {
-  if (slots !== undefined) {
-    for (const slot of slots) {
-      const depth = depths[slot] as Depth;
-      if (depth !== Depth.none)
-        visit(Math.floor(slot / PRIVILEGE_COUNT) as TableIdx, (slot % PRIVILEGE_COUNT) as Privilege, depth);
-    }
-    return;
-  }
   for (let slot = 0; slot < tableCount * PRIVILEGE_COUNT; slot++) {
     const depth = depths[slot] as Depth;
     if (depth !== Depth.none)
       visit(Math.floor(slot / PRIVILEGE_COUNT) as TableIdx, (slot % PRIVILEGE_COUNT) as Privilege, depth);
   }
+}
+
+/** `assignmentRows`' row: [role, anchor BU, scope team or -1 for userScope(U)]. */
+export const ASSIGNMENT_STRIDE = 3;
+
+/**
+ * The role assignments behind `collectGrants`, as flat rows (ASSIGNMENT_STRIDE): the user's own,
+ * then its teams' (teams that cannot hold roles left out). The grants of any one slot follow
+ * from these rows and the roles' depths, so a change to a role's privileges recompiles a slot
+ * without collecting grants; a change to the assignments themselves compiles a new profile.
+ */
+export function assignmentRows(model: WorldModel, inputs: ProfileInputs): Int32Array {
+  const rows: number[] = [];
+  for (const assignment of inputs.assignments) {
+    if (model.roles[assignment.role] !== undefined) rows.push(assignment.role, assignment.bu, -1);
+  }
+  for (const team of inputs.teams) {
+    if (!model.canHoldRoles(team)) continue;
+    for (const assignment of model.assignments.get(team) ?? []) {
+      if (model.roles[assignment.role] !== undefined) rows.push(assignment.role, assignment.bu, team);
+    }
+  }
+  return Int32Array.from(rows);
 }

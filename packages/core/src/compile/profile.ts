@@ -1,8 +1,10 @@
-import type { BuIdx, PrincipalIdx, RoleIdx } from '../ids.js';
+import type { RoleIdx } from '../ids.js';
+import type { Role } from '../model/world-model.js';
 import { Depth, PRIVILEGE_COUNT } from '../privileges.js';
+import { IntListInterner, IntScratch, sortUnique } from '../util/int-lists.js';
 import { getOrCreate } from '../util/maps.js';
 import type { BuCoverage, CoverageCache } from './coverage.js';
-import type { Grant, ProfileInputs, RoleSources } from './grants.js';
+import { ASSIGNMENT_STRIDE, type Grant, type ProfileInputs, type RoleSources } from './grants.js';
 
 /**
  * What a profile's grants of one (table, privilege) add up to. Coverage is a union over grants
@@ -15,12 +17,15 @@ import type { Grant, ProfileInputs, RoleSources } from './grants.js';
  *   `scopeAll`), sorted.
  */
 export class PrivilegeGrant {
+  /** Dense per cache, in creation order: where the grant tables keep its row. */
+  readonly id: number;
   readonly global: boolean;
   readonly bus: BuCoverage | null;
   readonly scopeAll: boolean;
   readonly scopeTeams: Int32Array;
 
-  constructor(global: boolean, bus: BuCoverage | null, scopeAll: boolean, scopeTeams: Int32Array) {
+  constructor(id: number, global: boolean, bus: BuCoverage | null, scopeAll: boolean, scopeTeams: Int32Array) {
+    this.id = id;
     this.global = global;
     this.bus = bus;
     this.scopeAll = scopeAll;
@@ -35,36 +40,57 @@ export class Profile {
   /** Every role held, directly or through a team. */
   readonly roles: ReadonlySet<RoleIdx>;
   readonly systemAdministrator: boolean;
-  /** Per (table, privilege) at `table * PRIVILEGE_COUNT + privilege`: null when nothing grants it. */
+  /**
+   * Per (table, privilege) at `table * PRIVILEGE_COUNT + privilege`: null when nothing grants it.
+   * A role change rewrites its slots in place (the profile's inputs did not change).
+   */
   readonly grants: (PrivilegeGrant | null)[];
-  /** The inputs' teams as a grant's `scopeTeams` and as part of its key: made once, shared by recompiles. */
-  readonly teams: Int32Array;
-  readonly teamsKey: string;
+  /** The inputs' teams, interned: a grant's `scopeTeams` when its scope is userScope(U). */
+  readonly teams: TeamList;
+  /** Every role the profile holds as rows of ASSIGNMENT_STRIDE (see `assignmentRows`): what a slot is recompiled from. */
+  readonly assignments: Int32Array;
 
   constructor(
     inputs: ProfileInputs,
-    roles: ReadonlySet<RoleIdx>,
-    systemAdministrator: boolean,
+    sources: RoleSources,
     grants: (PrivilegeGrant | null)[],
-    teams: { readonly teams: Int32Array; readonly teamsKey: string } = teamsOf(inputs),
+    teams: TeamList,
+    assignments: Int32Array,
   ) {
     this.inputs = inputs;
-    this.roles = roles;
-    this.systemAdministrator = systemAdministrator;
+    this.roles = sources.roles;
+    this.systemAdministrator = sources.systemAdministrator;
     this.grants = grants;
-    this.teams = teams.teams;
-    this.teamsKey = teams.teamsKey;
+    this.teams = teams;
+    this.assignments = assignments;
   }
 }
 
-function teamsOf(inputs: ProfileInputs): { teams: Int32Array; teamsKey: string } {
-  return { teams: Int32Array.from(inputs.teams), teamsKey: inputs.teams.join(',') };
+/** A sorted list of teams, interned: equal lists, one object. */
+export class TeamList {
+  readonly teams: Int32Array;
+  /** The grants scoped to these teams, by `(coverage id + 1) * 4 + flags`: their intern table. */
+  readonly grants: Map<number, PrivilegeGrant>;
+
+  constructor(teams: Int32Array) {
+    this.teams = teams;
+    this.grants = new Map();
+  }
 }
 
-/** Interns `PrivilegeGrant`s across profiles: most profiles repeat a few shapes. */
+/**
+ * Interns `PrivilegeGrant`s across profiles: most profiles repeat a few shapes. A grant is keyed
+ * by its interned scope-team list and, within it, by numbers (its coverage's id and two flags), so
+ * a role change that recompiles a slot of 40,000 profiles builds no strings.
+ */
 export class GrantCache {
-  private readonly byKey = new Map<string, PrivilegeGrant>();
   private readonly coverages: CoverageCache;
+  private readonly teamLists = new IntListInterner<TeamList>();
+  private count = 0;
+  // Scratch for one slot's reduction: reused, so recompiling allocates only what is new.
+  private readonly local = new IntScratch();
+  private readonly deep = new IntScratch();
+  private readonly scopeTeams = new IntScratch();
 
   constructor(coverages: CoverageCache) {
     this.coverages = coverages;
@@ -75,67 +101,91 @@ export class GrantCache {
     this.coverages.reindex();
   }
 
-  compileProfile(inputs: ProfileInputs, sources: RoleSources, tableCount: number): Profile {
+  compileProfile(inputs: ProfileInputs, sources: RoleSources, tableCount: number, assignments: Int32Array): Profile {
     const grants = new Array<PrivilegeGrant | null>(tableCount * PRIVILEGE_COUNT).fill(null);
-    const teams = teamsOf(inputs);
-    this.compileSlots(grants, teams.teams, teams.teamsKey, sources, null);
-    return new Profile(inputs, sources.roles, sources.systemAdministrator, grants, teams);
-  }
-
-  /** `profile` with the grants of `slots` compiled again from `sources` (collected for those slots only). */
-  recompileSlots(profile: Profile, sources: RoleSources, slots: readonly number[]): Profile {
-    const grants = profile.grants.slice();
-    this.compileSlots(grants, profile.teams, profile.teamsKey, sources, slots);
-    return new Profile(profile.inputs, profile.roles, profile.systemAdministrator, grants, profile);
-  }
-
-  /** Compiles `sources` into `grants`: every slot they hold, or exactly `slots` (null where nothing grants). */
-  private compileSlots(
-    grants: (PrivilegeGrant | null)[],
-    teams: Int32Array,
-    teamsKey: string,
-    sources: RoleSources,
-    slots: readonly number[] | null,
-  ): void {
-    if (slots !== null && slots.length === 1) {
-      // A role change usually touches one slot: every collected grant is of it.
-      const [slot] = slots as [number];
-      grants[slot] = sources.grants.length === 0 ? null : this.reduce(sources.grants, teams, teamsKey);
-      return;
-    }
+    const teams = this.teamList(Int32Array.from(inputs.teams), inputs.teams.length);
     const perSlot = new Map<number, Grant[]>();
     for (const grant of sources.grants) {
       getOrCreate(perSlot, grant.table * PRIVILEGE_COUNT + grant.privilege, () => []).push(grant);
     }
-    for (const slot of slots ?? perSlot.keys()) {
-      const list = perSlot.get(slot);
-      grants[slot] = list === undefined ? null : this.reduce(list, teams, teamsKey);
-    }
+    for (const [slot, list] of perSlot) grants[slot] = this.reduce(list, teams);
+    return new Profile(inputs, sources, grants, teams, assignments);
   }
 
-  private reduce(list: readonly Grant[], userTeams: Int32Array, userTeamsKey: string): PrivilegeGrant {
+  /**
+   * Slot `slot` of `profile` compiled again from its assignment rows and the roles' depths now:
+   * what a change to a role's privileges does to each profile holding the role. The same
+   * reduction as `reduce`, over rows instead of collected grants.
+   */
+  recompileSlot(profile: Profile, slot: number, roles: readonly Role[]): void {
+    const { local, deep, scopeTeams } = this;
+    local.clear();
+    deep.clear();
+    scopeTeams.clear();
+    const rows = profile.assignments;
+    let granted = false;
     let global = false;
     let scopeAll = false;
-    const local: BuIdx[] = [];
-    const deep: BuIdx[] = [];
-    const teams = new Set<PrincipalIdx>();
+    for (let row = 0; row < rows.length; row += ASSIGNMENT_STRIDE) {
+      const role = roles[rows[row] as number] as Role;
+      const depth = role.depths[slot] as Depth;
+      if (depth === Depth.none) continue;
+      granted = true;
+      const anchor = rows[row + 1] as number;
+      if (depth === Depth.global) global = true;
+      else if (depth === Depth.deep) deep.push(anchor);
+      else if (depth === Depth.local) local.push(anchor);
+      const team = rows[row + 2] as number;
+      if (team === -1) scopeAll = true;
+      else {
+        scopeTeams.push(team);
+        // A `direct` team role also grants basic depth to userScope(U): semantics §2.
+        if (role.inheritance === 'direct') scopeAll = true;
+      }
+    }
+    profile.grants[slot] = granted ? this.intern(global, scopeAll, profile.teams) : null;
+  }
+
+  private reduce(list: readonly Grant[], profileTeams: TeamList): PrivilegeGrant {
+    const { local, deep, scopeTeams } = this;
+    local.clear();
+    deep.clear();
+    scopeTeams.clear();
+    let global = false;
+    let scopeAll = false;
     for (const grant of list) {
       if (grant.depth === Depth.global) global = true;
       else if (grant.depth === Depth.deep && grant.anchor !== -1) deep.push(grant.anchor);
       else if (grant.depth === Depth.local && grant.anchor !== -1) local.push(grant.anchor);
       if (grant.scopeTeam === -1) scopeAll = true;
-      else teams.add(grant.scopeTeam);
+      else scopeTeams.push(grant.scopeTeam);
     }
-    const scopeTeams = scopeAll ? userTeams : Int32Array.from([...teams].sort((a, b) => a - b));
+    return this.intern(global, scopeAll, profileTeams);
+  }
+
+  /** The grant of the reduction in the scratch lists; `profileTeams` is its scope when `scopeAll`. */
+  private intern(global: boolean, scopeAll: boolean, profileTeams: TeamList): PrivilegeGrant {
+    const scope = scopeAll
+      ? profileTeams
+      : this.teamList(this.scopeTeams.values, sortUnique(this.scopeTeams.values, this.scopeTeams.length));
     // Global covers every BU, so the BU set would never be read.
-    const bus = global ? null : this.coverages.get(local, deep);
-    const teamsKey = scopeAll ? userTeamsKey : scopeTeams.join(',');
-    const key = `${global ? 1 : 0}|${bus === null ? '' : bus.id}|${scopeAll ? 1 : 0}|${teamsKey}`;
-    return getOrCreate(this.byKey, key, () => new PrivilegeGrant(global, bus, scopeAll, scopeTeams));
+    const bus = global ? null : this.coverages.get(this.local, this.deep);
+    const key = ((bus === null ? -1 : bus.id) + 1) * 4 + (global ? 1 : 0) + (scopeAll ? 2 : 0);
+    let grant = scope.grants.get(key);
+    if (grant === undefined) {
+      grant = new PrivilegeGrant(this.count++, global, bus, scopeAll, scope.teams);
+      scope.grants.set(key, grant);
+    }
+    return grant;
+  }
+
+  /** The interned list of the first `length` (sorted, repeat-free) teams. */
+  private teamList(teams: Int32Array, length: number): TeamList {
+    return this.teamLists.find(teams, length) ?? this.teamLists.add(teams, length, (list) => new TeamList(list));
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   get coverageCount(): number {
