@@ -41,8 +41,9 @@ import { type ColumnExplanation, explainColumn } from './explain/columns.js';
 import { type Explanation, explainDecision } from './explain/explain.js';
 import { describeUserPrivileges, type UserPrivileges } from './explain/privileges.js';
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx, type TableIdx, type UserIdx } from './ids.js';
+import { IdTable } from './model/id-table.js';
 import { sharesOf } from './model/mutations.js';
-import type { Table, WorldModel } from './model/world-model.js';
+import type { Principal, Table, WorldModel } from './model/world-model.js';
 import {
   ACCESS_RIGHT_BY_PRIVILEGE,
   PRIVILEGE_COUNT,
@@ -89,6 +90,9 @@ export class Engine {
   private rowOwner: number;
   private rowBu: number;
   private rowRecord: number;
+  /** User ids for `userIndexes`, built on first use; holds the principals below `userIdsAdded`. */
+  private userIds: IdTable | null;
+  private userIdsAdded: number;
 
   constructor(model: WorldModel) {
     this.model = model;
@@ -98,6 +102,8 @@ export class Engine {
     this.rowOwner = NONE;
     this.rowBu = NONE;
     this.rowRecord = NONE;
+    this.userIds = null;
+    this.userIdsAdded = 0;
   }
 
   /** Loads (validating every rule) and compiles a world given as JSON text, JSON or MessagePack bytes, or a parsed object. */
@@ -201,13 +207,25 @@ export class Engine {
 
   /** Each id's user index, or -1 where the id names no user. */
   userIndexes(ids: readonly string[]): Int32Array {
-    const out = new Int32Array(ids.length);
-    const model = this.model;
-    for (let i = 0; i < ids.length; i++) {
-      const principal = model.principalIndex.get(ids[i] as string);
-      out[i] = principal !== undefined && model.isUser(principal) ? principal : NONE;
+    return this.userIdTable().getAll(ids, new Int32Array(ids.length));
+  }
+
+  /**
+   * The users' ids as an `IdTable` (cheaper than `principalIndex` per lookup in bulk), brought up
+   * to date first. Principals are only appended (a failed transaction pops the ones it added
+   * before anyone can ask), and an index keeps its id and kind, so only new ones need adding.
+   */
+  private userIdTable(): IdTable {
+    const { principals } = this.model;
+    if (this.userIds === null || principals.length < this.userIdsAdded) {
+      this.userIds = new IdTable();
+      this.userIdsAdded = 0;
     }
-    return out;
+    for (let p = this.userIdsAdded; p < principals.length; p++) {
+      if (this.model.isUser(p)) this.userIds.add((principals[p] as Principal).id, p);
+    }
+    this.userIdsAdded = principals.length;
+    return this.userIds;
   }
 
   /** Each name's table index, or -1 where the name is no table. */
