@@ -27,10 +27,29 @@ export interface ResolvedColumnBatch {
   errorOf(item: number, code: number): ErrorInfo;
 }
 
+/**
+ * Where the resolved columns are written: ordinary typed arrays, or shared memory for a worker
+ * pool (written there directly, not copied after).
+ */
+export interface ColumnStorage {
+  int32(length: number): Int32Array;
+  uint8(length: number): Uint8Array;
+}
+
+/** Ordinary typed arrays. */
+export const HEAP_STORAGE: ColumnStorage = {
+  int32: (length) => new Int32Array(length),
+  uint8: (length) => new Uint8Array(length),
+};
+
 /** Outside every privilege: the column loop answers `unknownPrivilege`. */
 const NO_PRIVILEGE = 255;
 
-export function resolveColumnBatch(engine: Engine, request: ColumnBatchRequest): ResolvedColumnBatch {
+export function resolveColumnBatch(
+  engine: Engine,
+  request: ColumnBatchRequest,
+  storage: ColumnStorage = HEAP_STORAGE,
+): ResolvedColumnBatch {
   const length = request.record?.length ?? request.recordId?.length ?? 0;
   const privilegeIndex = Int32Array.from(request.privileges, (name) => {
     try {
@@ -39,13 +58,19 @@ export function resolveColumnBatch(engine: Engine, request: ColumnBatchRequest):
       return NO_PRIVILEGE;
     }
   });
-  const users = gather('user', request.user, engine.userIndexes(request.users), length);
-  const tables = gather('table', request.table, engine.tableIndexes(request.tables), length);
-  const privileges = Uint8Array.from(gather('privilege', request.privilege, privilegeIndex, length));
-  const records =
-    request.record !== null
-      ? new Int32Array(request.record.buffer, request.record.byteOffset, length)
-      : engine.recordIndexes(tables, request.recordId as readonly string[]);
+  const users = gather('user', request.user, engine.userIndexes(request.users), storage.int32(length));
+  const tables = gather('table', request.table, engine.tableIndexes(request.tables), storage.int32(length));
+  const privileges = gather('privilege', request.privilege, privilegeIndex, storage.uint8(length));
+  let records: Int32Array;
+  if (request.record !== null) {
+    const given = new Int32Array(request.record.buffer, request.record.byteOffset, length);
+    records = storage === HEAP_STORAGE ? given : storage.int32(length);
+    if (records !== given) records.set(given);
+  } else {
+    const found = engine.recordIndexes(tables, request.recordId as readonly string[]);
+    records = storage === HEAP_STORAGE ? found : storage.int32(length);
+    if (records !== found) records.set(found);
+  }
   const columns = { users, tables, privileges, records };
   return {
     columns,
@@ -67,22 +92,32 @@ export function resolveColumnBatch(engine: Engine, request: ColumnBatchRequest):
   };
 }
 
-/** The dictionary entry of each item; a position past the dictionary is the request's fault. */
-function gather(field: string, positions: Uint32Array | null, dictionary: Int32Array, length: number): Int32Array {
-  const out = new Int32Array(length);
+/**
+ * Each item's dictionary entry, into `out` (the item count long); a position past the dictionary is
+ * the request's fault. Privileges go into bytes: their indexes and NO_PRIVILEGE fit.
+ */
+function gather<T extends Int32Array | Uint8Array>(
+  field: string,
+  positions: Uint32Array | null,
+  dictionary: Int32Array,
+  out: T,
+): T {
+  const length = out.length;
   if (positions === null) {
     if (dictionary.length !== 1) {
       throw invalid(`items.${field}`, `\`items.${field}\` is required unless the dictionary names exactly one`);
     }
-    return out.fill(dictionary[0] as number);
+    out.fill(dictionary[0] as number);
+    return out;
   }
   if (positions.length !== length) {
     throw invalid(`items.${field}`, `\`items.${field}\` has ${positions.length} entries for ${length} items`);
   }
+  const size = dictionary.length;
   for (let i = 0; i < length; i++) {
     const at = positions[i] as number;
-    if (at >= dictionary.length) {
-      throw invalid(`items.${field}`, `\`items.${field}[${i}]\` is ${at}, past the ${dictionary.length} names given`);
+    if (at >= size) {
+      throw invalid(`items.${field}`, `\`items.${field}[${i}]\` is ${at}, past the ${size} names given`);
     }
     out[i] = dictionary[at] as number;
   }
@@ -93,12 +128,15 @@ function invalid(field: string, message: string) {
   return serverError(ServerErrorCodes.INVALID_REQUEST, message, { field });
 }
 
+/** Per code byte, 1 where it is an error (`errorOfCode`): one load per item instead of a Map lookup. */
+const IS_ERROR = Uint8Array.from({ length: 256 }, (_, code) => (errorOfCode(code) === null ? 0 : 1));
+
 /** The answer: codes as they are, and the wording of each item that failed. */
 export function columnBatchAnswer(resolved: ResolvedColumnBatch, codes: Uint8Array): BatchAnswer {
   const errors = new Map<number, ErrorInfo>();
   for (let i = 0; i < codes.length; i++) {
     const code = codes[i] as number;
-    if (errorOfCode(code) !== null) errors.set(i, resolved.errorOf(i, code));
+    if (IS_ERROR[code] === 1) errors.set(i, resolved.errorOf(i, code));
   }
   return { codes, errors };
 }

@@ -31,6 +31,82 @@ const MAX_ID_LENGTH = 1024;
 export const idSchema = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH } as const;
 const nullableId = { type: ['string', 'null'], maxLength: MAX_ID_LENGTH } as const;
 
+/**
+ * A long list of ids (a column batch's `users`: thousands per request), validated by the
+ * `x-id-list` keyword (server.ts) instead of `items: idSchema`: one plain loop that refuses the
+ * first entry `idSchema` would, with the error ajv would give (`idListError`). Ajv's generated
+ * check counted every id's characters twice (`minLength` and `maxLength`): 0.2–0.3 ms of a
+ * 10,000-item batch's main-thread time, against ~0.02 ms for this loop. The OpenAPI document shows
+ * `items: idSchema` (`documented`).
+ */
+const ID_LIST = 'x-id-list';
+
+/** Ajv's view of a refused entry (the fields `validationError` reads), as its `items: idSchema` would report it. */
+export interface IdListError {
+  readonly index: number;
+  readonly keyword: 'type' | 'minLength' | 'maxLength';
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly message: string;
+}
+
+/** The first entry of `ids` that `idSchema` refuses, or null when every entry is an id. */
+export function idListError(ids: readonly unknown[]): IdListError | null {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (typeof id !== 'string') {
+      return { index: i, keyword: 'type', params: { type: 'string' }, message: 'must be string' };
+    }
+    if (id.length === 0) {
+      return { index: i, keyword: 'minLength', params: { limit: 1 }, message: 'must NOT have fewer than 1 characters' };
+    }
+    // JSON Schema counts characters (code points); a string has no more of them than UTF-16 units.
+    if (id.length > MAX_ID_LENGTH && codePoints(id) > MAX_ID_LENGTH) {
+      return {
+        index: i,
+        keyword: 'maxLength',
+        params: { limit: MAX_ID_LENGTH },
+        message: `must NOT have more than ${MAX_ID_LENGTH} characters`,
+      };
+    }
+  }
+  return null;
+}
+
+/** Characters as JSON Schema's length keywords count them (ajv's `ucs2length`: a surrogate pair is one). */
+function codePoints(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    count++;
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+  }
+  return count;
+}
+
+/**
+ * The schema as the OpenAPI document shows it: each `x-id-list` array with `items: idSchema`, the
+ * constraint the keyword checks. The schema itself (not a copy) when it has no such array.
+ */
+export function documented<S>(schema: S): S {
+  if (schema === null || typeof schema !== 'object') return schema;
+  if (Array.isArray(schema)) {
+    const entries = schema.map((entry) => documented(entry));
+    return (entries.some((entry, i) => entry !== schema[i]) ? entries : schema) as S;
+  }
+  let changed = false;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === ID_LIST) {
+      out.items = idSchema;
+      changed = true;
+      continue;
+    }
+    out[key] = documented(value);
+    changed ||= out[key] !== value;
+  }
+  return changed ? (out as S) : schema;
+}
+
 export const privilegeSchema = {
   type: 'string',
   enum: [...PRIVILEGES],
@@ -222,6 +298,8 @@ export function checksSchema(limits: SchemaLimits) {
 export function checkColumnsSchema(limits: SchemaLimits) {
   const dictionary = (description: string, items: object) =>
     ({ type: 'array', minItems: 1, maxItems: limits.maxBatchItems, items, description }) as const;
+  const ids = (description: string) =>
+    ({ type: 'array', minItems: 1, maxItems: limits.maxBatchItems, [ID_LIST]: true, description }) as const;
   const positions = (of: string) =>
     indexList(limits.maxBatchItems, `per item: a position in \`${of}\` (may be left out when \`${of}\` has one entry)`);
   return {
@@ -230,8 +308,8 @@ export function checkColumnsSchema(limits: SchemaLimits) {
       additionalProperties: false,
       required: ['users', 'tables', 'privileges', 'items'],
       properties: {
-        users: dictionary('the distinct user ids the items ask about', idSchema),
-        tables: dictionary('the distinct tables', idSchema),
+        users: ids('the distinct user ids the items ask about'),
+        tables: ids('the distinct tables'),
         privileges: dictionary('the distinct privileges', privilegeSchema),
         items: {
           type: 'object',

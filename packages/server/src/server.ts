@@ -24,7 +24,7 @@ import { healthRoutes } from './routes/health.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
 import { v1Routes } from './routes/v1.js';
 import { writeRoutes } from './routes/write.js';
-import { sharedSchemas } from './schemas.js';
+import { idListError, sharedSchemas } from './schemas.js';
 import { isIndexBytes } from './wire.js';
 
 /** Where log lines go: pino's JSON lines to stdout by default, or a test's stream. */
@@ -78,6 +78,29 @@ type AjvPlugin = Extract<
 const indexBytesKeyword: AjvPlugin = (ajv) =>
   ajv.addKeyword({ keyword: 'x-index-bytes', validate: (_schema: unknown, data: unknown) => isIndexBytes(data) });
 
+/**
+ * The ajv keyword behind long id lists (`x-id-list`; see schemas.ts `idListError`): the first
+ * entry `idSchema` refuses is reported at its own path, with ajv's keyword, params and message, so
+ * the answer is the one `items: idSchema` gave.
+ */
+const idListKeyword: AjvPlugin = (ajv) => {
+  function validate(_schema: unknown, data: unknown, _parent?: unknown, context?: { instancePath: string }): boolean {
+    const error = idListError(data as readonly unknown[]);
+    if (error === null) return true;
+    validate.errors = [
+      {
+        keyword: error.keyword,
+        instancePath: `${context?.instancePath ?? ''}/${error.index}`,
+        params: { ...error.params },
+        message: error.message,
+      },
+    ];
+    return false;
+  }
+  validate.errors = [] as { keyword: string; instancePath: string; params: object; message: string }[];
+  return ajv.addKeyword({ keyword: 'x-id-list', type: 'array', errors: true, validate });
+};
+
 export function buildServer(options: ServerOptions): FastifyInstance {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const given = options.evaluator ?? (options.engine === undefined ? null : new InlineEvaluator(options.engine));
@@ -113,7 +136,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         allErrors: false,
         verbose: true,
       },
-      plugins: [indexBytesKeyword],
+      plugins: [indexBytesKeyword, idListKeyword],
     },
   };
   const app = Fastify(fastifyOptions);

@@ -72,6 +72,11 @@ export function indexesIn(value: readonly number[] | Uint8Array | Uint32Array | 
   const count = bytes.byteLength >>> 2;
   if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
   const out = new Uint32Array(count);
+  if (LITTLE_ENDIAN) {
+    // A `bin` at an odd offset in the body: one byte copy, not a DataView read per index.
+    new Uint8Array(out.buffer).set(bytes.subarray(0, count * 4));
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < count; i++) out[i] = view.getUint32(i * 4, true);
   return out;

@@ -31,8 +31,11 @@ describe('binary lists', () => {
     expect(fromU32Bytes(bytes)).toEqual([0, 1, 0xffffffff, 70000]);
     expect(Array.from(indexesIn(u32Bytes([5, 6, 7])))).toEqual([5, 6, 7]);
     // An unaligned bin (a subarray at an odd offset) is copied, not misread.
-    const unaligned = Buffer.concat([Buffer.from([9]), u32Bytes([8, 9])]).subarray(1);
-    expect(Array.from(indexesIn(unaligned))).toEqual([8, 9]);
+    const unaligned = Buffer.concat([Buffer.from([9]), u32Bytes([8, 9, 0xfffffffe, 0x01020304])]).subarray(1);
+    expect(Array.from(indexesIn(unaligned))).toEqual([8, 9, 0xfffffffe, 0x01020304]);
+    // Bytes past the last whole index are not an index.
+    const ragged = Buffer.concat([Buffer.from([9]), u32Bytes([8, 0x01020304]), Buffer.from([7, 7])]).subarray(1);
+    expect(Array.from(indexesIn(ragged))).toEqual([8, 0x01020304]);
     expect(Array.from(indexesIn([3, 4]))).toEqual([3, 4]);
   });
 

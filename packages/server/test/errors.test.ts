@@ -84,6 +84,15 @@ describe('bad input', () => {
       expect(errorOf(tooMany).code).toBe('PALISADE_BATCH_TOO_LARGE');
       const fits = await post(app, '/v1/checks/columns', { ...columns, items: { record: list([0, 1, 2]) } }, { wire });
       expect(fits.status, wire).toBe(200);
+      // A dictionary over the limit is refused as such, even with a bad id in it.
+      const dictionary = await post(
+        app,
+        '/v1/checks/columns',
+        { ...columns, users: ['u-wendy', 5, 'u-alex', 'u-evan'], items: { record: list([0]) } },
+        { wire },
+      );
+      expect(dictionary.status, wire).toBe(413);
+      expect(errorOf(dictionary)).toMatchObject({ code: 'PALISADE_BATCH_TOO_LARGE', details: { field: 'users' } });
     }
     const filter = { user: 'u-wendy', table: 'account', privilege: 'read' };
     const rows = await post(app, '/v1/filter', { ...filter, ids: ['a', 'b', 'c', 'd', 'e'] });

@@ -110,6 +110,23 @@ describe('OpenAPI', () => {
     expect(doc.paths['/healthz']?.get?.security).toBeUndefined();
   });
 
+  it('documents the id dictionaries of /v1/checks/columns with their items, not the keyword that checks them', async () => {
+    const response = await get(app, '/openapi.json', { key: null });
+    expect(JSON.stringify(response.body)).not.toContain('x-id-list');
+    const doc = response.body as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>;
+    };
+    type Schema = { properties: Record<string, { items?: unknown; minItems?: number }> };
+    const body = doc.paths['/v1/checks/columns']?.post.requestBody.content['application/msgpack']?.schema;
+    for (const dictionary of ['users', 'tables']) {
+      expect(body?.properties[dictionary], dictionary).toMatchObject({
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', minLength: 1, maxLength: 1024 },
+      });
+    }
+  });
+
   it('serves the docs page', async () => {
     const page = await get(app, '/docs', { key: null });
     expect(page.status).toBe(200);

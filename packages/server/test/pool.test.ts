@@ -19,10 +19,10 @@ items.splice(99, 0, { user: 'u-wendy', table: 'account', privilege: 'read', reco
 
 const pool = new PoolEvaluator(engine, { threads: 2, threshold: 64, columnThreshold: 64 });
 
-/** The items whose record is an id, as a `/v1/checks/columns` request. */
-function columnRequest() {
+/** The items whose record is an id (or some of them), as a `/v1/checks/columns` request. */
+function columnRequest(from = 0, to = items.length) {
   const tables = engine.model.tables.map((t) => t.name);
-  const asks = items.filter((item) => typeof item.record === 'string');
+  const asks = items.filter((item) => typeof item.record === 'string').slice(from, to);
   const users = [...new Set(asks.map((a) => a.user))];
   return {
     users,
@@ -34,6 +34,15 @@ function columnRequest() {
     record: null,
     recordId: asks.map((a) => a.record as string),
   };
+}
+
+/** The same request with its records as engine record indexes (an unknown id: an index past the table). */
+function byIndex(request: ReturnType<typeof columnRequest>) {
+  const record = Uint32Array.from(request.recordId, (id, i) => {
+    const table = engine.model.tables[request.table[i] as number];
+    return table?.records.index.get(id) ?? 0xfffffff0;
+  });
+  return { ...request, record, recordId: null };
 }
 
 /** A worker that holds every range until `openGate` (support/gated-worker.mjs). */
@@ -67,6 +76,34 @@ describe('the worker pool', () => {
     expect(request.user.length).toBeGreaterThan(64);
     expect(Array.from(pooled.codes)).toEqual(Array.from(inline.codes));
     expect([...pooled.errors]).toEqual([...inline.errors]);
+  });
+
+  it('answers concurrent column batches of different sizes exactly as the main thread, rounds after rounds', async () => {
+    // Each batch in flight holds a shared region; later batches reuse them (larger regions for
+    // smaller batches included): nothing of an earlier batch may show through.
+    // Answers are compared after the last round: an answer left in a region would be overwritten by then.
+    const inline = new InlineEvaluator(engine);
+    const total = columnRequest().recordId.length;
+    const asked: Parameters<typeof pool.checkColumns>[0][] = [];
+    const answered: Awaited<ReturnType<typeof pool.checkColumns>>[] = [];
+    for (let round = 0; round < 3; round++) {
+      // Records by id and by engine index, alternately.
+      const requests = Array.from({ length: 6 }, (_, k) => {
+        const request = columnRequest((k * 37 + round * 11) % 50, total - ((k * round * 53) % 400));
+        return k % 2 === 0 ? request : byIndex(request);
+      });
+      asked.push(...requests);
+      answered.push(...(await Promise.all(requests.map((request) => pool.checkColumns(request)))));
+    }
+    // Unknown records are among them: their messages quote the columns the region held.
+    expect(
+      answered.some((answer) => [...answer.errors.values()].some((e) => /no record at index/.test(e.message))),
+    ).toBe(true);
+    for (const [k, answer] of answered.entries()) {
+      const expected = await inline.checkColumns(asked[k] as Parameters<typeof pool.checkColumns>[0]);
+      expect(Array.from(answer.codes)).toEqual(Array.from(expected.codes));
+      expect([...answer.errors]).toEqual([...expected.errors]);
+    }
   });
 
   it('keeps small batches on the main thread', async () => {
@@ -248,6 +285,26 @@ describe('a worker that crashes', () => {
       expect(Array.from(await fragile.filter(question, rows, 'indexes'))).toEqual(
         Array.from(engine.filter(user, 'account', 'read', rows)),
       );
+    } finally {
+      await fragile.close();
+    }
+  });
+
+  it('fails a column batch with 503 once every range has settled, and answers the next from the same memory', async () => {
+    const fragile = new PoolEvaluator(engine, {
+      threads: 2,
+      columnThreshold: 10,
+      workerFile: new URL('./support/crashing-worker.mjs', import.meta.url),
+    });
+    try {
+      // 25 items in two ranges, 13 and 12: the first worker dies, the second answers its range.
+      await expect(fragile.checkColumns(columnRequest(0, 25))).rejects.toMatchObject({
+        statusCode: 503,
+        code: 'PALISADE_UNAVAILABLE',
+      });
+      const next = columnRequest(0, 24);
+      const expected = await new InlineEvaluator(engine).checkColumns(next);
+      expect(Array.from((await fragile.checkColumns(next)).codes)).toEqual(Array.from(expected.codes));
     } finally {
       await fragile.close();
     }

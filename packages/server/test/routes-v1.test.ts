@@ -383,6 +383,76 @@ describe('POST /v1/checks/columns', () => {
       expect(`${errorOf(answer).details?.field ?? ''} ${errorOf(answer).message}`).toContain(field);
     }
   });
+
+  it('refuses a dictionary id that is no string, empty or too long, naming the entry, in both encodings', async () => {
+    const long = 'u'.repeat(1025);
+    // 1,024 characters (code points) of two UTF-16 units each: within the limit, as JSON Schema counts.
+    const astral = '😀'.repeat(1024);
+    const items = { record: [0] };
+    const cases: [Record<string, unknown>, { code: string; message: string; details: object } | null][] = [
+      [
+        { users: ['u-wendy', 5], tables: ['account'], privileges: ['read'] },
+        {
+          code: 'PALISADE_INVALID_REQUEST',
+          message: '`users[1]` must be a string',
+          details: { field: 'users[1]', rule: 'type' },
+        },
+      ],
+      [
+        { users: ['u-wendy', null], tables: ['account'], privileges: ['read'] },
+        {
+          code: 'PALISADE_INVALID_REQUEST',
+          message: '`users[1]` must be a string',
+          details: { field: 'users[1]', rule: 'type' },
+        },
+      ],
+      [
+        { users: [''], tables: ['account'], privileges: ['read'] },
+        {
+          code: 'PALISADE_INVALID_REQUEST',
+          message: '`users[0]` must not be empty',
+          details: { field: 'users[0]', rule: 'minLength' },
+        },
+      ],
+      [
+        { users: ['u-wendy', 'u-alex', long], tables: ['account'], privileges: ['read'] },
+        {
+          code: 'PALISADE_INVALID_REQUEST',
+          message: '`users[2]` must NOT have more than 1024 characters',
+          details: { field: 'users[2]', rule: 'maxLength' },
+        },
+      ],
+      [
+        { users: ['u-wendy'], tables: [['account']], privileges: ['read'] },
+        {
+          code: 'PALISADE_INVALID_REQUEST',
+          message: '`tables[0]` must be a string',
+          details: { field: 'tables[0]', rule: 'type' },
+        },
+      ],
+      // Checked in order: the users' bad entry is the one reported, not the later fields' errors.
+      [
+        { users: [7], tables: [''], privileges: ['nothing'] },
+        {
+          code: 'PALISADE_INVALID_REQUEST',
+          message: '`users[0]` must be a string',
+          details: { field: 'users[0]', rule: 'type' },
+        },
+      ],
+      [{ users: [astral], tables: ['account'], privileges: ['read'] }, null],
+    ];
+    for (const wire of ['json', 'msgpack'] as const) {
+      for (const [dictionaries, expected] of cases) {
+        const answer = await post(app, '/v1/checks/columns', { ...dictionaries, items }, { wire });
+        if (expected === null) {
+          expect(answer.status, wire).toBe(200);
+          continue;
+        }
+        expect(answer.status, `${wire} ${expected.message}`).toBe(400);
+        expect(errorOf(answer), wire).toEqual(expected);
+      }
+    }
+  });
 });
 
 describe('column security routes (§6)', () => {

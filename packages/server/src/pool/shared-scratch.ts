@@ -27,7 +27,45 @@ export class SharedScratch {
   }
 }
 
-/** Lays typed arrays out one after another in a shared region. */
+/**
+ * Shared regions for requests that may run side by side (column batches): each takes a region of
+ * its own and gives it back when its workers are done, so a region is reused warm rather than a
+ * fresh SharedArrayBuffer paid for in page faults per request (~30–80 µs for a 10,000-item batch's
+ * 140 KB, against ~4 µs warm). At most `keepBytes` of free regions are kept.
+ */
+export class SharedRegions {
+  private readonly free: SharedArrayBuffer[];
+  private freeBytes: number;
+  private readonly keepBytes: number;
+
+  constructor(keepBytes: number) {
+    this.free = [];
+    this.freeBytes = 0;
+    this.keepBytes = keepBytes;
+  }
+
+  /** A region of at least `bytes`: a free one that fits, else a new one. Its contents are not cleared. */
+  acquire(bytes: number): SharedArrayBuffer {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const region = this.free[i] as SharedArrayBuffer;
+      if (region.byteLength >= bytes) {
+        this.free.splice(i, 1);
+        this.freeBytes -= region.byteLength;
+        return region;
+      }
+    }
+    return new SharedArrayBuffer(bytes);
+  }
+
+  /** Gives a region back; no worker may still be reading or writing it. */
+  release(region: SharedArrayBuffer): void {
+    if (this.freeBytes + region.byteLength > this.keepBytes) return;
+    this.free.push(region);
+    this.freeBytes += region.byteLength;
+  }
+}
+
+/** Lays typed arrays out one after another in a shared region, each aligned to its element size. */
 export class SharedLayout {
   private readonly buffer: SharedArrayBuffer;
   private offset: number;
@@ -37,20 +75,39 @@ export class SharedLayout {
     this.offset = 0;
   }
 
-  /** A copy of `source` in the region (or, with a length, an empty array of that many elements). */
-  int32(source: Int32Array | Uint32Array): Int32Array {
-    const array = new Int32Array(this.buffer, this.take(source.length * 4), source.length);
+  /** Bytes a layout of these arrays needs at most: their sizes plus the alignment padding. */
+  static bytes(arrays: readonly { readonly length: number; readonly elementBytes: 1 | 4 }[]): number {
+    let bytes = 0;
+    for (const array of arrays) bytes += array.length * array.elementBytes + (array.elementBytes - 1);
+    return bytes;
+  }
+
+  /** A copy of `source` in the region. */
+  copyInt32(source: Int32Array | Uint32Array): Int32Array {
+    const array = this.int32(source.length);
     array.set(source);
     return array;
   }
 
-  uint32(length: number): Uint32Array {
-    return new Uint32Array(this.buffer, this.take(length * 4), length);
+  /** An array of `length` elements in the region, holding whatever the region held (not zeroed). */
+  int32(length: number): Int32Array {
+    return new Int32Array(this.buffer, this.take(length * 4, 4), length);
   }
 
-  private take(bytes: number): number {
-    const at = this.offset;
-    this.offset += bytes;
+  uint32(length: number): Uint32Array {
+    return new Uint32Array(this.buffer, this.take(length * 4, 4), length);
+  }
+
+  uint8(length: number): Uint8Array {
+    return new Uint8Array(this.buffer, this.take(length, 1), length);
+  }
+
+  private take(bytes: number, align: number): number {
+    const at = Math.ceil(this.offset / align) * align;
+    if (at + bytes > this.buffer.byteLength) {
+      throw new RangeError(`a shared layout of ${this.buffer.byteLength} bytes has no room for ${bytes} more`);
+    }
+    this.offset = at + bytes;
     return at;
   }
 }

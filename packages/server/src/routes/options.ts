@@ -1,6 +1,6 @@
 import type { Scope } from '../keys.js';
 import { API_MEDIA_TYPES } from '../plugins/openapi.js';
-import { errorResponses } from '../schemas.js';
+import { documented, errorResponses } from '../schemas.js';
 
 /** The limits every route reads, in one object. */
 export interface ServerLimits {
@@ -43,18 +43,23 @@ const revisionQuery = {
   },
 } as const;
 
-/** Options of an API route: its key scope, content negotiation, and its documented schema. */
+/**
+ * Options of an API route: its key scope, content negotiation, and its documented schema. A schema
+ * validated by one of our own ajv keywords (`x-id-list`) is documented with the standard keywords
+ * it stands for (schemas.ts `documented`).
+ */
 export function apiRoute<S extends RouteSchema>(scope: Scope, tag: string, summary: string, schema: S) {
-  return {
-    config: { scope, negotiate: true },
-    schema: {
-      tags: [tag],
-      summary,
-      security: [{ bearer: [] }],
-      ...API_MEDIA_TYPES,
-      querystring: revisionQuery,
-      ...schema,
-      response: { ...schema.response, ...errorResponses },
-    },
+  const routeSchema = {
+    tags: [tag],
+    summary,
+    security: [{ bearer: [] }],
+    ...API_MEDIA_TYPES,
+    querystring: revisionQuery,
+    ...schema,
+    response: { ...schema.response, ...errorResponses },
   };
+  const shown = documented(routeSchema);
+  const swaggerTransform =
+    shown === routeSchema ? {} : { swaggerTransform: ({ url }: { url: string }) => ({ schema: shown, url }) };
+  return { config: { scope, negotiate: true, ...swaggerTransform }, schema: routeSchema };
 }

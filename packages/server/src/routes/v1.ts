@@ -231,11 +231,9 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
         record: column('record', items.record),
         recordId: items.recordId ?? null,
       });
-      let allowed = 0;
-      for (let i = 0; i < codes.length; i++) allowed += isAllowedCode(codes[i] as number) ? 1 : 0;
       return {
         count: codes.length,
-        allowed,
+        allowed: countAllowed(codes),
         codes: request.wire === 'json' ? Array.from(codes) : bytesOut(request.wire, codes),
         errors: Array.from(errors, ([index, error]) => ({ index, ...error })),
       };
@@ -415,6 +413,16 @@ function boundedIndexes(field: string, value: IndexInput, limit: number): Uint32
     );
   }
   return indexes;
+}
+
+/** Per code byte, 1 where it allows (`isAllowedCode`). */
+const ALLOWS = Uint8Array.from({ length: 256 }, (_, code) => (isAllowedCode(code) ? 1 : 0));
+
+/** How many of a batch's codes allow. */
+function countAllowed(codes: Uint8Array): number {
+  let allowed = 0;
+  for (let i = 0; i < codes.length; i++) allowed += ALLOWS[codes[i] as number] as number;
+  return allowed;
 }
 
 function rowCount(rows: FilterRows): number {
