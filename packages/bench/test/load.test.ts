@@ -16,6 +16,7 @@ import { type Kind, parseDuration, parseLoadOptions } from '../src/load/options.
 import { QuestionMaker } from '../src/load/questions.js';
 import { serverTimingMs } from '../src/load/response.js';
 import { runLoad } from '../src/load/runner.js';
+import { serveArgs } from '../src/load/server-process.js';
 import { logBuckets, newHistogram, percentiles, recordMs } from '../src/load/stats.js';
 import { verifySamples } from '../src/load/verify.js';
 
@@ -288,6 +289,11 @@ describe('load runs against a real server', () => {
         'source',
         '--workers',
         '0',
+        // Passed through: the server must accept them (with no workers they change nothing).
+        '--column-pool-threshold',
+        '5000',
+        '--pool-max-queue',
+        '8',
         '--duration',
         '1s',
         '--warmup',
@@ -341,6 +347,13 @@ describe('options', () => {
     [['--world', 'small', '--filter-rows', 'rows'], /--filter-rows must be one of columns, ids, records/],
     [['--world', 'small', '--key', 'k'], /--key applies only with --url/],
     [['--url', 'http://127.0.0.1:1', '--key', 'k', '--workers', '2'], /--workers configures a started server/],
+    [
+      ['--url', 'http://127.0.0.1:1', '--key', 'k', '--column-pool-threshold', '5000'],
+      /--column-pool-threshold configures a started server/,
+    ],
+    [['--url', 'http://127.0.0.1:1', '--key', 'k', '--pool-max-queue', '4'], /--pool-max-queue configures a started/],
+    [['--world', 'small', '--column-pool-threshold', '0'], /--column-pool-threshold must be an integer from 1 to/],
+    [['--world', 'small', '--pool-max-queue', 'some'], /--pool-max-queue must be an integer from 0 to/],
     [['--world', 'small', '--world-file', 'w.json'], /one of --world and --world-file/],
     [['--world', 'small', '--bogus'], /unknown option '--bogus'/],
   ])('%j → %s', (argv, message) => {
@@ -376,6 +389,64 @@ describe('options', () => {
     expect([parseDuration('d', '500ms'), parseDuration('d', '2m'), parseDuration('d', '1.5')]).toEqual([
       500, 120_000, 1500,
     ]);
+  });
+
+  it('passes the started server its pool settings when given, and leaves the rest to its defaults', () => {
+    const given = parseLoadOptions(
+      [
+        '--world',
+        'small',
+        '--workers',
+        '1',
+        '--pool-threshold',
+        '40_000',
+        '--column-pool-threshold',
+        '5000',
+        '--filter-pool-threshold',
+        '200000',
+        '--pool-max-queue',
+        '0',
+      ],
+      {},
+    );
+    expect(given).toMatchObject({
+      workers: 1,
+      poolThreshold: 40_000,
+      columnPoolThreshold: 5_000,
+      filterPoolThreshold: 200_000,
+      poolMaxQueue: 0,
+    });
+    const launch = {
+      worldFile: '/w.msgpack',
+      dir: '/d',
+      build: 'dist',
+      bodyLimit: 1,
+      maxBatch: 2,
+      maxRows: 3,
+      startTimeoutMs: 1,
+    } as const;
+    const flags = (args: string[]) =>
+      Object.fromEntries(args.flatMap((arg, i) => (arg.startsWith('--') ? [[arg, args[i + 1]]] : [])));
+    expect(flags(serveArgs({ ...launch, ...given }, '/d/keys.json'))).toMatchObject({
+      '--world': '/w.msgpack',
+      '--keys': '/d/keys.json',
+      '--workers': '1',
+      '--pool-threshold': '40000',
+      '--column-pool-threshold': '5000',
+      '--filter-pool-threshold': '200000',
+      '--pool-max-queue': '0',
+    });
+    const defaults = parseLoadOptions(['--world', 'small'], {});
+    const args = serveArgs({ ...launch, ...defaults }, '/d/keys.json');
+    for (const flag of [
+      '--workers',
+      '--pool-threshold',
+      '--column-pool-threshold',
+      '--filter-pool-threshold',
+      '--pool-max-queue',
+    ]) {
+      expect(args, flag).not.toContain(flag);
+    }
   });
 
   it('the command line answers bad usage with exit code 2 and the reason', async () => {

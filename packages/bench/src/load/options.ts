@@ -67,7 +67,9 @@ export interface LoadOptions {
   /** For the started server only. */
   readonly workers: number | null;
   readonly poolThreshold: number | null;
+  readonly columnPoolThreshold: number | null;
   readonly filterPoolThreshold: number | null;
+  readonly poolMaxQueue: number | null;
   readonly server: ServerBuild;
   readonly startTimeoutMs: number;
 }
@@ -118,10 +120,23 @@ verification and report:
 
 started server only:
   --workers <n>             its worker threads (default: its own default)
-  --pool-threshold <n>      its smallest pooled batch
+  --pool-threshold <n>      its smallest pooled /v1/checks batch (items)
+  --column-pool-threshold <n>  its smallest pooled /v1/checks/columns batch (items)
   --filter-pool-threshold <n>  its smallest pooled filter (rows)
+  --pool-max-queue <n>      most ranges waiting for its workers before it answers 503
   --server <auto|source|dist>  run its TypeScript source or its build (default auto: as this process)
   --start-timeout <time>    how long to wait for /readyz (default 5m)`;
+
+/** Flags that configure the server the tool starts (refused with --url). */
+const STARTED_SERVER_FLAGS = [
+  'workers',
+  'pool-threshold',
+  'column-pool-threshold',
+  'filter-pool-threshold',
+  'pool-max-queue',
+  'server',
+  'start-timeout',
+] as const;
 
 const DEFAULTS = {
   mix: 'check:100',
@@ -182,7 +197,9 @@ export function parseLoadOptions(
         quiet: { type: 'boolean' },
         workers: { type: 'string' },
         'pool-threshold': { type: 'string' },
+        'column-pool-threshold': { type: 'string' },
         'filter-pool-threshold': { type: 'string' },
+        'pool-max-queue': { type: 'string' },
         server: { type: 'string' },
         'start-timeout': { type: 'string' },
       },
@@ -207,7 +224,7 @@ export function parseLoadOptions(
   if (url !== null) {
     key = text('key') ?? (env.PALISADE_KEY === '' ? undefined : env.PALISADE_KEY) ?? null;
     if (key === null) throw new LoadUsageError('--url needs an API key: --key <key> or env PALISADE_KEY');
-    for (const flag of ['workers', 'pool-threshold', 'filter-pool-threshold', 'server', 'start-timeout']) {
+    for (const flag of STARTED_SERVER_FLAGS) {
       if (text(flag) !== undefined)
         throw new LoadUsageError(`--${flag} configures a started server; it does not apply with --url`);
     }
@@ -256,14 +273,10 @@ export function parseLoadOptions(
     timeoutMs: parseDuration('timeout', text('timeout') ?? DEFAULTS.timeout),
     quiet: values.quiet === true,
     workers: text('workers') === undefined ? null : integer('workers', text('workers'), 0, 0, 256),
-    poolThreshold:
-      text('pool-threshold') === undefined
-        ? null
-        : integer('pool-threshold', text('pool-threshold'), 1, 1, 100_000_000),
-    filterPoolThreshold:
-      text('filter-pool-threshold') === undefined
-        ? null
-        : integer('filter-pool-threshold', text('filter-pool-threshold'), 1, 1, 100_000_000),
+    poolThreshold: optionalInteger('pool-threshold', text('pool-threshold'), 1, 100_000_000),
+    columnPoolThreshold: optionalInteger('column-pool-threshold', text('column-pool-threshold'), 1, 100_000_000),
+    filterPoolThreshold: optionalInteger('filter-pool-threshold', text('filter-pool-threshold'), 1, 100_000_000),
+    poolMaxQueue: optionalInteger('pool-max-queue', text('pool-max-queue'), 0, 1_000_000),
     server: oneOf('server', text('server') ?? 'auto', ['auto', 'source', 'dist'] as const),
     startTimeoutMs: parseDuration('start-timeout', text('start-timeout') ?? DEFAULTS.startTimeout),
   };
@@ -316,6 +329,11 @@ function parseWorld(text: string, mustBeFile: boolean, cwd: string): WorldSpec {
   if (!mustBeFile && Object.hasOwn(PRESETS, text)) return { preset: text as PresetName };
   if (text === '') throw new LoadUsageError('--world must name a preset or a file, got an empty string');
   return { file: resolve(cwd, text) };
+}
+
+/** A started server's setting: null when not given (the server's own default), else checked as it checks it. */
+function optionalInteger(flag: string, text: string | undefined, min: number, max: number): number | null {
+  return text === undefined ? null : integer(flag, text, min, min, max);
 }
 
 function integer(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {

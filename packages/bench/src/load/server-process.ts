@@ -21,7 +21,9 @@ export interface ServerLaunch {
   readonly build: ServerBuild;
   readonly workers: number | null;
   readonly poolThreshold: number | null;
+  readonly columnPoolThreshold: number | null;
   readonly filterPoolThreshold: number | null;
+  readonly poolMaxQueue: number | null;
   /** Raised limits, so the run's largest bodies fit (`--body-limit`, `--max-batch`, `--max-rows`). */
   readonly bodyLimit: number;
   readonly maxBatch: number;
@@ -57,30 +59,7 @@ export async function startServer(launch: ServerLaunch): Promise<StartedServer> 
   const build = whichBuild(launch.build);
   const entry =
     build === 'source' ? ['--conditions=@palisade/source', '--import', 'tsx', 'src/cli.ts'] : ['dist/cli.js'];
-  const args = [
-    ...entry,
-    'serve',
-    '--world',
-    launch.worldFile,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--keys',
-    keysFile,
-    // Request logs would cost the server more than its answers.
-    '--log-level',
-    'warn',
-    '--body-limit',
-    String(launch.bodyLimit),
-    '--max-batch',
-    String(launch.maxBatch),
-    '--max-rows',
-    String(launch.maxRows),
-    ...(launch.workers === null ? [] : ['--workers', String(launch.workers)]),
-    ...(launch.poolThreshold === null ? [] : ['--pool-threshold', String(launch.poolThreshold)]),
-    ...(launch.filterPoolThreshold === null ? [] : ['--filter-pool-threshold', String(launch.filterPoolThreshold)]),
-  ];
+  const args = [...entry, ...serveArgs(launch, keysFile)];
   // cwd: the server package, where `--import tsx` resolves; every path passed is absolute.
   const child = spawn(process.execPath, args, { cwd: SERVER_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
@@ -115,6 +94,36 @@ export async function startServer(launch: ServerLaunch): Promise<StartedServer> 
     await stop(1_000);
     throw error;
   }
+}
+
+/** `palisade serve`'s arguments for a launch: the settings given, and nothing for those left to the server. */
+export function serveArgs(launch: ServerLaunch, keysFile: string): string[] {
+  const optional = (flag: string, value: number | null) => (value === null ? [] : [flag, String(value)]);
+  return [
+    'serve',
+    '--world',
+    launch.worldFile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--keys',
+    keysFile,
+    // Request logs would cost the server more than its answers.
+    '--log-level',
+    'warn',
+    '--body-limit',
+    String(launch.bodyLimit),
+    '--max-batch',
+    String(launch.maxBatch),
+    '--max-rows',
+    String(launch.maxRows),
+    ...optional('--workers', launch.workers),
+    ...optional('--pool-threshold', launch.poolThreshold),
+    ...optional('--column-pool-threshold', launch.columnPoolThreshold),
+    ...optional('--filter-pool-threshold', launch.filterPoolThreshold),
+    ...optional('--pool-max-queue', launch.poolMaxQueue),
+  ];
 }
 
 /** `source` or `dist`; `auto` follows this process (the build its own @palisade/core resolved to). */
