@@ -685,6 +685,24 @@ describe('focused updates', () => {
     expect(s.reads('u-bob', 'acc-east')).toBe(true); // still: dt-east member, role-user basic
   });
 
+  it('a profile nobody held through a role change is compiled again when a user takes it back', () => {
+    const s = new Scenario(focusedWorld());
+    expect(s.reads('u-cat', 'acc-ann')).toBe(false); // cat's reader role is local to west
+    // Cat leaves its profile (the only holder), the role changes, cat comes back to it.
+    s.apply({ op: 'addTeamMember', teamId: 'team-sales', userId: 'u-cat' });
+    s.apply({ op: 'setRolePrivileges', roleId: 'role-bu-reader', privileges: { account: { read: 'global' } } });
+    s.apply({ op: 'removeTeamMember', teamId: 'team-sales', userId: 'u-cat' });
+    expect(s.reads('u-cat', 'acc-ann')).toBe(true);
+    // And a team role change while the profile is empty.
+    s.apply({ op: 'addTeamMember', teamId: 'team-sales', userId: 'u-cat' });
+    s.apply({ op: 'removeRoleAssignment', principalId: 'u-cat', roleId: 'role-bu-reader' });
+    s.apply({ op: 'addRoleAssignment', principalId: 'team-sales', roleId: 'role-bu-reader' });
+    s.apply({ op: 'removeRoleAssignment', principalId: 'team-sales', roleId: 'role-bu-reader' });
+    s.apply({ op: 'addRoleAssignment', principalId: 'u-cat', roleId: 'role-bu-reader' });
+    s.apply({ op: 'removeTeamMember', teamId: 'team-sales', userId: 'u-cat' });
+    expect(s.reads('u-cat', 'acc-ann')).toBe(true);
+  });
+
   it('setRolePrivileges removing privileges removes the access, shares included', () => {
     const s = new Scenario(focusedWorld());
     expect(s.reason('u-ann', 'acc-bob')).toBe('share');

@@ -12,7 +12,8 @@ import { GrantCache, type Profile } from './profile.js';
  * The compiled world: a profile per distinct (role assignments, teams), flattened into
  * `GrantTables`, kept in step with the model by the `refresh…`/`recompile…` calls that
  * incremental updates make. Profiles are never removed: one that no user has any more is
- * simply unused.
+ * unused, and left stale by later recompiles (the churn of a long-lived world leaves many) until a
+ * user takes it again.
  */
 export class CompiledWorld {
   readonly model: WorldModel;
@@ -24,6 +25,10 @@ export class CompiledWorld {
   readonly columns: ColumnSecurity;
   private readonly byKey: Map<string, number>;
   private readonly grants: GrantCache;
+  /** Per profile, how many users have it: recompiles skip a profile nobody has. */
+  private readonly holders: number[];
+  /** Unused profiles a recompile skipped: compiled again when a user takes one. */
+  private readonly stale: Set<number>;
 
   constructor(model: WorldModel) {
     this.model = model;
@@ -31,6 +36,8 @@ export class CompiledWorld {
     this.tables = new GrantTables(model.tables.length * PRIVILEGE_COUNT, model.principals.length);
     this.byKey = new Map();
     this.grants = new GrantCache(new CoverageCache(model));
+    this.holders = [];
+    this.stale = new Set();
     for (let principal = 0; principal < model.principals.length; principal++) {
       if (model.isUser(principal)) this.refreshUser(principal);
     }
@@ -46,9 +53,17 @@ export class CompiledWorld {
     if (index === undefined) {
       index = this.profiles.length;
       this.profiles.push(this.compile(copyInputs(inputs)));
+      this.holders.push(0);
       this.tables.setProfile(index, this.profiles[index] as Profile);
       this.byKey.set(key, index);
+    } else if (this.stale.delete(index)) {
+      const profile = this.profiles[index] as Profile;
+      this.profiles[index] = this.compile(profile.inputs);
+      this.tables.setProfile(index, this.profiles[index] as Profile);
     }
+    const previous = this.tables.userProfile[user] ?? NONE;
+    if (previous !== NONE) this.holders[previous] = (this.holders[previous] as number) - 1;
+    this.holders[index] = (this.holders[index] as number) + 1;
     this.tables.setUser(user, index, this.flags(user, this.profiles[index] as Profile));
   }
 
@@ -69,6 +84,11 @@ export class CompiledWorld {
     const profiles = this.profiles;
     for (let index = 0; index < profiles.length; index++) {
       const profile = profiles[index] as Profile;
+      if (this.stale.has(index)) continue;
+      if (this.holders[index] === 0 && (reach.teams.size > 0 || reach.roles.size > 0)) {
+        this.stale.add(index);
+        continue;
+      }
       if (reach.teams.size > 0 && profile.inputs.teams.some((t) => reach.teams.has(t))) {
         const next = this.compile(profile.inputs);
         administratorsChanged ||= next.systemAdministrator !== profile.systemAdministrator;
