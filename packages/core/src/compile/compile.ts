@@ -4,7 +4,7 @@ import { PRIVILEGE_COUNT } from '../privileges.js';
 import { ColumnSecurity } from './columns.js';
 import { CoverageCache } from './coverage.js';
 import { GrantTables, UserFlag } from './grant-tables.js';
-import { assignmentRows, collectGrants, type ProfileInputs, profileInputs, profileKey } from './grants.js';
+import { assignmentRows, type ProfileInputs, profileInputs, profileKey } from './grants.js';
 import { HierarchyTables } from './hierarchy.js';
 import { GrantCache, type Profile } from './profile.js';
 
@@ -85,7 +85,7 @@ export class CompiledWorld {
     for (let index = 0; index < profiles.length; index++) {
       const profile = profiles[index] as Profile;
       if (this.stale.has(index)) continue;
-      if (this.holders[index] === 0 && (reach.teams.size > 0 || reach.roles.size > 0)) {
+      if (this.holders[index] === 0) {
         this.stale.add(index);
         continue;
       }
@@ -96,7 +96,7 @@ export class CompiledWorld {
         this.tables.setProfile(index, next);
       } else if (holdsAny(profile.roles, reach.roles)) {
         // Only depths changed: the profile's assignments, roles and administrator flag stand.
-        for (const slot of roleSlots) this.grants.recompileSlot(profile, slot, roles);
+        for (const slot of roleSlots) this.grants.compileSlot(profile, slot, roles);
         this.tables.setProfile(index, profile, roleSlots);
       }
     }
@@ -119,12 +119,7 @@ export class CompiledWorld {
 
   private compile(inputs: ProfileInputs): Profile {
     const { model } = this;
-    return this.grants.compileProfile(
-      inputs,
-      collectGrants(model, inputs),
-      model.tables.length,
-      assignmentRows(model, inputs),
-    );
+    return this.grants.compileProfile(inputs, assignmentRows(model, inputs), model.roles, model.tables.length);
   }
 
   private flags(user: UserIdx, profile: Profile): number {

@@ -127,9 +127,10 @@ export const ASSIGNMENT_STRIDE = 3;
 
 /**
  * The role assignments behind `collectGrants`, as flat rows (ASSIGNMENT_STRIDE): the user's own,
- * then its teams' (teams that cannot hold roles left out). The grants of any one slot follow
- * from these rows and the roles' depths, so a change to a role's privileges recompiles a slot
- * without collecting grants; a change to the assignments themselves compiles a new profile.
+ * then its teams' (teams that cannot hold roles left out). A profile compiles every slot from
+ * these rows and the roles' depths (`GrantCache.compileSlot`), and a change to a role's
+ * privileges compiles just its slots again from them; a change to the assignments themselves
+ * makes a new profile. `collectGrants` walks the same assignments for explanations.
  */
 export function assignmentRows(model: WorldModel, inputs: ProfileInputs): Int32Array {
   const rows: number[] = [];

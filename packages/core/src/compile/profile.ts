@@ -2,9 +2,8 @@ import type { RoleIdx } from '../ids.js';
 import type { Role } from '../model/world-model.js';
 import { Depth, PRIVILEGE_COUNT } from '../privileges.js';
 import { IntListInterner, IntScratch, sortUnique } from '../util/int-lists.js';
-import { getOrCreate } from '../util/maps.js';
 import type { BuCoverage, CoverageCache } from './coverage.js';
-import { ASSIGNMENT_STRIDE, type Grant, type ProfileInputs, type RoleSources } from './grants.js';
+import { ASSIGNMENT_STRIDE, type ProfileInputs } from './grants.js';
 
 /**
  * What a profile's grants of one (table, privilege) add up to. Coverage is a union over grants
@@ -52,14 +51,15 @@ export class Profile {
 
   constructor(
     inputs: ProfileInputs,
-    sources: RoleSources,
+    roles: ReadonlySet<RoleIdx>,
+    systemAdministrator: boolean,
     grants: (PrivilegeGrant | null)[],
     teams: TeamList,
     assignments: Int32Array,
   ) {
     this.inputs = inputs;
-    this.roles = sources.roles;
-    this.systemAdministrator = sources.systemAdministrator;
+    this.roles = roles;
+    this.systemAdministrator = systemAdministrator;
     this.grants = grants;
     this.teams = teams;
     this.assignments = assignments;
@@ -101,23 +101,31 @@ export class GrantCache {
     this.coverages.reindex();
   }
 
-  compileProfile(inputs: ProfileInputs, sources: RoleSources, tableCount: number, assignments: Int32Array): Profile {
-    const grants = new Array<PrivilegeGrant | null>(tableCount * PRIVILEGE_COUNT).fill(null);
-    const teams = this.teamList(Int32Array.from(inputs.teams), inputs.teams.length);
-    const perSlot = new Map<number, Grant[]>();
-    for (const grant of sources.grants) {
-      getOrCreate(perSlot, grant.table * PRIVILEGE_COUNT + grant.privilege, () => []).push(grant);
+  /**
+   * The profile of `inputs`, whose role assignments are `assignments` (`assignmentRows`): every
+   * slot reduced from those rows and the roles' depths, as a role change later reduces one.
+   */
+  compileProfile(inputs: ProfileInputs, assignments: Int32Array, roles: readonly Role[], tableCount: number): Profile {
+    const slots = tableCount * PRIVILEGE_COUNT;
+    const held = new Set<RoleIdx>();
+    let systemAdministrator = false;
+    for (let row = 0; row < assignments.length; row += ASSIGNMENT_STRIDE) {
+      const role = assignments[row] as RoleIdx;
+      held.add(role);
+      systemAdministrator ||= (roles[role] as Role).systemAdministrator;
     }
-    for (const [slot, list] of perSlot) grants[slot] = this.reduce(list, teams);
-    return new Profile(inputs, sources, grants, teams, assignments);
+    const teams = this.teamList(Int32Array.from(inputs.teams), inputs.teams.length);
+    const grants = new Array<PrivilegeGrant | null>(slots).fill(null);
+    const profile = new Profile(inputs, held, systemAdministrator, grants, teams, assignments);
+    for (let slot = 0; slot < slots; slot++) this.compileSlot(profile, slot, roles);
+    return profile;
   }
 
   /**
-   * Slot `slot` of `profile` compiled again from its assignment rows and the roles' depths now:
-   * what a change to a role's privileges does to each profile holding the role. The same
-   * reduction as `reduce`, over rows instead of collected grants.
+   * Slot `slot` of `profile` from its assignment rows and the roles' depths now (semantics §2):
+   * at compile, and for each profile holding a role whose privileges changed.
    */
-  recompileSlot(profile: Profile, slot: number, roles: readonly Role[]): void {
+  compileSlot(profile: Profile, slot: number, roles: readonly Role[]): void {
     const { local, deep, scopeTeams } = this;
     local.clear();
     deep.clear();
@@ -139,28 +147,11 @@ export class GrantCache {
       if (team === -1) scopeAll = true;
       else {
         scopeTeams.push(team);
-        // A `direct` team role also grants basic depth to userScope(U): semantics §2.
+        // A `direct` team role also grants basic depth to userScope(U).
         if (role.inheritance === 'direct') scopeAll = true;
       }
     }
     profile.grants[slot] = granted ? this.intern(global, scopeAll, profile.teams) : null;
-  }
-
-  private reduce(list: readonly Grant[], profileTeams: TeamList): PrivilegeGrant {
-    const { local, deep, scopeTeams } = this;
-    local.clear();
-    deep.clear();
-    scopeTeams.clear();
-    let global = false;
-    let scopeAll = false;
-    for (const grant of list) {
-      if (grant.depth === Depth.global) global = true;
-      else if (grant.depth === Depth.deep && grant.anchor !== -1) deep.push(grant.anchor);
-      else if (grant.depth === Depth.local && grant.anchor !== -1) local.push(grant.anchor);
-      if (grant.scopeTeam === -1) scopeAll = true;
-      else scopeTeams.push(grant.scopeTeam);
-    }
-    return this.intern(global, scopeAll, profileTeams);
   }
 
   /** The grant of the reduction in the scratch lists; `profileTeams` is its scope when `scopeAll`. */
