@@ -7,6 +7,7 @@
 import { BatchCode, type CheckColumns, type Engine, errorOfCode } from '@palisade/core';
 import { ServerErrorCodes, serverError } from './errors.js';
 import type { BatchAnswer, ErrorInfo } from './evaluator.js';
+import { SharedLayout } from './pool/shared-scratch.js';
 
 export interface ColumnBatchRequest {
   readonly users: readonly string[];
@@ -42,6 +43,25 @@ export const HEAP_STORAGE: ColumnStorage = {
   uint8: (length) => new Uint8Array(length),
 };
 
+/** How many items the batch has: its record column's length. */
+export function columnBatchLength(request: ColumnBatchRequest): number {
+  return request.record?.length ?? request.recordId?.length ?? 0;
+}
+
+/**
+ * Bytes of shared storage `resolveColumnBatch` takes for `length` items, with room for an answer
+ * byte per item: three int32 columns and the privilege bytes it writes, plus the answers.
+ */
+export function columnBatchBytes(length: number): number {
+  return SharedLayout.bytes([
+    { length, elementBytes: 4 }, // users
+    { length, elementBytes: 4 }, // tables
+    { length, elementBytes: 1 }, // privileges
+    { length, elementBytes: 4 }, // records
+    { length, elementBytes: 1 }, // answers
+  ]);
+}
+
 /** Outside every privilege: the column loop answers `unknownPrivilege`. */
 const NO_PRIVILEGE = 255;
 
@@ -50,7 +70,7 @@ export function resolveColumnBatch(
   request: ColumnBatchRequest,
   storage: ColumnStorage = HEAP_STORAGE,
 ): ResolvedColumnBatch {
-  const length = request.record?.length ?? request.recordId?.length ?? 0;
+  const length = columnBatchLength(request);
   const privilegeIndex = Int32Array.from(request.privileges, (name) => {
     try {
       return engine.privilege(name);
@@ -61,16 +81,13 @@ export function resolveColumnBatch(
   const users = gather('user', request.user, engine.userIndexes(request.users), storage.int32(length));
   const tables = gather('table', request.table, engine.tableIndexes(request.tables), storage.int32(length));
   const privileges = gather('privilege', request.privilege, privilegeIndex, storage.uint8(length));
-  let records: Int32Array;
-  if (request.record !== null) {
-    const given = new Int32Array(request.record.buffer, request.record.byteOffset, length);
-    records = storage === HEAP_STORAGE ? given : storage.int32(length);
-    if (records !== given) records.set(given);
-  } else {
-    const found = engine.recordIndexes(tables, request.recordId as readonly string[]);
-    records = storage === HEAP_STORAGE ? found : storage.int32(length);
-    if (records !== found) records.set(found);
-  }
+  const given =
+    request.record !== null
+      ? new Int32Array(request.record.buffer, request.record.byteOffset, length)
+      : engine.recordIndexes(tables, request.recordId as readonly string[]);
+  // On the heap the given (or found) column serves as it is; shared storage takes a copy.
+  const records = storage === HEAP_STORAGE ? given : storage.int32(length);
+  if (records !== given) records.set(given);
   const columns = { users, tables, privileges, records };
   return {
     columns,

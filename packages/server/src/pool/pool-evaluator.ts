@@ -2,7 +2,13 @@ import { availableParallelism } from 'node:os';
 import type { CheckItem, Engine, FilterRows } from '@palisade/core';
 import { type EvaluatorState, toBitmask } from '@palisade/core/internal';
 import { Piscina } from 'piscina';
-import { type ColumnBatchRequest, columnBatchAnswer, resolveColumnBatch } from '../column-batch.js';
+import {
+  type ColumnBatchRequest,
+  columnBatchAnswer,
+  columnBatchBytes,
+  columnBatchLength,
+  resolveColumnBatch,
+} from '../column-batch.js';
 import { ServerErrorCodes, serverError } from '../errors.js';
 import { type BatchAnswer, InlineEvaluator, type Question } from '../evaluator.js';
 import { SharedLayout, SharedRegions, SharedScratch } from './shared-scratch.js';
@@ -185,24 +191,16 @@ export class PoolEvaluator extends InlineEvaluator {
   }
 
   override async checkColumns(request: ColumnBatchRequest): Promise<BatchAnswer> {
-    const length = request.record?.length ?? request.recordId?.length ?? 0;
+    const length = columnBatchLength(request);
     if (length < this.columnThreshold) return super.checkColumns(request);
     return this.pooled(() => this.checkColumnsPooled(request));
   }
 
   private async checkColumnsPooled(request: ColumnBatchRequest): Promise<BatchAnswer> {
-    const length = request.record?.length ?? request.recordId?.length ?? 0;
+    const length = columnBatchLength(request);
     // The resolved columns are written straight into a warm shared region, and the workers write
     // their answers next to them: nothing is copied but the answer, out of the region at the end.
-    const region = this.regions.acquire(
-      SharedLayout.bytes([
-        { length, elementBytes: 4 }, // users
-        { length, elementBytes: 4 }, // tables
-        { length, elementBytes: 1 }, // privileges
-        { length, elementBytes: 4 }, // records
-        { length, elementBytes: 1 }, // answers
-      ]),
-    );
+    const region = this.regions.acquire(columnBatchBytes(length));
     try {
       const layout = new SharedLayout(region);
       const resolved = resolveColumnBatch(this.engine, request, layout);
@@ -315,6 +313,7 @@ export class PoolEvaluator extends InlineEvaluator {
   }
 
   override async close(): Promise<void> {
+    this.regions.stopKeeping();
     await this.pool.destroy();
   }
 }

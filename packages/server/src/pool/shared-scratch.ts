@@ -36,7 +36,7 @@ export class SharedScratch {
 export class SharedRegions {
   private readonly free: SharedArrayBuffer[];
   private freeBytes: number;
-  private readonly keepBytes: number;
+  private keepBytes: number;
 
   constructor(keepBytes: number) {
     this.free = [];
@@ -55,6 +55,16 @@ export class SharedRegions {
       }
     }
     return new SharedArrayBuffer(bytes);
+  }
+
+  /**
+   * Keeps no region from now on: at shutdown the pool rejects running tasks before their workers
+   * have stopped, so a region given back then may still be written.
+   */
+  stopKeeping(): void {
+    this.keepBytes = 0;
+    this.free.length = 0;
+    this.freeBytes = 0;
   }
 
   /** Gives a region back; no worker may still be reading or writing it. */

@@ -58,8 +58,12 @@ export function apiRoute<S extends RouteSchema>(scope: Scope, tag: string, summa
     ...schema,
     response: { ...schema.response, ...errorResponses },
   };
-  const shown = documented(routeSchema);
+  // Only routes with such a keyword get a transform; the others are documented as they are.
   const swaggerTransform =
-    shown === routeSchema ? {} : { swaggerTransform: ({ url }: { url: string }) => ({ schema: shown, url }) };
+    documented(routeSchema) === routeSchema
+      ? {}
+      : {
+          swaggerTransform: <T>({ schema, url }: { schema: T; url: string }) => ({ schema: documented(schema), url }),
+        };
   return { config: { scope, negotiate: true, ...swaggerTransform }, schema: routeSchema };
 }
