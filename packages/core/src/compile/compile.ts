@@ -84,7 +84,7 @@ export class CompiledWorld {
     const profiles = this.profiles;
     for (let index = 0; index < profiles.length; index++) {
       const profile = profiles[index] as Profile;
-      if (this.stale.has(index)) continue;
+      // Stale profiles have no holders either (taking one compiles it afresh).
       if (this.holders[index] === 0) {
         this.stale.add(index);
         continue;

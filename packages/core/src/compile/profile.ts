@@ -46,7 +46,7 @@ export class Profile {
   readonly grants: (PrivilegeGrant | null)[];
   /** The inputs' teams, interned: a grant's `scopeTeams` when its scope is userScope(U). */
   readonly teams: TeamList;
-  /** Every role the profile holds as rows of ASSIGNMENT_STRIDE (see `assignmentRows`): what a slot is recompiled from. */
+  /** Every role the profile holds as rows of ASSIGNMENT_STRIDE (see `assignmentRows`): what its slots compile from. */
   readonly assignments: Int32Array;
 
   constructor(
