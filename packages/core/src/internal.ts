@@ -3,7 +3,7 @@
  * `engine.sharedState()`, a worker builds an `Evaluator` from it and runs the bulk loops. Not a
  * stable API: it follows the engine's internals.
  */
-export { type CheckColumns, checkColumns } from './bulk/batch.js';
+export { type CheckColumns, checkColumns, type GatherMode } from './bulk/batch.js';
 export type { RowTest } from './bulk/filter.js';
 export { toBitmask } from './bulk/filter.js';
 export { filterRange } from './bulk/filter-job.js';

@@ -1,4 +1,5 @@
 import { BatchCode, Engine, PRIVILEGES, type WorldInput } from '@palisade/core';
+import { checkColumns, Evaluator } from '@palisade/core/internal';
 import { rng } from '../reference/random-world.js';
 import { codeOfReason } from './codes.js';
 import type { Mismatch } from './differential.js';
@@ -23,6 +24,11 @@ export function firstBulkMismatch(
   const bus = (world.businessUnits ?? []).map((b) => b.id);
   const differ = (question: string, a: unknown, b: unknown): Mismatch | null =>
     JSON.stringify(a) === JSON.stringify(b) ? null : { question, engine: a, reference: b };
+
+  // Every column item of every table and privilege, to ask again as one batch larger than the
+  // batch loop's chunk (4,096 items), so answers must not depend on where a chunk starts.
+  const mixed = { users: [] as number[], tables: [] as number[], privileges: [] as number[], records: [] as number[] };
+  const mixedCodes: number[] = [];
 
   for (const table of world.tables ?? []) {
     const t = engine.table(table.name);
@@ -133,6 +139,11 @@ export function firstBulkMismatch(
         expectedCodes,
       );
       if (m) return m;
+      mixed.users.push(...columns.users);
+      mixed.tables.push(...columns.tables);
+      mixed.privileges.push(...columns.privileges);
+      mixed.records.push(...columns.records);
+      mixedCodes.push(...expectedCodes);
 
       // whoCanAccess: exactly the users check allows, with the same reason.
       for (const record of records) {
@@ -147,6 +158,9 @@ export function firstBulkMismatch(
       }
     }
   }
+  const m = mixedBatchMismatch(engine, mixed, mixedCodes, random);
+  if (m) return m;
+
   // Bad items fail alone, in their own slot, beside good and inline ones in the same batch.
   const user = users[0];
   const table = (world.tables ?? [])[0]?.name;
@@ -174,4 +188,54 @@ export function firstBulkMismatch(
     codeOfReason(engine.check(user, table, 'write', inlineRow)),
   ];
   return differ('checkBatch error slots', Array.from(engine.checkBatch(batch)), expected);
+}
+
+/** Items drawn from `pool` (and some with a bad index) until the batch spans three chunks. */
+function mixedBatchMismatch(
+  engine: Engine,
+  pool: { users: number[]; tables: number[]; privileges: number[]; records: number[] },
+  codes: readonly number[],
+  random: () => number,
+): Mismatch | null {
+  if (codes.length === 0) return null;
+  const length = 9_001;
+  const batch = {
+    users: new Int32Array(length),
+    tables: new Int32Array(length),
+    privileges: new Uint8Array(length),
+    records: new Int32Array(length),
+  };
+  const expected: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const k = Math.floor(random() * codes.length);
+    batch.users[i] = pool.users[k] as number;
+    batch.tables[i] = pool.tables[k] as number;
+    batch.privileges[i] = pool.privileges[k] as number;
+    batch.records[i] = pool.records[k] as number;
+    let code = codes[k] as number;
+    if (i % 499 === 3) {
+      batch.users[i] = -1;
+      code = BatchCode.unknownUser;
+    } else if (i % 499 === 7) {
+      batch.records[i] = 1 << 30;
+      code = BatchCode.unknownRecord;
+    }
+    expected.push(code);
+  }
+  // The engine chooses how to gather per chunk; both ways must agree whatever it chooses here.
+  const evaluator = new Evaluator(engine.sharedState());
+  for (const gather of ['auto', 'together', 'passes'] as const) {
+    const answers = new Uint8Array(length);
+    if (gather === 'auto') answers.set(engine.checkBatch(batch));
+    else checkColumns(evaluator, batch, answers, gather);
+    const at = answers.findIndex((code, i) => code !== expected[i]);
+    if (at >= 0) {
+      return {
+        question: `checkBatch (${gather}) of ${length} mixed items, item ${at}`,
+        engine: answers[at],
+        reference: expected[at],
+      };
+    }
+  }
+  return null;
 }
