@@ -110,6 +110,18 @@ function askedLately(records: Int32Array | Uint32Array, start: number, end: numb
   return repeated;
 }
 
+/** What `indexError` answers for an item whose indexes are all valid. */
+const VALID = -1;
+
+/** The error code of an item whose user resolved to `profile` (NONE: unknown user), or VALID. */
+function indexError(profile: number, t: number, p: number, r: number, counts: Int32Array): number {
+  if (profile === NONE) return BatchCode.unknownUser;
+  if (t >>> 0 >= counts.length) return BatchCode.unknownTable;
+  if (p >>> 0 >= PRIVILEGE_COUNT) return BatchCode.unknownPrivilege;
+  if (r >>> 0 >= (counts[t] as number)) return BatchCode.unknownRecord;
+  return VALID;
+}
+
 /**
  * Pass 1: validates each item's indexes and the user, answers disabled users and system
  * administrators (still subject to the record check), and leaves the others PENDING with their
@@ -125,7 +137,6 @@ function resolveItems(
 ): void {
   const { users, tables, privileges, records } = columns;
   const { userProfile, userFlags, slots } = evaluator;
-  const tableCount = counts.length;
   const userCount = userProfile.length;
   for (let i = start; i < end; i++) {
     const u = users[i] as number;
@@ -133,12 +144,8 @@ function resolveItems(
     const p = privileges[i] as number;
     const r = records[i] as number;
     const profile = u >>> 0 < userCount ? (userProfile[u] as number) : NONE;
-    let code: number;
-    if (profile === NONE) code = BatchCode.unknownUser;
-    else if (t >>> 0 >= tableCount) code = BatchCode.unknownTable;
-    else if (p >>> 0 >= PRIVILEGE_COUNT) code = BatchCode.unknownPrivilege;
-    else if (r >>> 0 >= (counts[t] as number)) code = BatchCode.unknownRecord;
-    else {
+    let code = indexError(profile, t, p, r, counts);
+    if (code === VALID) {
       const flags = userFlags[u] as number;
       code =
         (flags & UserFlag.disabled) !== 0
@@ -164,7 +171,6 @@ function gatherTogether(
 ): void {
   const { users, tables, privileges, records } = columns;
   const { userProfile, userFlags, slots, profileGrant } = evaluator;
-  const tableCount = counts.length;
   const userCount = userProfile.length;
   for (let i = start; i < end; i++) {
     const u = users[i] as number;
@@ -172,10 +178,8 @@ function gatherTogether(
     const p = privileges[i] as number;
     const r = records[i] as number;
     const profile = u >>> 0 < userCount ? (userProfile[u] as number) : NONE;
-    if (profile === NONE) out[i] = BatchCode.unknownUser;
-    else if (t >>> 0 >= tableCount) out[i] = BatchCode.unknownTable;
-    else if (p >>> 0 >= PRIVILEGE_COUNT) out[i] = BatchCode.unknownPrivilege;
-    else if (r >>> 0 >= (counts[t] as number)) out[i] = BatchCode.unknownRecord;
+    const error = indexError(profile, t, p, r, counts);
+    if (error !== VALID) out[i] = error;
     else {
       const rows = rowsOf[t] as Int32Array;
       const at = r * ROW_STRIDE;
