@@ -274,7 +274,7 @@ if (pushdown !== null) {
 // ---- checkBatch: 10,000 mixed questions, two ways ----
 // Uniform: any user about any record of the million, the worst case for caches. Timed over
 // UNIFORM_BATCHES different batches in turn, as a server sees them: one batch asked again and again
-// finds the ~2.5 MB it touches still in the caches, and runs ~3× faster than a new one. That case
+// finds the ~2.5 MB it touches still in the caches, and runs 2–3.5× faster than a new one. That case
 // is timed too, named for what it is. List view: 20 users asking about the same 500 records (a
 // page set), the shape of a batch check RPC.
 const BATCH = 10_000;
