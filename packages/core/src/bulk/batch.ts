@@ -276,9 +276,10 @@ function decideItems(evaluator: Evaluator, columns: CheckColumns, out: Uint8Arra
       }
     }
     if (!covered && o !== NONE) {
-      covered = (flags & GrantFlag.scopeAll) !== 0 && o === u;
+      covered = ((flags & GrantFlag.scopeAll) !== 0 && o === u) || grants[row + GrantField.firstTeam] === o;
       const end = grants[row + GrantField.teamEnd] as number;
-      for (let k = grants[row + GrantField.teamStart] as number; !covered && k < end; k++) covered = teamPool[k] === o;
+      for (let k = (grants[row + GrantField.teamStart] as number) + 1; !covered && k < end; k++)
+        covered = teamPool[k] === o;
     }
     if (covered) out[i] = BatchCode.role;
     else if (sharesOf[j] !== NONE && evaluator.shareGrants(g, u, t, privileges[i] as number, records[i] as number)) {

@@ -9,8 +9,9 @@ export const GrantFlag = { global: 1, scopeAll: 2 } as const;
 /**
  * A compiled grant is one row of GRANT_STRIDE int32s in `GrantTables.grants`: 32 bytes, so a check
  * that reaches a grant reads one cache line (separate columns cost a miss each on large worlds).
- * The first BU interval is copied into the row because most grants have one (a deep anchor); the
- * pool range still lists all of them.
+ * The first BU interval and the first scope team are copied into the row because most grants have
+ * one of each (a deep anchor; the user's one team): a check then reads no pool, which on a large
+ * world is another miss. The pool ranges still list all of them.
  */
 export const GRANT_STRIDE = 8;
 export const GrantField = {
@@ -25,6 +26,8 @@ export const GrantField = {
   /** Scope teams: teamPool[teamStart .. teamEnd). */
   teamStart: 5,
   teamEnd: 6,
+  /** teamPool[teamStart], or NONE when the scope has no team. */
+  firstTeam: 7,
 } as const;
 
 /**
@@ -113,6 +116,7 @@ export class GrantTables {
     grants[row + GrantField.teamStart] = this.teamsUsed;
     this.teamsUsed += grant.scopeTeams.length;
     grants[row + GrantField.teamEnd] = this.teamsUsed;
+    grants[row + GrantField.firstTeam] = grant.scopeTeams[0] ?? NONE;
     this.grantBuSets[g] = grant.bus;
     this.grantRow[grant.id] = g;
     return g;

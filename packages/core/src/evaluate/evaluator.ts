@@ -185,8 +185,10 @@ export class Evaluator {
     ) {
       return true;
     }
+    if (grants[row + GrantField.firstTeam] === principal) return true;
     const end = grants[row + GrantField.teamEnd] as number;
-    for (let i = grants[row + GrantField.teamStart] as number; i < end; i++) if (teamPool[i] === principal) return true;
+    for (let i = (grants[row + GrantField.teamStart] as number) + 1; i < end; i++)
+      if (teamPool[i] === principal) return true;
     return false;
   }
 
