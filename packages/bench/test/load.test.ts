@@ -127,6 +127,8 @@ describe('load runs against a real server', () => {
       expect(report.kinds.filter?.itemUnit).toBe('rows');
       // Every answer carries Server-Timing, so server time is recorded beside client latency.
       expect(report.overall.serverMs.count).toBe(report.overall.requests);
+      // A closed loop has no schedule to be late for.
+      expect(report.schedule).toBeNull();
       expect(report.verification.status).toBe('passed');
       expect(report.verification.responses).toBeGreaterThan(0);
       expect(report.verification.decisions).toBeGreaterThan(report.verification.responses);
@@ -160,6 +162,15 @@ describe('load runs against a real server', () => {
     expect(report.overall.requests).toBeLessThanOrEqual(301);
     expect(report.settings.loop).toContain('open loop');
     expect(report.verification.status).toBe('passed');
+    // Every measured request's lateness, and every answer's latency from its actual send, which
+    // cannot exceed its latency from the due time.
+    const schedule = report.schedule;
+    expect(schedule?.lagMs.count).toBe(report.overall.requests);
+    expect(schedule?.fromSendMs.count).toBe(report.overall.requests - report.overall.errors);
+    expect(schedule?.fromSendMs.max).toBeLessThanOrEqual(report.overall.latencyMs.max);
+    expect(schedule?.fromSendMs.mean).toBeLessThanOrEqual(report.overall.latencyMs.mean);
+    expect(schedule?.lagMs.max).toBeLessThanOrEqual(report.overall.latencyMs.max);
+    expect(io.logs.join('\n')).toMatch(/schedule requests left after their due time by p50 [\d.]+, p99/);
   });
 
   it('fails the run when the server answers differently from the world it was given, naming the question', async () => {

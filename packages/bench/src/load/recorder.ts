@@ -45,6 +45,13 @@ export class LoadRecorder {
   readonly all: KindTotals = totals();
   readonly errors = new Map<string, ErrorCount>();
   readonly timeline: Second[] = [];
+  /**
+   * Open loop only: how long after its due time each measured request left (a late timer, a busy
+   * client), and each answer's latency from when it actually left. Client latency counts a late
+   * request from its due time; these two say how much of that is the generator's own lateness.
+   */
+  readonly sendLag: JsHistogram = newHistogram();
+  readonly fromSend: JsHistogram = newHistogram();
   private second: {
     t: number;
     requests: number;
@@ -70,6 +77,16 @@ export class LoadRecorder {
       server: newHistogram(),
       kinds: new Map(kinds.map((k) => [k, newHistogram()])),
     };
+  }
+
+  /** Open loop: a measured request left `lagMs` after it was due (0 when on time or early). */
+  sent(lagMs: number): void {
+    recordMs(this.sendLag, lagMs);
+  }
+
+  /** Open loop: an answer's latency from when its request left (see `sendLag`). */
+  answeredFromSend(latencyMs: number): void {
+    recordMs(this.fromSend, latencyMs);
   }
 
   /** An answered request: `latencyMs` from its (scheduled) start to its last byte. */

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Kind } from './options.js';
 import type { KindReport, LoadReport } from './report.js';
 import type { Bucket } from './stats.js';
-import { formatMs, formatRate, latencyCells } from './summary.js';
+import { formatMs, formatRate, latencyCells, scheduleText } from './summary.js';
 
 const WIDTH = 860;
 const HEIGHT = 280;
@@ -56,7 +56,7 @@ export function renderHtml(report: LoadReport): string {
 <tr><td>load</td><td>${esc(report.settings.loop)}; ${esc(report.settings.encoding)}; mix ${esc(report.settings.mix)}; ${report.durationS} s measured after ${report.settings.warmupS} s warm-up</td></tr>
 <tr><td>bodies</td><td>batch ${report.settings.batch}, filter ${report.settings.rows} rows as ${esc(report.settings.filterRows)} → ${esc(report.settings.filterOutput)}, lookup pages of ${report.settings.lookupLimit}; prebuilt per kind: ${esc(JSON.stringify(report.settings.bodies))}</td></tr>
 <tr><td>machine</td><td>${esc(`${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}`)}</td></tr>
-<tr><td>client CPU</td><td>${report.clientCpuCores.toFixed(2)} cores${report.clientCpuCores > 0.9 ? ' — the load generator may be the bottleneck' : ''}</td></tr>
+${report.schedule === null ? '' : `<tr><td>schedule</td><td>${esc(scheduleText(report.schedule))}</td></tr>\n`}<tr><td>client CPU</td><td>${report.clientCpuCores.toFixed(2)} cores${report.clientCpuCores > 0.9 ? ' — the load generator may be the bottleneck' : ''}</td></tr>
 </table>
 
 <h2>Throughput and latency (ms)</h2>

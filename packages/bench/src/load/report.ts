@@ -68,6 +68,12 @@ export interface LoadReport {
   readonly durationS: number;
   /** This process's CPU over the run, in cores: near 1 means the load generator itself may be the limit. */
   readonly clientCpuCores: number;
+  /**
+   * Open loop (null in a closed loop): how late after their due times requests left the generator,
+   * and the answers' latency from when they left. Client latency counts a late request from its due
+   * time, so when the lag's tail is large the generator's own stalls are part of the client's p99.
+   */
+  readonly schedule: { readonly lagMs: Percentiles; readonly fromSendMs: Percentiles } | null;
   readonly overall: KindReport;
   readonly kinds: Partial<Record<Kind, KindReport>>;
   readonly errors: readonly ErrorReport[];
@@ -129,6 +135,10 @@ export function buildReport(context: ReportContext): LoadReport {
     },
     durationS: seconds,
     clientCpuCores: run.clientCpu,
+    schedule:
+      options.loop.type === 'open'
+        ? { lagMs: percentiles(run.recorder.sendLag), fromSendMs: percentiles(run.recorder.fromSend) }
+        : null,
     overall,
     kinds,
     errors,

@@ -107,8 +107,12 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
   let samplesDropped = 0;
   let cpuAtStart: NodeJS.CpuUsage | null = null;
 
-  /** Sends the next body of `kind`; `startMs` is when it was due (open loop) or sent (closed loop). */
-  const send = async (kind: Kind, startMs: number): Promise<void> => {
+  /**
+   * Sends the next body of `kind` at `sentMs`. Closed loop: latency counts from then. Open loop:
+   * `dueMs` is when it was due, and latency counts from the earlier of the two (see `openLoop`).
+   */
+  const send = async (kind: Kind, sentMs: number, dueMs: number | null): Promise<void> => {
+    const startMs = dueMs === null ? sentMs : Math.min(dueMs, sentMs);
     const set = plan.sets.get(kind) as BodySet;
     const n = sent.get(kind) as number;
     sent.set(kind, n + 1);
@@ -121,6 +125,7 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
       plan.verifySample > 0 &&
       ((sampledOf.get(kind) as number) < MIN_SAMPLES_PER_KIND || random() < plan.verifySample);
     if (sampled) sampledOf.set(kind, (sampledOf.get(kind) as number) + 1);
+    if (measured && dueMs !== null) recorder.sent(Math.max(0, sentMs - dueMs));
     try {
       const answer = await pool.request({ path: set.path, method: 'POST', headers, body });
       const ok = answer.statusCode >= 200 && answer.statusCode < 300;
@@ -135,6 +140,7 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
       }
       const serverMs = serverTimingMs(answer.headers['server-timing']);
       recorder.answered(kind, doneMs, doneMs - startMs, serverMs, set.items, body.length, read.size);
+      if (dueMs !== null) recorder.answeredFromSend(doneMs - sentMs);
       if (sampled) {
         if (samples.length < MAX_SAMPLES && sampleBytes + read.size <= MAX_SAMPLE_BYTES) {
           samples.push({ kind, body: index, contentType, bytes: read.bytes as Buffer });
@@ -217,20 +223,20 @@ async function closedLoop(
   concurrency: number,
   end: () => number,
   choose: () => Kind,
-  send: (kind: Kind, startMs: number) => Promise<void>,
+  send: (kind: Kind, sentMs: number, dueMs: null) => Promise<void>,
 ): Promise<void> {
   const worker = async () => {
-    for (let now = performance.now(); now < end(); now = performance.now()) await send(choose(), now);
+    for (let now = performance.now(); now < end(); now = performance.now()) await send(choose(), now, null);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 /**
  * Request `i` is due at `t0 + i × 1000 / rate` ms. Node's timers have millisecond resolution, so
- * each tick sends every request due up to 1 ms ahead. Latency counts from the later of the due
- * time and the send: a request sent early is timed from when it left, one sent late (a late
- * timer, a busy client) from when it was due, so client stalls add to the result instead of
- * hiding (no coordinated omission). Requests never wait for answers; when a second's worth are
+ * each tick sends every request due up to 1 ms ahead. Latency counts from the earlier of the due
+ * time and the send: a request sent early is timed from when it left (timing it from its due time
+ * would hide up to a tick of its wait), one sent late (a late timer, a busy client) from when it
+ * was due, so client stalls add to the result instead of hiding (no coordinated omission). Requests never wait for answers; when a second's worth are
  * already in flight, a due request is counted as LOAD_BACKLOG instead of queuing without bound.
  */
 async function openLoop(
@@ -238,7 +244,7 @@ async function openLoop(
   t0: number,
   end: () => number,
   choose: () => Kind,
-  send: (kind: Kind, startMs: number) => Promise<void>,
+  send: (kind: Kind, sentMs: number, dueMs: number) => Promise<void>,
   backlog: (kind: Kind, dueMs: number) => void,
 ): Promise<void> {
   const maxInFlight = Math.max(1000, Math.ceil(rate));
@@ -254,7 +260,7 @@ async function openLoop(
           backlog(kind, at);
           continue;
         }
-        const request = send(kind, Math.max(at, now)).finally(() => inFlight.delete(request));
+        const request = send(kind, now, at).finally(() => inFlight.delete(request));
         inFlight.add(request);
       }
       const next = due(i);

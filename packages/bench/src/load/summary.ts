@@ -95,11 +95,21 @@ export function summaryText(report: LoadReport, files: readonly string[]): strin
     }
     if (v.mismatchCount > v.mismatches.length) lines.push(`    … and ${v.mismatchCount - v.mismatches.length} more`);
   }
+  if (report.schedule !== null) lines.push(`  schedule ${scheduleText(report.schedule)}`);
   lines.push(
     `  client CPU ${report.clientCpuCores.toFixed(2)} cores${report.clientCpuCores > 0.9 ? ' (the load generator may be the bottleneck)' : ''}`,
   );
   if (files.length > 0) lines.push(`  report   ${files.join(', ')}`);
   return lines.join('\n');
+}
+
+/** The open loop's own lateness beside the latency counted from the actual send (see `LoadReport.schedule`). */
+export function scheduleText(schedule: NonNullable<LoadReport['schedule']>): string {
+  const { lagMs: lag, fromSendMs: fromSend } = schedule;
+  return (
+    `requests left after their due time by p50 ${formatMs(lag.p50)}, p99 ${formatMs(lag.p99)}, max ${formatMs(lag.max)} ms; ` +
+    `client latency from the actual send: p50 ${formatMs(fromSend.p50)}, p99 ${formatMs(fromSend.p99)} ms`
+  );
 }
 
 function table(report: LoadReport): string {
