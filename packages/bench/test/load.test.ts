@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, type WorldInput } from '@palisade/core';
@@ -162,6 +163,8 @@ describe('load runs against a real server', () => {
     expect(report.overall.requests).toBeLessThanOrEqual(301);
     expect(report.settings.loop).toContain('open loop');
     expect(report.verification.status).toBe('passed');
+    expect(report.answerWindowS).toBeGreaterThanOrEqual(report.durationS);
+    expect(report.overall.rps).toBeCloseTo((report.overall.requests - report.overall.errors) / report.answerWindowS, 6);
     // Every measured request's lateness, and every answer's latency from its actual send, which
     // cannot exceed its latency from the due time.
     const schedule = report.schedule;
@@ -265,6 +268,39 @@ describe('load runs against a real server', () => {
     expect(verification.mismatches.every((m) => m.against === 'reference')).toBe(true);
   });
 
+  it('divides throughput by the time the answers took to come in, trailing ones included', async () => {
+    // A server that answers every request 300 ms late: the answers trail past the end of the run.
+    const slow = createHttpServer((_request, response) => {
+      setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 300);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = slow.address() as AddressInfo;
+      const sets = new Map<Kind, BodySet>([['check', buildBodies('check', new QuestionMaker(world, 5), shape())]]);
+      const run = await runLoad({
+        url: `http://127.0.0.1:${port}`,
+        key: KEY,
+        encoding: 'json',
+        loop: { type: 'open', rate: 20, connections: 4 },
+        durationMs: 200,
+        warmupMs: 0,
+        timeoutMs: 5_000,
+        mix: [{ kind: 'check', weight: 1 }],
+        sets,
+        seed: 1,
+        verifySample: 0,
+      });
+      // Due at 0, 50, 100 and 150 ms; the last answer comes at about 450 ms.
+      expect(run.recorder.all.requests).toBe(4);
+      expect(run.recorder.all.errors).toBe(0);
+      expect(run.durationMs).toBe(200);
+      expect(run.answerWindowMs).toBeGreaterThanOrEqual(440);
+      expect(percentiles(run.recorder.all.client).p50).toBeGreaterThanOrEqual(300);
+    } finally {
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
   it('counts error answers by their code and transport failures as LOAD_CONNECTION', async () => {
     const wrongKey = await runLoadCommand(
       parseLoadOptions(
@@ -276,6 +312,8 @@ describe('load runs against a real server', () => {
     expect(wrongKey.exitCode).toBe(1);
     expect(wrongKey.report.errors[0]).toMatchObject({ code: 'PALISADE_UNAUTHENTICATED', status: 401 });
     expect(wrongKey.report.errors[0]?.count).toBe(wrongKey.report.overall.requests);
+    // Throughput counts answers, and none came back 2xx.
+    expect(wrongKey.report.overall.rps).toBe(0);
     expect(wrongKey.report.verification.status).toBe('skipped');
 
     const closedPort = await freePort();

@@ -108,7 +108,7 @@ load:
   --filter-rows <form>      columns (ownerIds, businessUnitIds, ids) | ids | records (default columns)
   --filter-output <output>  indexes | bitmask (default indexes)
   --lookup-limit <n>        page size of /v1/lookup (default 100)
-  --bodies <n>              prebuilt bodies per kind, rotated (default 256; fewer when large)
+  --bodies <n>              prebuilt bodies per kind, rotated (default 4096; fewer when large)
   --seed <n>                seed of the questions (default 1)
   --timeout <time>          per request (default 30s)
 
@@ -148,7 +148,7 @@ const DEFAULTS = {
   batch: 10_000,
   rows: 100_000,
   lookupLimit: 100,
-  bodies: 256,
+  bodies: 4096,
   seed: 1,
   verifySample: 0.01,
   referenceChecks: 100,

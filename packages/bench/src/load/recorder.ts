@@ -52,6 +52,8 @@ export class LoadRecorder {
    */
   readonly sendLag: JsHistogram = newHistogram();
   readonly fromSend: JsHistogram = newHistogram();
+  /** When the last measured request completed (answered or failed); -Infinity before any. */
+  lastDoneMs = Number.NEGATIVE_INFINITY;
   private second: {
     t: number;
     requests: number;
@@ -100,6 +102,7 @@ export class LoadRecorder {
     received: number,
   ): void {
     this.roll(doneMs);
+    this.lastDoneMs = Math.max(this.lastDoneMs, doneMs);
     for (const t of [this.kinds.get(kind) as KindTotals, this.all]) {
       t.requests++;
       t.items += items;
@@ -119,6 +122,7 @@ export class LoadRecorder {
   /** A failed request: an error status (`code` from its body) or a transport error (status null). */
   failed(kind: Kind, doneMs: number, code: string, message: string, status: number | null, sent: number): void {
     this.roll(doneMs);
+    this.lastDoneMs = Math.max(this.lastDoneMs, doneMs);
     for (const t of [this.kinds.get(kind) as KindTotals, this.all]) {
       t.requests++;
       t.errors++;

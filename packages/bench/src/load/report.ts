@@ -13,9 +13,10 @@ import { type Bucket, logBuckets, type Percentiles, percentiles } from './stats.
 import type { Verification } from './verify.js';
 
 export interface KindReport {
-  /** Requests sent in the measured window (answered and failed). */
+  /** Requests due in the measured window: answered, failed, and dropped (LOAD_BACKLOG) unsent. */
   readonly requests: number;
   readonly errors: number;
+  /** Answers (2xx) per second of the answer window (`LoadReport.answerWindowS`): throughput, not the offered rate. */
   readonly rps: number;
   /** Decisions answered: 1 per check, the batch per checks and columns, the rows per filter. */
   readonly items: number;
@@ -66,6 +67,11 @@ export interface LoadReport {
     readonly referenceChecks: number;
   };
   readonly durationS: number;
+  /**
+   * From the start of measuring to the last answer of a measured request (at least `durationS`):
+   * what `rps` and `itemsPerSecond` divide by, so a server that falls behind shows it.
+   */
+  readonly answerWindowS: number;
   /** This process's CPU over the run, in cores: near 1 means the load generator itself may be the limit. */
   readonly clientCpuCores: number;
   /**
@@ -98,13 +104,15 @@ export interface ReportContext {
 export function buildReport(context: ReportContext): LoadReport {
   const { options, run, sets } = context;
   const seconds = run.durationMs / 1000;
+  // Throughput counts answers over the time they took to come in, trailing ones included.
+  const answerSeconds = run.answerWindowMs / 1000;
   const kinds: Partial<Record<Kind, KindReport>> = {};
   for (const [kind, totals] of run.recorder.kinds) {
     const set = sets.get(kind) as BodySet;
-    kinds[kind] = kindReport(totals, seconds, set.itemUnit);
+    kinds[kind] = kindReport(totals, answerSeconds, set.itemUnit);
   }
   const units = new Set([...sets.values()].map((s) => s.itemUnit));
-  const overall = kindReport(run.recorder.all, seconds, units.size === 1 ? ([...units][0] as string) : 'items');
+  const overall = kindReport(run.recorder.all, answerSeconds, units.size === 1 ? ([...units][0] as string) : 'items');
   const errors = [...run.recorder.errors]
     .map(([code, e]: [string, ErrorCount]) => ({ code, ...e }))
     .sort((a, b) => b.count - a.count);
@@ -134,6 +142,7 @@ export function buildReport(context: ReportContext): LoadReport {
       referenceChecks: options.referenceChecks,
     },
     durationS: seconds,
+    answerWindowS: answerSeconds,
     clientCpuCores: run.clientCpu,
     schedule:
       options.loop.type === 'open'
@@ -153,7 +162,7 @@ function kindReport(t: KindTotals, seconds: number, itemUnit: string): KindRepor
   return {
     requests: t.requests,
     errors: t.errors,
-    rps: t.requests / seconds,
+    rps: (t.requests - t.errors) / seconds,
     items: t.items,
     itemsPerSecond: t.items / seconds,
     itemUnit,

@@ -53,6 +53,11 @@ export interface RunResult {
   readonly startedAt: Date;
   /** The measured window (warm-up excluded). */
   readonly durationMs: number;
+  /**
+   * From the start of measuring to the last answer of a measured request (at least `durationMs`):
+   * what throughput is divided by, so answers that trail past the end do not count as on time.
+   */
+  readonly answerWindowMs: number;
   readonly samples: readonly Sample[];
   /** Sampled answers not kept because the caps below were reached. */
   readonly samplesDropped: number;
@@ -85,6 +90,8 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
   const headers = { 'content-type': type, accept: type, authorization: `Bearer ${plan.key}` };
   const random = seededRandom(plan.seed ^ 0x9e3779b9);
   const choose = chooser(plan.mix, random);
+  // Its own stream, so the sampling rate does not change which requests are sent.
+  const sampleRandom = seededRandom(plan.seed ^ 0x51ed270b);
   const sent = new Map<Kind, number>(plan.mix.map((m) => [m.kind, 0]));
   const sampledOf = new Map<Kind, number>(plan.mix.map((m) => [m.kind, 0]));
 
@@ -108,22 +115,25 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
   let cpuAtStart: NodeJS.CpuUsage | null = null;
 
   /**
-   * Sends the next body of `kind` at `sentMs`. Closed loop: latency counts from then. Open loop:
-   * `dueMs` is when it was due, and latency counts from the earlier of the two (see `openLoop`).
+   * Sends the next body of `kind` now. Closed loop (`dueMs` null): latency counts from the send.
+   * Open loop: `dueMs` is when it was due, latency counts from the earlier of the two (see
+   * `openLoop`), and whether it is measured goes by its due time, as a dropped one's does.
    */
-  const send = async (kind: Kind, sentMs: number, dueMs: number | null): Promise<void> => {
-    const startMs = dueMs === null ? sentMs : Math.min(dueMs, sentMs);
+  const send = async (kind: Kind, dueMs: number | null): Promise<void> => {
     const set = plan.sets.get(kind) as BodySet;
     const n = sent.get(kind) as number;
     sent.set(kind, n + 1);
     const index = n % set.bodies.length;
     const body = set.bodies[index] as Buffer;
-    const measured = startMs >= measureStart;
+    // Read here, not once per tick: in a burst after a stall, later requests leave later.
+    const sentMs = performance.now();
+    const startMs = dueMs === null ? sentMs : Math.min(dueMs, sentMs);
+    const measured = (dueMs ?? sentMs) >= measureStart;
     // The first few answers of each kind are always kept, so a short run still verifies every kind.
     const sampled =
       measured &&
       plan.verifySample > 0 &&
-      ((sampledOf.get(kind) as number) < MIN_SAMPLES_PER_KIND || random() < plan.verifySample);
+      ((sampledOf.get(kind) as number) < MIN_SAMPLES_PER_KIND || sampleRandom() < plan.verifySample);
     if (sampled) sampledOf.set(kind, (sampledOf.get(kind) as number) + 1);
     if (measured && dueMs !== null) recorder.sent(Math.max(0, sentMs - dueMs));
     try {
@@ -156,8 +166,15 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
     }
   };
 
-  // CPU is read when measuring begins, so the warm-up's (and the bodies' building) is not counted.
+  // CPU is read when measuring begins, so the warm-up's (and the bodies' building) is not counted,
+  // and when it ends, so the drain of the last answers is not either.
   if (plan.warmupMs === 0) cpuAtStart = process.cpuUsage();
+  let cpuAtEnd: { usage: NodeJS.CpuUsage; ms: number } | null = null;
+  const measuringEnded = () => {
+    if (cpuAtEnd === null && cpuAtStart !== null) {
+      cpuAtEnd = { usage: process.cpuUsage(cpuAtStart), ms: performance.now() };
+    }
+  };
   const cpuTimer = setTimeout(() => {
     cpuAtStart ??= process.cpuUsage();
   }, plan.warmupMs);
@@ -176,7 +193,7 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
 
   try {
     if (plan.loop.type === 'closed') {
-      await closedLoop(plan.loop.concurrency, () => end, choose, send);
+      await closedLoop(plan.loop.concurrency, () => end, choose, send, measuringEnded);
     } else {
       await openLoop(
         plan.loop.rate,
@@ -184,6 +201,7 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
         () => end,
         choose,
         send,
+        measuringEnded,
         (kind, dueMs) => {
           if (dueMs >= measureStart) {
             recorder.failed(
@@ -204,17 +222,23 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
     clearTimeout(cpuTimer);
     await pool.close().catch(() => pool.destroy());
   }
-  const cpu = process.cpuUsage(cpuAtStart ?? undefined);
+  measuringEnded();
   const finishedMs = performance.now();
   recorder.roll(Math.max(finishedMs, end));
   recorder.finish();
+  const durationMs = stoppedEarly
+    ? Math.max(1, Math.min(plan.durationMs, Math.round(end - measureStart)))
+    : plan.durationMs;
+  // Stopped during the warm-up: nothing was measured, CPU included.
+  const cpu = cpuAtEnd as { usage: NodeJS.CpuUsage; ms: number } | null;
   return {
     recorder,
     startedAt,
-    durationMs: stoppedEarly ? Math.max(1, Math.min(plan.durationMs, Math.round(end - measureStart))) : plan.durationMs,
+    durationMs,
+    answerWindowMs: Math.max(durationMs, recorder.lastDoneMs - measureStart),
     samples,
     samplesDropped,
-    clientCpu: (cpu.user + cpu.system) / 1000 / Math.max(1, finishedMs - measureStart),
+    clientCpu: cpu === null ? 0 : (cpu.usage.user + cpu.usage.system) / 1000 / Math.max(1, cpu.ms - measureStart),
   };
 }
 
@@ -223,10 +247,12 @@ async function closedLoop(
   concurrency: number,
   end: () => number,
   choose: () => Kind,
-  send: (kind: Kind, sentMs: number, dueMs: null) => Promise<void>,
+  send: (kind: Kind, dueMs: null) => Promise<void>,
+  ended: () => void,
 ): Promise<void> {
   const worker = async () => {
-    for (let now = performance.now(); now < end(); now = performance.now()) await send(choose(), now, null);
+    while (performance.now() < end()) await send(choose(), null);
+    ended();
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
@@ -244,7 +270,8 @@ async function openLoop(
   t0: number,
   end: () => number,
   choose: () => Kind,
-  send: (kind: Kind, sentMs: number, dueMs: number) => Promise<void>,
+  send: (kind: Kind, dueMs: number) => Promise<void>,
+  ended: () => void,
   backlog: (kind: Kind, dueMs: number) => void,
 ): Promise<void> {
   const maxInFlight = Math.max(1000, Math.ceil(rate));
@@ -260,12 +287,14 @@ async function openLoop(
           backlog(kind, at);
           continue;
         }
-        const request = send(kind, now, at).finally(() => inFlight.delete(request));
+        const request = send(kind, at).finally(() => inFlight.delete(request));
         inFlight.add(request);
       }
       const next = due(i);
-      if (next >= end()) resolve();
-      else setTimeout(tick, Math.max(0, next - TICK_MS - performance.now()));
+      if (next >= end()) {
+        ended();
+        resolve();
+      } else setTimeout(tick, Math.max(0, next - TICK_MS - performance.now()));
     };
     tick();
   });

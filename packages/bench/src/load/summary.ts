@@ -65,11 +65,15 @@ export function summaryText(report: LoadReport, files: readonly string[]): strin
     table(report),
     '',
     "  latency in ms: client from the request's start (open loop: its due time, if sent late) to its last byte; srv = Server-Timing",
+    `  req/s and items/s: answers per second over ${report.answerWindowS.toFixed(2)} s, from the start of measuring to the last answer`,
   ];
   if (report.errors.length === 0) {
     lines.push('  errors   none');
   } else {
-    lines.push(`  errors   ${report.overall.errors} in all`);
+    // Failed requests (timeouts among them) are the slow ones an overloaded server makes.
+    lines.push(
+      `  errors   ${report.overall.errors} in all; the latency columns cover only the ${report.overall.requests - report.overall.errors} answered requests`,
+    );
     for (const e of report.errors) {
       const kinds = Object.entries(e.byKind)
         .map(([kind, n]) => `${kind} ${n}`)

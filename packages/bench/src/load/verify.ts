@@ -209,7 +209,7 @@ export function verifySamples(
         items.forEach((item: CheckQuestion, i) => {
           // The body names the record by engine index: it must be the record the oracles are asked about.
           const index = records[i] as number;
-          const expectedIndex = recordIndex(oracles.engine, item);
+          const expectedIndex = recordIndex(oracles.engine, item.table, item.record);
           if (expectedIndex !== index) {
             mismatch({
               kind: 'columns',
@@ -241,6 +241,20 @@ export function verifySamples(
           break;
         }
         const picks = referencePicks(q.ids.length);
+        if (asked.form === 'records') {
+          // The body names rows by engine index: each must be the record the oracles are asked about.
+          const wrong = q.ids.findIndex((id, i) => recordIndex(oracles.engine, q.table, id) !== q.records[i]);
+          if (wrong !== -1) {
+            mismatch({
+              kind: 'filter',
+              against: 'engine',
+              question: `${describe(q, q.ids[wrong] as string)} (row ${wrong})`,
+              expected: `record index ${recordIndex(oracles.engine, q.table, q.ids[wrong] as string)}`,
+              got: `record index ${q.records[wrong]} sent`,
+            });
+            break;
+          }
+        }
         for (let i = 0; i < q.ids.length; i++) {
           const row = filterRow(q, asked.form, i);
           const got = allowed.has(i);
@@ -342,17 +356,20 @@ function allowedRows(answer: unknown, output: 'indexes' | 'bitmask', rows: numbe
   if (list === null || a?.rows !== rows || typeof a.allowed !== 'number') return null;
   const allowed = new Set<number>();
   if (output === 'indexes') {
-    for (const i of list) allowed.add(i);
+    for (const i of list) {
+      if (!(i >= 0 && i < rows)) return null;
+      allowed.add(i);
+    }
   } else {
     for (let i = 0; i < rows; i++) if ((((list[i >>> 5] ?? 0) >>> (i & 31)) & 1) === 1) allowed.add(i);
   }
   return allowed.size === a.allowed ? allowed : null;
 }
 
-/** The engine's index of the item's record, or why it has none. */
-function recordIndex(engine: Engine, item: CheckQuestion): number | string {
+/** The engine's index of a record, or why it has none. */
+function recordIndex(engine: Engine, table: string, record: string): number | string {
   try {
-    return engine.record(item.table, item.record);
+    return engine.record(table, record);
   } catch (error) {
     return `none (${(error as Error).message})`;
   }

@@ -270,16 +270,21 @@ async function measureWorld(shape: WorldShape): Promise<Measurement> {
 
   // ---- timing ----
   const CHECKS = 10_000;
-  const checkUsers = Int32Array.from({ length: CHECKS }, () => engine.user(pick.pick(userIds)));
-  const checkRows = Int32Array.from({ length: CHECKS }, () => pick.int(rowCount));
+  // Each call asks the next 10,000 of 64 × 10,000 pairs: one set asked again and again would sit
+  // in the caches and hide how check time grows with the world.
+  const SETS = 64;
+  const checkUsers = Int32Array.from({ length: CHECKS * SETS }, () => engine.user(pick.pick(userIds)));
+  const checkRows = Int32Array.from({ length: CHECKS * SETS }, () => pick.int(rowCount));
+  let nextSet = 0;
   let next = 0;
   const nextReader = () => readers[next++ % readers.length] as UserIdx;
   const check = await timeIt(
     `check, ${CHECKS} random (user, record)`,
     CHECKS,
     () => {
+      const from = (nextSet++ % SETS) * CHECKS;
       let n = 0;
-      for (let i = 0; i < CHECKS; i++)
+      for (let i = from; i < from + CHECKS; i++)
         if (engine.check(checkUsers[i] as UserIdx, t, p, checkRows[i] as RecordIdx).allowed) n++;
       sink.value += n;
     },
