@@ -279,7 +279,8 @@ describe('transactions of several operations', () => {
 describe('atomicity: a batch with an invalid operation changes nothing', () => {
   it.each(seedChunks(2001, 120, 40))('random worlds of seeds %i to %i', { timeout: 180_000 }, (first, last) => {
     for (let seed = first; seed <= last; seed++) {
-      let world = prepare(seed);
+      const initial = prepare(seed);
+      let world = initial;
       const engine = Engine.fromWorld(world);
       const random = rng(seed * 31337 + 5);
       // some history first, so that rolling back has incremental state to restore
@@ -321,11 +322,53 @@ describe('atomicity: a batch with an invalid operation changes nothing', () => {
         const difference = verify(engine, after, ghosts, seed, true);
         if (difference !== null) expect.fail(`${where}\nprefix after rollback: ${difference}`);
       }
+      // and numbers its records as an engine that never saw the failed call (a replica replaying
+      // only the committed writes): a rolled-back create must leave no gap
+      const replayed = Engine.fromWorld(initial);
+      for (const op of earlier) replayed.apply([op]);
+      if (prefix.length > 0) replayed.apply(prefix);
+      for (const [table, ids] of recordIds(after)) {
+        for (const id of ids)
+          expect(engine.record(table, id), `${where}\nindex of ${table} ${id}`).toBe(replayed.record(table, id));
+      }
     }
   });
 });
 
 describe('atomicity, exactly', () => {
+  it('a failed batch that created records frees their indexes: the next record gets the index it would have had', () => {
+    const engine = Engine.fromWorld(focusedWorld());
+    const replica = Engine.fromWorld(focusedWorld());
+    const create = (id: string): UpdateOp => ({ op: 'createRecord', table: 'account', id, ownerId: 'u-ann' });
+    applyError(engine, [
+      create('acc-new-1'),
+      create('acc-new-2'),
+      { op: 'deleteRecord', table: 'account', id: 'acc-missing' },
+    ]);
+    expect(() => engine.record('account', 'acc-new-1')).toThrow(
+      expect.objectContaining({ code: 'PALISADE_UNKNOWN_RECORD' }),
+    );
+    engine.apply([create('acc-new-3')]);
+    replica.apply([create('acc-new-3')]);
+    expect(engine.record('account', 'acc-new-3')).toBe(replica.record('account', 'acc-new-3'));
+    expect(engine.check('u-ann', 'account', 'read', 'acc-new-3')).toEqual(
+      replica.check('u-ann', 'account', 'read', 'acc-new-3'),
+    );
+  });
+
+  it('names of Object.prototype members are unknown operations, not built-ins', () => {
+    const engine = Engine.fromWorld(focusedWorld());
+    for (const op of ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__', 'isPrototypeOf']) {
+      expect(updateDetails(applyError(engine, [{ op } as unknown as UpdateOp])), op).toMatchObject({
+        index: 0,
+        op,
+        field: 'op',
+        rule: 'exact-word',
+      });
+    }
+    expect(engine.revision).toBe(0);
+  });
+
   it('a failed batch that deleted a shared record leaves its explanation exactly as before', () => {
     const world = focusedWorld();
     world.shares?.push(

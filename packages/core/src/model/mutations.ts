@@ -23,6 +23,12 @@ export function removeRecord(table: Table, row: RecordIdx): void {
   table.records.remove(row);
 }
 
+/** Undoes `addRecord` of the table's last row, freeing its index (see `RecordStore.pop`). */
+export function unaddRecord(table: Table, row: RecordIdx): void {
+  table.index?.rowRemoved(row, table.records.ownerOf(row), table.records.buOf(row));
+  table.records.pop(row);
+}
+
 export function reviveRecord(table: Table, row: RecordIdx, owner: number, bu: number): void {
   table.records.revive(row, owner, bu);
   table.index?.rowAdded(row, owner, bu);

@@ -71,6 +71,20 @@ export class RecordStore {
     this.setOwner(row, NONE, NONE);
   }
 
+  /**
+   * Takes back the last row added (rollback of a create): unlike `remove`, its index is free again,
+   * so a failed write leaves the numbering exactly as it was and every replica replaying the
+   * committed writes gives each record the same index.
+   */
+  pop(row: RecordIdx): void {
+    if (row !== this.count - 1) throw new RangeError(`row ${row} is not the last row (${this.count - 1})`);
+    this.index.delete(this.ids[row] as string);
+    this.ids.pop();
+    const at = row * ROW_STRIDE;
+    this.rows.fill(NONE, at, at + ROW_STRIDE);
+    this.count = row;
+  }
+
   /** Brings a removed row back exactly (rollback of a delete). */
   revive(row: RecordIdx, owner: number, bu: number): void {
     this.index.set(this.ids[row] as string, row);

@@ -7,6 +7,7 @@ import {
   setShare,
   sharesOf,
   tableIndex,
+  unaddRecord,
 } from '../model/mutations.js';
 import { type BusinessUnit, PrincipalKind, type RoleAssignment, type WorldModel } from '../model/world-model.js';
 import { SHAREABLE_MASK } from '../privileges.js';
@@ -31,8 +32,9 @@ export function applyOps(model: WorldModel, ops: readonly UpdateOp[]): Transacti
       tx.index = index;
       tx.op = isPlainObject(op) && typeof op.op === 'string' ? op.op : '';
       if (!isPlainObject(op)) tx.fail('op', 'shape', 'an operation is an object');
-      const handler = HANDLERS[tx.op];
-      const fields = FIELDS[tx.op];
+      // Own properties only: `toString` or `constructor` must be unknown operations, not Object's.
+      const handler = Object.hasOwn(HANDLERS, tx.op) ? HANDLERS[tx.op] : undefined;
+      const fields = Object.hasOwn(FIELDS, tx.op) ? FIELDS[tx.op] : undefined;
       if (handler === undefined || fields === undefined) tx.fail('op', 'exact-word', `unknown operation \`${tx.op}\``);
       // As in world files, a misspelt field must never pass silently.
       for (const field in op)
@@ -106,7 +108,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
           : r.businessUnit('owningBusinessUnitId');
     }
     const row = addRecord(table, id, owner, bu);
-    r.tx.onUndo(() => removeRecord(table, row));
+    r.tx.onUndo(() => unaddRecord(table, row));
   },
 
   deleteRecord(r) {
