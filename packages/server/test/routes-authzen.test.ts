@@ -24,6 +24,12 @@ describe('POST /access/v1/evaluation', () => {
       expect(answer.status).toBe(200);
       expect(answer.body).toEqual({ decision: expected.allowed, context: { reason: expected.reason } });
     }
+    // `update` is Dataverse's Write, for record questions as for column questions.
+    for (const name of ['update', 'can_update']) {
+      const expected = engine.check('u-wendy', 'account', 'write', 'acc-litware');
+      const answer = await post(app, '/access/v1/evaluation', { subject: wendy, action: { name }, resource: litware });
+      expect(answer.body, name).toEqual({ decision: expected.allowed, context: { reason: expected.reason } });
+    }
   });
 
   it('takes a resource’s owner and business unit from its properties (an inline row)', async () => {
@@ -248,6 +254,16 @@ describe('AuthZEN column questions (§6)', () => {
       const [first, second] = (batch.body as { evaluations: { decision: boolean }[] }).evaluations;
       expect(first?.decision).toBe(access.read);
       expect(second?.decision).toBe(engine.check(id, 'account', 'read', 'acc-litware').allowed);
+    }
+    // A column that is not a name is a bad request, never a record question in disguise.
+    for (const notAName of ['', 7, ['ssn'], null, { name: column }]) {
+      const answer = await post(app, '/access/v1/evaluation', {
+        subject: wendy,
+        action: { name: 'read' },
+        resource: { ...litware, properties: { column: notAName } },
+      });
+      expect(answer.status, JSON.stringify(notAName)).toBe(400);
+      expect(errorOf(answer)).toMatchObject({ code: 'PALISADE_INVALID_REQUEST' });
     }
     const bad = await post(app, '/access/v1/evaluation', {
       subject: wendy,

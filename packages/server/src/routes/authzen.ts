@@ -21,7 +21,7 @@
  * (an unknown user, table, record or action) is `decision: false` with `reason: 'error'` and the
  * error's code, in the evaluation and in each evaluation of a batch alike (§7.3 per-item errors).
  */
-import { type CheckItem, ErrorCodes, isAllowedCode, PRIVILEGES, type PrivilegeName } from '@palisade/core';
+import { type CheckItem, ErrorCodes, isAllowedCode, isPalisadeError, PRIVILEGES, type PrivilegeName } from '@palisade/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ServerError, ServerErrorCodes, serverError } from '../errors.js';
 import {
@@ -135,7 +135,12 @@ const resourceSchema = {
     properties: {
       type: 'object',
       additionalProperties: true,
-      properties: { ownerId: stringField, owningBusinessUnitId: stringField },
+      properties: {
+        ownerId: stringField,
+        owningBusinessUnitId: stringField,
+        // Checked here: a column that is not a name must not turn the question into a record's.
+        column: { type: 'string', minLength: 1, maxLength: 1024, description: 'a column question (§6)' },
+      },
     },
   },
 } as const;
@@ -164,13 +169,19 @@ const decisionSchema = {
 
 const SEMANTICS: readonly Semantic[] = ['execute_all', 'deny_on_first_deny', 'permit_on_first_permit'];
 
-/** Action names → privileges: the privilege itself, `can_` + it, and snake_case (`append_to`). */
-export const PRIVILEGE_OF_ACTION: ReadonlyMap<string, PrivilegeName> = new Map(
-  PRIVILEGES.flatMap((p) => {
+/**
+ * Action names → privileges: the privilege itself, `can_` + it, and snake_case (`append_to`); and
+ * `update` / `can_update` for `write`, as column questions take them (Dataverse's Write privilege
+ * is what an update needs).
+ */
+export const PRIVILEGE_OF_ACTION: ReadonlyMap<string, PrivilegeName> = new Map([
+  ...PRIVILEGES.flatMap((p) => {
     const snake = p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     return [...new Set([p, snake, `can_${p}`, `can_${snake}`])].map((name) => [name, p] as const);
   }),
-);
+  ['update', 'write'],
+  ['can_update', 'write'],
+]);
 
 /** Column actions (§6): the record privilege each column permission goes with. */
 const COLUMN_PERMISSION_OF_ACTION: ReadonlyMap<string, 'read' | 'create' | 'update'> = new Map([
@@ -260,9 +271,8 @@ export async function authzenRoutes(app: FastifyInstance, options: AuthzenOption
       const access = await evaluator.columnAccess({ user: subject.id, table: resource.type, record, column });
       return { decision: access[permission], context: { reason: 'column-security', access } };
     } catch (error) {
-      if (error instanceof Error && 'code' in error) {
-        return errorDecision({ code: String(error.code), message: error.message });
-      }
+      // An unknown id denies, as a record question's does; anything else (a busy pool) is no decision.
+      if (isPalisadeError(error)) return errorDecision({ code: error.code, message: error.message });
       throw error;
     }
   }
