@@ -2,6 +2,7 @@ import { decodeMsgpack, encodeMsgpack, indexesIn, indexesOut, negotiate } from '
 import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromU32Bytes, post, testApp, u32Bytes } from './support/http.js';
+import { assertStandardMsgpack } from './support/standard-msgpack.js';
 
 describe('negotiate', () => {
   it('answers in the body’s encoding when Accept says nothing useful', () => {
@@ -85,5 +86,27 @@ describe('routes in both encodings', () => {
     const page = await post(app, '/v1/lookup', withLimit, { wire: 'msgpack' });
     expect(page.status).toBe(200);
     expect((page.body as { ids: string[] }).ids).toHaveLength(2);
+  });
+});
+
+describe("the tests' standard MessagePack check", () => {
+  it('accepts every standard type and refuses extensions, reserved bytes, truncation and trailing bytes', () => {
+    const standard = new Packr({ useRecords: false });
+    const value = {
+      small: [0, 127, -1, -32, 128, -129, 70_000, -70_000, 2 ** 40, -(2 ** 40), 1.5, true, false, null],
+      text: ['', 'a', 'x'.repeat(40), 'y'.repeat(300), 'z'.repeat(70_000)],
+      bytes: [Buffer.alloc(3), Buffer.alloc(300), Buffer.alloc(70_000)],
+      big: {
+        list: Array.from({ length: 20 }, (_, i) => i),
+        map: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])),
+      },
+    };
+    expect(() => assertStandardMsgpack(standard.pack(value))).not.toThrow();
+    // msgpackr's `undefined` (fixext 1) and its record extension
+    expect(() => assertStandardMsgpack(standard.pack({ a: undefined }))).toThrow(/extension/);
+    expect(() => assertStandardMsgpack(new Packr().pack([{ a: 1 }, { a: 2 }]))).toThrow(/extension/);
+    expect(() => assertStandardMsgpack(Buffer.from([0xc1]))).toThrow(/extension or reserved/);
+    expect(() => assertStandardMsgpack(Buffer.from([0x92, 0x01]))).toThrow(/truncated/);
+    expect(() => assertStandardMsgpack(Buffer.from([0x01, 0x02]))).toThrow(/after the MessagePack value/);
   });
 });

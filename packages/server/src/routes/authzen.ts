@@ -21,7 +21,14 @@
  * (an unknown user, table, record or action) is `decision: false` with `reason: 'error'` and the
  * error's code, in the evaluation and in each evaluation of a batch alike (§7.3 per-item errors).
  */
-import { type CheckItem, ErrorCodes, isAllowedCode, isPalisadeError, PRIVILEGES, type PrivilegeName } from '@palisade/core';
+import {
+  type CheckItem,
+  ErrorCodes,
+  isAllowedCode,
+  isPalisadeError,
+  PRIVILEGES,
+  type PrivilegeName,
+} from '@palisade/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ServerError, ServerErrorCodes, serverError } from '../errors.js';
 import {

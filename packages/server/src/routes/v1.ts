@@ -257,7 +257,12 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
       const hiddenColumns = body.hiddenColumns
         ? hiddenOut(request.wire, await evaluator.hiddenColumns(body.user, body.table, allowedRecords(rows, answer)))
         : undefined;
-      return { rows: total, allowed: answer.length, indexes: indexesOut(request.wire, answer), hiddenColumns };
+      return {
+        rows: total,
+        allowed: answer.length,
+        indexes: indexesOut(request.wire, answer),
+        ...only({ hiddenColumns }),
+      };
     },
   );
 
@@ -284,7 +289,13 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
           : undefined;
       switch (body.format) {
         case 'page':
-          return { format: body.format, total: answer.total, ids: answer.ids, cursor: answer.cursor, hiddenColumns };
+          return {
+            format: body.format,
+            total: answer.total,
+            ids: answer.ids,
+            cursor: answer.cursor,
+            ...only({ hiddenColumns }),
+          };
         case 'roaring':
           return {
             format: body.format,
@@ -300,7 +311,7 @@ export async function v1Routes(app: FastifyInstance, options: V1Options): Promis
               { total: answer.total, limit: limits.maxLookupIds },
             );
           }
-          return { format: body.format, total: answer.total, ids: answer.ids, hiddenColumns };
+          return { format: body.format, total: answer.total, ids: answer.ids, ...only({ hiddenColumns }) };
       }
     },
   );
@@ -438,4 +449,14 @@ function popcount(words: Uint32Array): number {
     count += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
   }
   return count;
+}
+
+/**
+ * The fields that have a value. JSON drops an undefined field, but MessagePack would send it as
+ * msgpackr's `undefined` extension, which other MessagePack libraries cannot read.
+ */
+function only<T extends object>(fields: T): Partial<T> {
+  const present: Partial<T> = {};
+  for (const key in fields) if (fields[key] !== undefined) present[key] = fields[key];
+  return present;
 }

@@ -9,6 +9,7 @@ import {
   type ServerOptions,
 } from '@palisade/server';
 import type { FastifyInstance } from 'fastify';
+import { assertStandardMsgpack } from './standard-msgpack.js';
 
 /** Keys every test app accepts: one per scope, and one that can do nothing but authenticate. */
 export const CHECK_KEY = 'test-check-key-0123456789';
@@ -48,7 +49,10 @@ export interface CallOptions {
 }
 
 export function decodeBody(contentType: string | undefined, raw: Buffer): unknown {
-  if (contentType?.includes('msgpack')) return decodeMsgpack(raw);
+  if (contentType?.includes('msgpack')) {
+    assertStandardMsgpack(raw);
+    return decodeMsgpack(raw);
+  }
   if (contentType?.includes('json')) return JSON.parse(raw.toString('utf8'));
   return raw.toString('utf8');
 }
