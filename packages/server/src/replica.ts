@@ -12,10 +12,12 @@
  *
  * One thing at a time changes the engine (a process-local mutex): a catch-up, a write, or a reload.
  */
+
 import { Engine, isPalisadeError, type UpdateOp } from '@palisade/core';
 import { ServerError, ServerErrorCodes, serverError } from './errors.js';
 import { type Evaluator, InlineEvaluator } from './evaluator.js';
 import { DatabaseUnavailableError } from './postgres/embedded.js';
+import { type StorableProblem, storableProblem } from './storable.js';
 import {
   appendChange,
   type Change,
@@ -234,15 +236,10 @@ export class Replica {
         ),
       );
     }
-    if (JSON.stringify(ops).includes('\\u0000')) {
-      // jsonb cannot hold U+0000: refuse before the engine changes.
-      return Promise.reject(
-        serverError(ServerErrorCodes.STORE_REJECTED, 'the store cannot hold U+0000 in a string: nothing was written', {
-          field: 'ops',
-          rule: 'no-nul',
-        }),
-      );
-    }
+    // Refused before the engine changes: what the change log could not hold would otherwise fail
+    // its INSERT after the engine had applied it (and the server would reload the world).
+    const problem = storableProblem(ops);
+    if (problem !== null) return Promise.reject(storableError(problem));
     return this.mutex.run(async () => {
       if (this.closed) throw serverError(ServerErrorCodes.UNAVAILABLE, 'the server is shutting down');
       if (this.dirty) await this.reload(store);
@@ -475,6 +472,35 @@ async function loadEngine(store: Store): Promise<{ engine: Engine; revision: num
     revision = change.revision;
   }
   return { engine, revision };
+}
+
+function storableError(problem: StorableProblem): ServerError {
+  const { field, rule } = problem;
+  switch (rule) {
+    case 'no-nul':
+      return serverError(
+        ServerErrorCodes.STORE_REJECTED,
+        `the store cannot hold U+0000 in a string (\`${field}\`): nothing was written`,
+        { field, rule },
+      );
+    case 'well-formed':
+      return serverError(
+        ServerErrorCodes.STORE_REJECTED,
+        `the store cannot hold a lone UTF-16 surrogate in a string (\`${field}\`): nothing was written`,
+        { field, rule },
+      );
+    case 'depth':
+      return serverError(ServerErrorCodes.INVALID_REQUEST, `\`${field}\` nests too deeply for an operation`, {
+        field,
+        rule,
+      });
+    case 'plain-data':
+      return serverError(
+        ServerErrorCodes.INVALID_REQUEST,
+        `\`${field}\` must be JSON data (a string, a finite number, a boolean, null, a list or a map)`,
+        { field, rule },
+      );
+  }
 }
 
 /** Runs `body`; a database that cannot be reached becomes 503 `PALISADE_DATABASE_UNAVAILABLE`. */

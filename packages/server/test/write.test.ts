@@ -255,6 +255,37 @@ describe('POST /v1/write', () => {
     expect(await store.revision()).toBe(1);
   });
 
+  it('refuses what the change log could not hold, or what is not JSON data, before anything applies', async () => {
+    const store = await sampleStore('w_storable');
+    const app = await serverOn(store);
+    const create = (id: unknown) => ({ op: 'createRecord', table: 'account', id, ownerId: 'u-sam' });
+    const loneSurrogate = await write(app, { ops: [create('a\ud800b')] });
+    expect(loneSurrogate.status).toBe(422);
+    expect(errorOf(loneSurrogate)).toMatchObject({
+      code: 'PALISADE_STORE_REJECTED',
+      details: { field: 'ops[0].id', rule: 'well-formed' },
+    });
+    // A pair is one character, and fine.
+    expect((await write(app, { ops: [create('a\ud83d\ude00b')] })).status).toBe(200);
+    // msgpackr writes a Date as the timestamp extension, which decodes as a Date again.
+    const date = await write(app, { ops: [create(new Date(0))] }, { wire: 'msgpack' });
+    expect(date.status).toBe(400);
+    expect(errorOf(date)).toMatchObject({
+      code: 'PALISADE_INVALID_REQUEST',
+      details: { field: 'ops[0].id', rule: 'plain-data' },
+    });
+    const deep = `${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`;
+    const nested = await write(
+      app,
+      `{"ops":[{"op":"createRecord","table":"account","id":"n","ownerId":"u-sam","x":${deep}}]}`,
+    );
+    expect(nested.status).toBe(400);
+    expect(errorOf(nested)).toMatchObject({ code: 'PALISADE_INVALID_REQUEST', details: { rule: 'depth' } });
+    // Only the well-formed pair was written.
+    expect(await store.revision()).toBe(2);
+    expect((await check(app, 'u-sam', 'a\ud83d\ude00b')).status).toBe(200);
+  });
+
   it('as a user: enforces create, delete, assign and share rights, and administrators for the rest', async () => {
     const store = await sampleStore('w_as_user');
     const app = await serverOn(store);
