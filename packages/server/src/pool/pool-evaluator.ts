@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { CheckItem, Engine, FilterRows } from '@palisade/core';
+import { BatchCode, type CheckItem, type Engine, type FilterRows } from '@palisade/core';
 import { type EvaluatorState, toBitmask } from '@palisade/core/internal';
 import { Piscina } from 'piscina';
 import {
@@ -206,6 +206,8 @@ export class PoolEvaluator extends InlineEvaluator {
       const resolved = resolveColumnBatch(this.engine, request, layout);
       const { columns } = resolved;
       const out = layout.uint8(length);
+      // The region is reused: a slot no shard wrote must read as denied, not as an earlier batch's answer.
+      out.fill(BatchCode.noAccess);
       const shards = this.reserve(Math.ceil(length / (this.columnThreshold / 2)));
       await this.runShards(length, shards, (from, to) => ({ kind: 'check', columns, out, from, to }));
       // The answer outlives the region (it is encoded after this returns); the messages are worded
