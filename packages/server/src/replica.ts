@@ -478,17 +478,14 @@ function storableError(problem: StorableProblem): ServerError {
   const { field, rule } = problem;
   switch (rule) {
     case 'no-nul':
+    case 'well-formed': {
+      const what = rule === 'no-nul' ? 'U+0000' : 'a lone UTF-16 surrogate';
       return serverError(
         ServerErrorCodes.STORE_REJECTED,
-        `the store cannot hold U+0000 in a string (\`${field}\`): nothing was written`,
+        `the store cannot hold ${what} in a string (\`${field}\`): nothing was written`,
         { field, rule },
       );
-    case 'well-formed':
-      return serverError(
-        ServerErrorCodes.STORE_REJECTED,
-        `the store cannot hold a lone UTF-16 surrogate in a string (\`${field}\`): nothing was written`,
-        { field, rule },
-      );
+    }
     case 'depth':
       return serverError(ServerErrorCodes.INVALID_REQUEST, `\`${field}\` nests too deeply for an operation`, {
         field,

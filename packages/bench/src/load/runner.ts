@@ -262,8 +262,9 @@ async function closedLoop(
  * each tick sends every request due up to 1 ms ahead. Latency counts from the earlier of the due
  * time and the send: a request sent early is timed from when it left (timing it from its due time
  * would hide up to a tick of its wait), one sent late (a late timer, a busy client) from when it
- * was due, so client stalls add to the result instead of hiding (no coordinated omission). Requests never wait for answers; when a second's worth are
- * already in flight, a due request is counted as LOAD_BACKLOG instead of queuing without bound.
+ * was due, so client stalls add to the result instead of hiding (no coordinated omission).
+ * Requests never wait for answers; when a second's worth are already in flight, a due request is
+ * counted as LOAD_BACKLOG instead of queuing without bound.
  */
 async function openLoop(
   rate: number,
