@@ -11,3 +11,4 @@ export { Evaluator } from './evaluate/evaluator.js';
 export type { EvaluatorState, TableState } from './evaluate/state.js';
 export { ROW_STRIDE, RowField } from './model/records.js';
 export { decodeWorld, isJsonWorld } from './world/decode.js';
+export { isPlainObject } from './world/reader.js';

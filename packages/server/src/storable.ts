@@ -5,6 +5,8 @@
  * used to surface only after the engine had changed (a failed INSERT, a full reload) or as a 500.
  */
 
+import { isPlainObject } from '@palisade/core/internal';
+
 /** In `u` mode a surrogate pair is one code point, so this matches only a lone half. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -34,17 +36,12 @@ export function storableProblem(value: unknown, field = 'ops', depth = 0): Stora
     }
     return null;
   }
-  if (typeof value !== 'object' || !isPlainObject(value)) return { field, rule: 'plain-data' };
+  if (!isPlainObject(value)) return { field, rule: 'plain-data' };
   for (const key of Object.keys(value)) {
     const keyProblem = storableProblem(key, `${field}.${key}`, depth + 1);
     if (keyProblem !== null) return keyProblem;
-    const problem = storableProblem((value as Record<string, unknown>)[key], `${field}.${key}`, depth + 1);
+    const problem = storableProblem(value[key], `${field}.${key}`, depth + 1);
     if (problem !== null) return problem;
   }
   return null;
-}
-
-function isPlainObject(value: object): boolean {
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
