@@ -33,6 +33,7 @@ import {
   unknownRecord,
   unknownTable,
   unknownUser,
+  updateFailed,
 } from './errors.js';
 import { type AllowReason, type Decision, Decisions, errorDecision, missingPrivilege } from './evaluate/decision.js';
 import { Evaluator } from './evaluate/evaluator.js';
@@ -82,7 +83,8 @@ const SHAREABLE: ReadonlySet<string> = new Set(['read', 'write', 'delete', 'appe
  */
 export class Engine {
   readonly model: WorldModel;
-  private readonly compiled: CompiledWorld;
+  /** Replaced whole only when a failed update is rolled back (`recover`). */
+  private compiled: CompiledWorld;
   /** Rebuilt after every update: it holds the compiled arrays, which updates may reallocate. */
   private evaluator: Evaluator;
   private currentRevision: number;
@@ -93,6 +95,8 @@ export class Engine {
   /** User ids for `userIndexes`, built on first use; holds the principals below `userIdsAdded`. */
   private userIds: IdTable | null;
   private userIdsAdded: number;
+  /** Set when a failed update could not be rolled back: every later update is refused with it. */
+  private failure: PalisadeError | null;
 
   constructor(model: WorldModel) {
     this.model = model;
@@ -104,6 +108,7 @@ export class Engine {
     this.rowRecord = NONE;
     this.userIds = null;
     this.userIdsAdded = 0;
+    this.failure = null;
   }
 
   /** Loads (validating every rule) and compiles a world given as JSON text, JSON or MessagePack bytes, or a parsed object. */
@@ -123,18 +128,39 @@ export class Engine {
    * shares change columns and indexes in place; membership, role and BU changes recompile the
    * profiles involved. On the first invalid operation nothing is applied and a
    * `PALISADE_UPDATE_INVALID` error names its index, field and rule. Calls run to completion, so a
-   * check never sees half an update.
+   * check never sees half an update. Should compiling a valid update fail (out of memory), the
+   * call is rolled back and fails with `PALISADE_UPDATE_FAILED`.
    */
   apply(ops: readonly UpdateOp[]): { revision: number } {
+    if (this.failure !== null) throw this.failure;
     try {
       const tx = applyOps(this.model, ops);
-      this.catchUp(tx);
+      try {
+        this.catchUp(tx);
+      } catch (error) {
+        throw this.recover(tx, error);
+      }
       this.currentRevision++;
       return { revision: this.currentRevision };
     } finally {
       // Even a rolled-back transaction may have moved columns to larger arrays: the evaluator
       // must read the arrays the model holds now.
       this.evaluator = new Evaluator(evaluatorState(this.compiled));
+    }
+  }
+
+  /**
+   * After `catchUp` failed part way: the compiled state is a mix of before and after, and cannot
+   * be unwound step by step. The model's undo log can, so undo the model and compile it afresh.
+   */
+  private recover(tx: Transaction, error: unknown): PalisadeError {
+    try {
+      tx.rollback();
+      this.compiled = new CompiledWorld(this.model);
+      return updateFailed(true, error);
+    } catch {
+      this.failure = updateFailed(false, error);
+      return this.failure;
     }
   }
 

@@ -19,6 +19,11 @@ export const ErrorCodes = {
   INVALID_SHARE_RIGHT: 'PALISADE_INVALID_SHARE_RIGHT',
   /** An update operation that cannot apply; `details` names its index, field and rule. Nothing of the batch is applied. */
   UPDATE_INVALID: 'PALISADE_UPDATE_INVALID',
+  /**
+   * A valid update failed while it was being compiled (out of memory, or a defect). `details.rolledBack`
+   * says whether the engine is back as it was before the call; if not, it must be loaded again.
+   */
+  UPDATE_FAILED: 'PALISADE_UPDATE_FAILED',
   /** A malformed bulk request: columns of different lengths, a bad cursor, an unknown output form. */
   INVALID_ARGUMENT: 'PALISADE_INVALID_ARGUMENT',
 } as const;
@@ -80,13 +85,20 @@ export interface UpdateErrorDetail {
   readonly field: string;
 }
 
+export interface UpdateFailedDetail {
+  /** The model and compiled state are as they were before the call (false: load the engine again). */
+  readonly rolledBack: boolean;
+}
+
+export type ErrorDetail = WorldErrorDetail | UpdateErrorDetail | UpdateFailedDetail;
+
 export class PalisadeError extends Error {
   readonly code: ErrorCode;
   /** Structured details for programs; the message says the same for people. */
-  readonly details: WorldErrorDetail | UpdateErrorDetail | null;
+  readonly details: ErrorDetail | null;
 
-  constructor(code: ErrorCode, message: string, details: WorldErrorDetail | UpdateErrorDetail | null = null) {
-    super(message);
+  constructor(code: ErrorCode, message: string, details: ErrorDetail | null = null, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'PalisadeError';
     this.code = code;
     this.details = details;
@@ -129,4 +141,17 @@ export function unknownPrincipal(id: string): PalisadeError {
 
 export function invalidOwner(message: string): PalisadeError {
   return new PalisadeError(ErrorCodes.INVALID_OWNER, message);
+}
+
+/** A valid update that failed while compiling; `cause` is what failed. */
+export function updateFailed(rolledBack: boolean, cause: unknown): PalisadeError {
+  const what = cause instanceof Error ? cause.message : String(cause);
+  return new PalisadeError(
+    ErrorCodes.UPDATE_FAILED,
+    rolledBack
+      ? `the update failed while compiling and was rolled back, nothing changed: ${what}`
+      : `the update failed while compiling and could not be rolled back: load the engine again (${what})`,
+    { rolledBack },
+    { cause },
+  );
 }

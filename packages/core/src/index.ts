@@ -22,7 +22,15 @@ export type { BatchColumns } from './bulk/items.js';
 export type { LookupPage } from './bulk/lookup.js';
 export { Lookup } from './bulk/lookup.js';
 export { Engine } from './engine.js';
-export type { ErrorCode, UpdateErrorDetail, UpdateRule, WorldErrorDetail, WorldRule } from './errors.js';
+export type {
+  ErrorCode,
+  ErrorDetail,
+  UpdateErrorDetail,
+  UpdateFailedDetail,
+  UpdateRule,
+  WorldErrorDetail,
+  WorldRule,
+} from './errors.js';
 export { ErrorCodes, isPalisadeError, PalisadeError, UPDATE_RULES, WORLD_RULES } from './errors.js';
 export type { AllowReason, Decision, DenyReason } from './evaluate/decision.js';
 export type { EvaluatorState, TableState } from './evaluate/state.js';

@@ -8,7 +8,10 @@ import {
   type UpdateOp,
   type WorldInput,
 } from '@palisade/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ColumnSecurity } from '../src/compile/columns.js';
+import { CompiledWorld } from '../src/compile/compile.js';
+import { HierarchyTables } from '../src/compile/hierarchy.js';
 import { randomWorld, rng } from './reference/random-world.js';
 import { firstMismatch, type Mismatch } from './support/differential.js';
 import {
@@ -386,6 +389,126 @@ describe('atomicity, exactly', () => {
     expect(details).toMatchObject({ index: 1, rule: 'reference-resolves' });
     // same paths in the same order, so the same summary: the call did not happen
     expect(engine.explain('u-ann', 'account', 'read', 'acc-bob')).toEqual(before);
+  });
+});
+
+/**
+ * The steps `apply` takes after the operations changed the model (Engine.catchUp). Spying on them
+ * makes one fail as an allocation could, part way through the compiled state.
+ */
+const COMPILE_STEPS = [
+  [CompiledWorld.prototype, 'recompileProfiles'],
+  [CompiledWorld.prototype, 'refreshUser'],
+  [CompiledWorld.prototype, 'reindexBusinessUnits'],
+  [ColumnSecurity.prototype, 'refreshUser'],
+  [ColumnSecurity.prototype, 'refreshFieldShares'],
+  [HierarchyTables.prototype, 'refresh'],
+  [HierarchyTables.prototype, 'rebuild'],
+] as const;
+
+/**
+ * Counts the calls of every compile step; while `failAt` is set, the call of that number throws
+ * (once). Returns the count so far and the error thrown.
+ */
+function instrumentCompileSteps(): { calls: () => number; failAt: (n: number) => void; thrown: Error } {
+  let calls = 0;
+  let target = 0;
+  const thrown = new Error('simulated allocation failure');
+  for (const [prototype, name] of COMPILE_STEPS) {
+    const methods = prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = methods[name] as (...args: unknown[]) => unknown;
+    vi.spyOn(methods, name).mockImplementation(function (this: unknown, ...args: unknown[]) {
+      calls++;
+      if (calls === target) {
+        target = 0;
+        throw thrown;
+      }
+      return original.apply(this, args);
+    });
+  }
+  return {
+    calls: () => calls,
+    failAt: (n) => {
+      calls = 0;
+      target = n;
+    },
+    thrown,
+  };
+}
+
+describe('a valid update that fails while compiling is rolled back', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it.each(seedChunks(4001, 80, 40))('random worlds of seeds %i to %i', { timeout: 180_000 }, (first, last) => {
+    const steps = instrumentCompileSteps();
+    let failures = 0;
+    for (let seed = first; seed <= last; seed++) {
+      let world = prepare(seed);
+      const engine = Engine.fromWorld(world);
+      const random = rng(seed * 7919 + 3);
+      const earlier = randomOps(world, random, Math.floor(random() * 4));
+      for (const op of earlier) engine.apply([op]);
+      world = applyAllToWorld(world, earlier);
+
+      const batch = randomOps(world, random, 1 + Math.floor(random() * 6));
+      const after = applyAllToWorld(world, batch);
+      // How many compile steps the batch takes, on a twin engine; then fail one of them.
+      const twin = Engine.fromWorld(world);
+      steps.failAt(0);
+      twin.apply(batch);
+      const total = steps.calls();
+      if (total === 0) continue;
+      const failing = 1 + Math.floor(random() * total);
+      const where = `seed ${seed}, compile step ${failing} of ${total} fails:\n${history(batch)}`;
+
+      const ghosts = recordIds(world);
+      addIds(ghosts, recordIds(after));
+      const qs = questions(world, ghosts);
+      const before = answers(engine, qs);
+      const revision = engine.revision;
+
+      steps.failAt(failing);
+      const error = applyError(engine, batch);
+      failures++;
+      expect({ code: error.code, details: error.details, cause: error.cause }, where).toEqual({
+        code: 'PALISADE_UPDATE_FAILED',
+        details: { rolledBack: true },
+        cause: steps.thrown,
+      });
+      expect(engine.revision, where).toBe(revision);
+      const changed = answerDifference(qs, answers(engine, qs), before, ['after the failed apply', 'before']);
+      if (changed !== null) expect.fail(`${where}\n${changed}`);
+      const derived = derivedDifference(engine, world);
+      if (derived !== null) expect.fail(`${where}\nafter recovery vs fresh compile: ${derived}`);
+
+      // the recovered engine takes the same batch and keeps up with updates
+      expect(engine.apply(batch).revision, where).toBe(revision + 1);
+      const difference = verify(engine, after, ghosts, seed, true);
+      if (difference !== null) expect.fail(`${where}\nthe batch again after recovery: ${difference}`);
+    }
+    // most batches compile something: the property must not pass by skipping every seed
+    expect(failures).toBeGreaterThan((last - first + 1) / 2);
+  });
+
+  it('when the rollback cannot recompile either, the engine refuses every later update', () => {
+    const engine = Engine.fromWorld(focusedWorld());
+    const thrown = new Error('simulated allocation failure');
+    const refresh = vi.spyOn(CompiledWorld.prototype, 'refreshUser').mockImplementation(() => {
+      throw thrown;
+    });
+    const error = applyError(engine, [{ op: 'addTeamMember', teamId: 'team-sales', userId: 'u-cat' }]);
+    expect({ code: error.code, details: error.details, cause: error.cause }).toEqual({
+      code: 'PALISADE_UPDATE_FAILED',
+      details: { rolledBack: false },
+      cause: thrown,
+    });
+    expect(error.message).toMatch(/could not be rolled back: load the engine again/);
+    refresh.mockRestore();
+    const later = applyError(engine, [{ op: 'deleteRecord', table: 'account', id: 'acc-bob' }]);
+    expect(later).toBe(error);
+    expect(engine.revision).toBe(0);
   });
 });
 
