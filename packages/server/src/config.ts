@@ -11,11 +11,12 @@ import {
   DEFAULT_COLUMN_POOL_THRESHOLD,
   DEFAULT_FILTER_POOL_THRESHOLD,
   DEFAULT_POOL_QUEUE_PER_THREAD,
+  DEFAULT_POOL_TASK_TIMEOUT_MS,
   DEFAULT_POOL_THRESHOLD,
   defaultPoolMaxQueue,
 } from './pool/pool-evaluator.js';
 import { DEFAULT_CATCH_UP_MS, DEFAULT_REVISION_WAIT_MS } from './replica.js';
-import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
+import { DEFAULT_LIMITS, DEFAULT_LISTEN, httpOrigin, type ServerLimits } from './routes/options.js';
 import { DEFAULT_DATA_DIR, describeDatabaseUrl } from './store/open.js';
 
 /** The sample world, used when neither `--world` nor `PALISADE_WORLD` names one. */
@@ -53,6 +54,8 @@ export interface ServerConfig {
   readonly filterPoolThreshold: number;
   /** Most ranges waiting for a worker before pooled requests are refused with 503. */
   readonly poolMaxQueue: number;
+  /** Longest a pooled question's ranges may take before their workers are terminated and it fails with 503, in ms. */
+  readonly poolTaskTimeoutMs: number;
   /** Where each setting came from, by setting name. */
   readonly sources: Readonly<Record<SettingName, Source>>;
 }
@@ -107,7 +110,11 @@ export const SETTINGS = {
   maxFilterRows: { flag: 'max-rows', env: 'PALISADE_MAX_ROWS', help: 'most rows per filter (default 1000000)' },
   maxPageSize: { flag: 'max-page', env: 'PALISADE_MAX_PAGE', help: 'largest lookup/search page (default 1000)' },
   maxLookupIds: { flag: 'max-ids', env: 'PALISADE_MAX_IDS', help: 'most ids a lookup returns (default 100000)' },
-  publicUrl: { flag: 'public-url', env: 'PALISADE_PUBLIC_URL', help: 'base URL in the AuthZEN metadata' },
+  publicUrl: {
+    flag: 'public-url',
+    env: 'PALISADE_PUBLIC_URL',
+    help: 'base URL in the AuthZEN metadata (default: http://<host>:<port>, the listen address)',
+  },
   workers: {
     flag: 'workers',
     env: 'PALISADE_WORKERS',
@@ -134,6 +141,13 @@ export const SETTINGS = {
     help:
       `most ranges waiting for a worker; a pooled request past it is answered 503 with Retry-After ` +
       `(default ${DEFAULT_POOL_QUEUE_PER_THREAD} per worker, measured in BENCHMARKS.md)`,
+  },
+  poolTaskTimeout: {
+    flag: 'pool-task-timeout',
+    env: 'PALISADE_POOL_TASK_TIMEOUT',
+    help:
+      `longest a pooled request's workers may take, ms; past it they are terminated and replaced and ` +
+      `the request is answered 503 with Retry-After (default ${DEFAULT_POOL_TASK_TIMEOUT_MS})`,
   },
   logLevel: {
     flag: 'log-level',
@@ -208,13 +222,14 @@ export function resolveConfig(
     dataDir: dataDir === undefined ? DEFAULT_DATA_DIR : resolve(cwd, dataDir),
     revisionWaitMs: integer('revisionWait', DEFAULT_REVISION_WAIT_MS, 0, 600_000),
     catchUpMs: integer('catchUpInterval', DEFAULT_CATCH_UP_MS, 0, 86_400_000),
-    host: raw('host') ?? '127.0.0.1',
-    port: integer('port', 8787, 0, 65535),
+    host: raw('host') ?? DEFAULT_LISTEN.host,
+    port: integer('port', DEFAULT_LISTEN.port, 0, 65535),
     workers,
     poolThreshold: integer('poolThreshold', DEFAULT_POOL_THRESHOLD, 1, 100_000_000),
     columnPoolThreshold: integer('columnPoolThreshold', DEFAULT_COLUMN_POOL_THRESHOLD, 1, 100_000_000),
     filterPoolThreshold: integer('filterPoolThreshold', DEFAULT_FILTER_POOL_THRESHOLD, 1, 100_000_000),
     poolMaxQueue: integer('poolMaxQueue', defaultPoolMaxQueue(workers), 0, 1_000_000),
+    poolTaskTimeoutMs: integer('poolTaskTimeout', DEFAULT_POOL_TASK_TIMEOUT_MS, 1, 3_600_000),
     keysFile: keys === undefined ? null : resolve(cwd, keys),
     limits: {
       bodyLimit: integer('bodyLimit', DEFAULT_LIMITS.bodyLimit, 1, 2 ** 31 - 1),
@@ -267,7 +282,7 @@ export function describeConfig(config: ServerConfig, keysNote: string): string[]
     ['maxFilterRows', String(limits.maxFilterRows)],
     ['maxPageSize', String(limits.maxPageSize)],
     ['maxLookupIds', String(limits.maxLookupIds)],
-    ['publicUrl', config.publicUrl ?? '(from each request)'],
+    ['publicUrl', config.publicUrl ?? `(the listen address: ${httpOrigin(config.host, config.port)})`],
     ['logLevel', config.logLevel],
     ['workers', config.workers === 0 ? '0 (every question on the main thread)' : String(config.workers)],
     ['poolThreshold', `${config.poolThreshold} items`],
@@ -280,6 +295,7 @@ export function describeConfig(config: ServerConfig, keysNote: string): string[]
         : `${config.poolMaxQueue} ranges waiting` +
           (config.sources.poolMaxQueue === 'default' ? ` (${DEFAULT_POOL_QUEUE_PER_THREAD} per worker)` : ''),
     ],
+    ['poolTaskTimeout', config.workers === 0 ? '(unused: no workers)' : `${config.poolTaskTimeoutMs} ms`],
   ];
   const width = Math.max(...rows.map(([name]) => SETTINGS[name].flag.length));
   return rows.map(([name, value]) => {

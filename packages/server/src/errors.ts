@@ -1,4 +1,4 @@
-import { type ErrorCode, isPalisadeError, type PalisadeError } from '@palisade/core';
+import { type ErrorCode, ErrorCodes, isPalisadeError, type PalisadeError } from '@palisade/core';
 
 /**
  * Every error the server answers with (beyond the engine's own codes, which pass through) carries
@@ -68,6 +68,27 @@ export const STATUS_OF_CODE: Readonly<Record<ServerErrorCode, number>> = {
   PALISADE_STORE_REQUIRED: 409,
 };
 
+/**
+ * What failed behind a 5xx answer, as `details.cause`: one of a few fixed words. The raw error
+ * (a PostgreSQL message, a connection string, a worker's stack) can name hosts, users, tables or
+ * internals, so it goes only to the log, as the answer's `cause` (errors plugin). Listed in
+ * docs/errors.md; a test keeps the two in step.
+ */
+export const FailureCauses = {
+  /** The database could not be reached: refused, reset or dropped connections, a server shutting down. */
+  DATABASE_UNREACHABLE: 'database-unreachable',
+  /** The database answered with an error (`details.sqlState` names it). */
+  DATABASE_ERROR: 'database-error',
+  /** A worker thread failed while answering (it is replaced). */
+  WORKER_FAILED: 'worker-failed',
+  /** A worker thread did not answer within the task deadline (it is terminated and replaced). */
+  WORKER_TIMEOUT: 'worker-timeout',
+  /** Anything else: a failure the log explains. */
+  INTERNAL: 'internal',
+} as const;
+
+export type FailureCause = (typeof FailureCauses)[keyof typeof FailureCauses];
+
 /** Structured details for programs; the message says the same for people. */
 export type ErrorDetails = Readonly<Record<string, unknown>>;
 
@@ -76,14 +97,23 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: ErrorDetails };
 }
 
-/** An error with its HTTP status and stable code; the errors plugin renders it as an `ErrorBody`. */
+/**
+ * An error with its HTTP status and stable code; the errors plugin renders it as an `ErrorBody`.
+ * `cause` (the standard `Error.cause`) is never sent: the errors plugin logs it with the answer.
+ */
 export class ServerError extends Error {
   readonly statusCode: number;
   readonly code: ServerErrorCode | ErrorCode;
   readonly details: ErrorDetails | null;
 
-  constructor(code: ServerErrorCode | ErrorCode, message: string, statusCode: number, details: ErrorDetails | null) {
-    super(message);
+  constructor(
+    code: ServerErrorCode | ErrorCode,
+    message: string,
+    statusCode: number,
+    details: ErrorDetails | null,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'ServerError';
     this.statusCode = statusCode;
     this.code = code;
@@ -91,9 +121,14 @@ export class ServerError extends Error {
   }
 }
 
-/** A server error with the status its code is documented with. */
-export function serverError(code: ServerErrorCode, message: string, details: ErrorDetails | null = null): ServerError {
-  return new ServerError(code, message, STATUS_OF_CODE[code], details);
+/** A server error with the status its code is documented with; `cause` goes to the log only. */
+export function serverError(
+  code: ServerErrorCode,
+  message: string,
+  details: ErrorDetails | null = null,
+  cause?: unknown,
+): ServerError {
+  return new ServerError(code, message, STATUS_OF_CODE[code], details, cause);
 }
 
 /**
@@ -101,6 +136,19 @@ export function serverError(code: ServerErrorCode, message: string, details: Err
  * request is well-formed, the world just has no such user, table or record), 404 when the URL does.
  */
 export function fromEngineError(error: PalisadeError, status: 404 | 422 = 422): ServerError {
+  if (error.code === ErrorCodes.UPDATE_FAILED) {
+    // Not the request's fault, and its message carries the raw failure: that goes to the log.
+    const rolledBack = error.details !== null && 'rolledBack' in error.details && error.details.rolledBack;
+    return new ServerError(
+      error.code,
+      rolledBack
+        ? 'the engine failed while applying the write and undid it: nothing was written'
+        : 'the engine failed while applying the write: nothing was written; this server reloads from the store',
+      500,
+      { rolledBack, cause: FailureCauses.INTERNAL },
+      error,
+    );
+  }
   return new ServerError(error.code, error.message, status, error.details === null ? null : { ...error.details });
 }
 

@@ -2,8 +2,9 @@ export type { Output } from './cli/run.js';
 export { runCli, SAMPLE_WORLD } from './cli/run.js';
 export type { ServerConfig, SettingName, Source, StoreMode } from './config.js';
 export { describeConfig, resolveConfig, SETTINGS } from './config.js';
-export type { ErrorBody, ErrorDetails, ServerErrorCode } from './errors.js';
+export type { ErrorBody, ErrorDetails, FailureCause, ServerErrorCode } from './errors.js';
 export {
+  FailureCauses,
   fromEngineError,
   isServerError,
   ServerError,
@@ -36,6 +37,7 @@ export {
   DEFAULT_COLUMN_POOL_THRESHOLD,
   DEFAULT_FILTER_POOL_THRESHOLD,
   DEFAULT_POOL_QUEUE_PER_THREAD,
+  DEFAULT_POOL_TASK_TIMEOUT_MS,
   DEFAULT_POOL_THRESHOLD,
   defaultPoolMaxQueue,
   PoolEvaluator,

@@ -12,6 +12,7 @@ import { generateKey, KeyStore, parseKeysFile } from './keys.js';
 import { PoolEvaluator } from './pool/pool-evaluator.js';
 import { releaseEmbeddedSignalHooks } from './postgres/embedded.js';
 import { Replica } from './replica.js';
+import { httpOrigin } from './routes/options.js';
 import { buildServer } from './server.js';
 import { openStore, type Store } from './store/open.js';
 
@@ -46,6 +47,7 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
           columnThreshold: config.columnPoolThreshold,
           filterThreshold: config.filterPoolThreshold,
           maxQueue: config.poolMaxQueue,
+          taskTimeoutMs: config.poolTaskTimeoutMs,
         })
       : new InlineEvaluator(engine);
 
@@ -101,6 +103,7 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
       limits: config.limits,
       logger: { level: config.logLevel },
       publicUrl: config.publicUrl,
+      listen: { host: config.host, port: config.port },
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -111,8 +114,7 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = httpOrigin(config.host, port);
 
   out.log(`palisade: listening on ${url} (API docs: ${url}/docs)`);
   out.log(describeConfig(config, 'none: a development key for this run').join('\n'));

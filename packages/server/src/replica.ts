@@ -13,10 +13,9 @@
  * One thing at a time changes the engine (a process-local mutex): a catch-up, a write, or a reload.
  */
 
-import { Engine, isPalisadeError, type UpdateOp } from '@palisade/core';
-import { ServerError, ServerErrorCodes, serverError } from './errors.js';
+import { Engine, ErrorCodes, isPalisadeError, type UpdateOp } from '@palisade/core';
+import { FailureCauses, isServerError, ServerError, ServerErrorCodes, serverError } from './errors.js';
 import { type Evaluator, InlineEvaluator } from './evaluator.js';
-import { DatabaseUnavailableError } from './postgres/embedded.js';
 import { type StorableProblem, storableProblem } from './storable.js';
 import {
   appendChange,
@@ -26,6 +25,7 @@ import {
   lockForWrite,
   readChanges,
 } from './store/changes.js';
+import { databaseFailure, failureDetails } from './store/failures.js';
 import type { ChangeListener, Store } from './store/open.js';
 import { authorizeWrite } from './write-auth.js';
 
@@ -265,11 +265,13 @@ export class Replica {
             await client.query('COMMIT');
           } catch (error) {
             // From here until the reload below, reads are refused rather than answered from a change
-            // the store may not have.
-            if (stage !== 'before') this.dirty = true;
+            // the store may not have, or from an engine that could not undo a failed update.
+            const unusable = engineUnusable(error);
+            if (stage !== 'before' || unusable) this.dirty = true;
             await client.query('ROLLBACK').catch(() => undefined);
+            if (unusable) return { error, reload: true };
             if (stage === 'before' && (isPalisadeError(error) || error instanceof ServerError)) {
-              // Refused (invalid, denied): the connection is healthy, the engine unchanged.
+              // Refused (invalid, denied, or failed and undone): the connection is healthy, the engine unchanged.
               return { error };
             }
             if (stage !== 'before') return { error, lost: { stage, revision } };
@@ -281,6 +283,13 @@ export class Replica {
         }),
       ).catch((error: unknown) => ({ error }));
       if ('revision' in outcome) return { revision: outcome.revision, operations: ops.length };
+      if ('reload' in outcome) {
+        await this.reload(store).catch((reloadError: unknown) => {
+          this.onError('reloading from the store after the engine failed a write failed; retrying', reloadError);
+          this.retryReload();
+        });
+        throw outcome.error;
+      }
       if ('lost' in outcome && outcome.lost !== undefined) {
         // The engine holds a change the store may not have: rebuild it from the store.
         await this.reload(store).catch((reloadError: unknown) => {
@@ -438,7 +447,7 @@ export class Replica {
   private notReady(revision: number, started: number, cause: unknown): ServerError {
     const waited = Math.round(performance.now() - started);
     const details: Record<string, unknown> = { atLeastRevision: revision, revision: this.applied, waitedMs: waited };
-    if (cause !== null) details.cause = cause instanceof Error ? cause.message : String(cause);
+    if (cause !== null) details.cause = causeOf(cause);
     const why =
       this.store === null
         ? 'this server serves a world file (always revision 0)'
@@ -451,8 +460,20 @@ export class Replica {
       ServerErrorCodes.REVISION_NOT_READY,
       `revision ${revision} is not applied here (at ${this.applied} after ${waited} ms): ${why}`,
       details,
+      cause ?? undefined,
     );
   }
+}
+
+/** The engine failed an update and could not undo it (`PALISADE_UPDATE_FAILED`, not rolled back): it must be reloaded. */
+function engineUnusable(error: unknown): boolean {
+  return (
+    isPalisadeError(error) &&
+    error.code === ErrorCodes.UPDATE_FAILED &&
+    error.details !== null &&
+    'rolledBack' in error.details &&
+    !error.details.rolledBack
+  );
 }
 
 /** The engine of the store's snapshot with every change after it applied, and its revision. */
@@ -500,7 +521,7 @@ function storableError(problem: StorableProblem): ServerError {
   }
 }
 
-/** Runs `body`; a database that cannot be reached becomes 503 `PALISADE_DATABASE_UNAVAILABLE`. */
+/** Runs `body`; a database failure becomes 503 `PALISADE_DATABASE_UNAVAILABLE` (`asStoreError`). */
 async function withStoreErrors<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
@@ -509,41 +530,60 @@ async function withStoreErrors<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Engine and server errors as they are; a database failure as 503 `PALISADE_DATABASE_UNAVAILABLE`. */
+/**
+ * A database failure as 503 `PALISADE_DATABASE_UNAVAILABLE`, its kind in `details.cause` and the
+ * raw error only in the log. Anything else as it is: engine and server errors are answers already,
+ * and any other error is a bug, which takes the 500 path (a 503 would have clients retry it).
+ */
 function asStoreError(error: unknown): unknown {
   if (isPalisadeError(error) || error instanceof ServerError) return error;
-  const message = error instanceof DatabaseUnavailableError ? error.message : `the store failed: ${messageOf(error)}`;
-  return serverError(ServerErrorCodes.DATABASE_UNAVAILABLE, message.replace(/ \[PALISADE_[A-Z_]+\]$/, ''), {
-    cause: messageOf(error),
-  });
+  const failure = databaseFailure(error);
+  if (failure === null) return error;
+  const message =
+    failure.cause === FailureCauses.DATABASE_UNREACHABLE
+      ? 'the store cannot be reached: retry shortly'
+      : `the store failed (SQLSTATE ${failure.sqlState ?? 'unknown'}): retry shortly`;
+  return serverError(ServerErrorCodes.DATABASE_UNAVAILABLE, message, failureDetails(failure), error);
 }
 
-/** The answer to a write whose engine change outlived a failed INSERT or COMMIT. */
-function lostWrite(error: unknown, stage: 'applied' | 'committing', revision: number): ServerError {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  const sqlState = typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
+/** The answer to a write whose engine change outlived a failed INSERT or COMMIT (the engine has been rebuilt). */
+function lostWrite(error: unknown, stage: 'applied' | 'committing', revision: number): unknown {
+  const failure = databaseFailure(error);
   if (stage === 'committing') {
+    // Only the COMMIT ran at this stage: whatever failed, the database may have committed.
     return serverError(
       ServerErrorCodes.DATABASE_UNAVAILABLE,
       `the store did not confirm the commit of revision ${revision}: it may or may not have been written ` +
         '(read with atLeastRevision, or look for it in the log); this server reloaded from the store',
-      { revision, committed: 'unknown', cause: messageOf(error) },
+      {
+        revision,
+        committed: 'unknown',
+        ...(failure === null ? { cause: FailureCauses.INTERNAL } : failureDetails(failure)),
+      },
+      error,
     );
   }
+  if (failure === null) return error;
+  const { sqlState } = failure;
   if (sqlState !== undefined && /^2[23]/.test(sqlState)) {
+    // Classes 22 (data exception) and 23 (integrity constraint violation): the write itself is refused.
     return serverError(
       ServerErrorCodes.STORE_REJECTED,
-      `the database refused the write, nothing was written: ${messageOf(error)}`,
-      { sqlState, cause: messageOf(error) },
+      `the database refused the write (SQLSTATE ${sqlState}): nothing was written`,
+      failureDetails(failure),
+      error,
     );
   }
   return serverError(
     ServerErrorCodes.DATABASE_UNAVAILABLE,
-    `the write could not be stored, nothing was written: ${messageOf(error)}`,
-    { cause: messageOf(error), ...(sqlState === undefined ? {} : { sqlState }) },
+    'the write could not be stored: nothing was written; retry shortly',
+    failureDetails(failure),
+    error,
   );
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** `details.cause` for a failure behind an answer: the server error's own, or the kind of database failure. */
+function causeOf(error: unknown): string {
+  if (isServerError(error) && typeof error.details?.cause === 'string') return error.details.cause;
+  return databaseFailure(error)?.cause ?? FailureCauses.INTERNAL;
 }

@@ -21,7 +21,7 @@ import revisionsPlugin from './plugins/revisions.js';
 import { Replica } from './replica.js';
 import { authzenRoutes } from './routes/authzen.js';
 import { healthRoutes } from './routes/health.js';
-import { DEFAULT_LIMITS, type ServerLimits } from './routes/options.js';
+import { DEFAULT_LIMITS, DEFAULT_LISTEN, type ServerLimits } from './routes/options.js';
 import { v1Routes } from './routes/v1.js';
 import { writeRoutes } from './routes/write.js';
 import { idListError, sharedSchemas } from './schemas.js';
@@ -44,8 +44,13 @@ export interface ServerOptions {
   readonly limits?: Partial<ServerLimits>;
   /** false (default) for no logs. */
   readonly logger?: boolean | LoggerOptions;
-  /** The public base URL for the AuthZEN metadata document; default: the request's own. */
+  /** The public base URL for the AuthZEN metadata document; default: the listen address (`listen`). */
   readonly publicUrl?: string | null;
+  /**
+   * Where the server listens (`--host`, `--port`; default 127.0.0.1:8787). Only the AuthZEN metadata
+   * reads it, when `publicUrl` is not set, with the port actually bound once listening.
+   */
+  readonly listen?: { readonly host: string; readonly port: number };
 }
 
 /**
@@ -176,6 +181,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(healthRoutes, { replica, closing: () => closing });
   app.register(v1Routes, { evaluator, limits });
   app.register(writeRoutes, { replica, limits });
-  app.register(authzenRoutes, { evaluator, limits, publicUrl: options.publicUrl ?? null });
+  app.register(authzenRoutes, {
+    evaluator,
+    limits,
+    publicUrl: options.publicUrl ?? null,
+    listen: options.listen ?? DEFAULT_LISTEN,
+  });
   return app;
 }

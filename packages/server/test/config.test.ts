@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   DEFAULT_COLUMN_POOL_THRESHOLD,
   DEFAULT_POOL_QUEUE_PER_THREAD,
+  DEFAULT_POOL_TASK_TIMEOUT_MS,
   DEFAULT_POOL_THRESHOLD,
   describeConfig,
   KeyStore,
@@ -60,6 +61,31 @@ describe('resolveConfig', () => {
     );
     const banner = describeConfig(resolveConfig({ workers: '2' }, {}, '/'), '').join('\n');
     expect(banner).toMatch(/--pool-max-queue\s+64 ranges waiting \(32 per worker\)\s+\(PALISADE_POOL_MAX_QUEUE\)/);
+  });
+
+  it('bounds how long pooled workers may take: --pool-task-timeout, PALISADE_POOL_TASK_TIMEOUT, else 30 s', () => {
+    const defaults = resolveConfig({ workers: '2' }, {}, '/');
+    expect(defaults.poolTaskTimeoutMs).toBe(DEFAULT_POOL_TASK_TIMEOUT_MS);
+    expect(DEFAULT_POOL_TASK_TIMEOUT_MS).toBe(30_000);
+    const fromEnv = resolveConfig({}, { PALISADE_POOL_TASK_TIMEOUT: '500' }, '/');
+    expect([fromEnv.poolTaskTimeoutMs, fromEnv.sources.poolTaskTimeout]).toEqual([500, 'env']);
+    const fromFlag = resolveConfig({ 'pool-task-timeout': '250' }, { PALISADE_POOL_TASK_TIMEOUT: '500' }, '/');
+    expect([fromFlag.poolTaskTimeoutMs, fromFlag.sources.poolTaskTimeout]).toEqual([250, 'flag']);
+    for (const bad of ['0', '-5', 'soon']) {
+      expect(() => resolveConfig({ 'pool-task-timeout': bad }, {}, '/')).toThrow(
+        /--pool-task-timeout \(PALISADE_POOL_TASK_TIMEOUT\)/,
+      );
+    }
+    const banner = describeConfig(defaults, '').join('\n');
+    expect(banner).toMatch(/--pool-task-timeout\s+30000 ms\s+\(PALISADE_POOL_TASK_TIMEOUT\)/);
+    expect(describeConfig(resolveConfig({ workers: '0' }, {}, '/'), '').join('\n')).toMatch(
+      /--pool-task-timeout\s+\(unused: no workers\)/,
+    );
+  });
+
+  it('says the AuthZEN metadata names the listen address unless --public-url is set', () => {
+    const banner = describeConfig(resolveConfig({ host: '10.0.0.5', port: '9000' }, {}, '/'), '').join('\n');
+    expect(banner).toMatch(/--public-url\s+\(the listen address: http:\/\/10\.0\.0\.5:9000\)/);
   });
 
   it('takes the column batch pool threshold apart from the object batch one', () => {

@@ -1,7 +1,7 @@
 import { decodeMsgpack, encodeMsgpack, indexesIn, indexesOut, negotiate } from '@palisade/server';
 import { Packr } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromU32Bytes, post, testApp, u32Bytes } from './support/http.js';
+import { errorOf, fromU32Bytes, post, testApp, u32Bytes } from './support/http.js';
 import { assertStandardMsgpack } from './support/standard-msgpack.js';
 
 describe('negotiate', () => {
@@ -86,6 +86,117 @@ describe('routes in both encodings', () => {
     const page = await post(app, '/v1/lookup', withLimit, { wire: 'msgpack' });
     expect(page.status).toBe(200);
     expect((page.body as { ids: string[] }).ids).toHaveLength(2);
+  });
+});
+
+describe('msgpackr extension values in a body', () => {
+  const app = testApp();
+  afterAll(() => app.close());
+  const extended = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true });
+  const evaluation = {
+    subject: { type: 'user', id: 'u-wendy' },
+    action: { name: 'read' },
+    resource: { type: 'account', id: 'acc-litware' },
+  };
+  const question = { user: 'u-wendy', table: 'account', privilege: 'read', record: 'acc-litware' };
+  const filter = { user: 'u-wendy', table: 'account', privilege: 'read' };
+
+  it('are refused with 400 naming the field, even where the schema takes any value', async () => {
+    const cases: [string, Buffer, string, RegExp][] = [
+      // AuthZEN's context and properties are open objects: a date or a set passed them before.
+      [
+        '/access/v1/evaluation',
+        extended.pack({ ...evaluation, context: { at: new Date(0) } }),
+        'context.at',
+        /timestamp/,
+      ],
+      [
+        '/access/v1/evaluation',
+        extended.pack({ ...evaluation, subject: { ...evaluation.subject, properties: { tags: new Set(['a']) } } }),
+        'subject.properties.tags',
+        /a set/,
+      ],
+      [
+        '/access/v1/evaluation',
+        extended.pack({ ...evaluation, context: { n: 2n ** 80n } }),
+        'context.n',
+        /big integer/,
+      ],
+      ['/v1/check', extended.pack({ ...question, note: undefined }), 'note', /undefined/],
+      [
+        '/v1/checks',
+        extended.pack({
+          items: [
+            { id: 'a', ...question },
+            { id: 'b', ...question, record: /acc-.*/ },
+          ],
+        }),
+        'items[1].record',
+        /regular expression/,
+      ],
+      // Typed arrays pass where index columns may be one: other element types do not.
+      ['/v1/filter', extended.pack({ ...filter, records: Float64Array.from([0, 1]) }), 'records', /typed array/],
+      ['/v1/check', extended.pack(new Date(0)), 'body', /timestamp/],
+    ];
+    for (const [url, body, field, what] of cases) {
+      const answer = await post(app, url, body, { wire: 'msgpack' });
+      expect(answer.status, `${url} ${field}`).toBe(400);
+      expect(errorOf(answer), `${url} ${field}`).toMatchObject({
+        code: 'PALISADE_INVALID_REQUEST',
+        details: { field, rule: 'plain-data' },
+      });
+      expect(errorOf(answer).message).toMatch(what);
+      expect(errorOf(answer).message).toContain(`\`${field}\``);
+    }
+  });
+
+  it("refuses msgpackr's records, which decode as plain objects (and turn later small integers into records)", async () => {
+    // msgpackr writes every object as a record, the body itself first.
+    const records = new Packr({ useRecords: true });
+    const body = records.pack({
+      items: [
+        { id: 'a', ...question },
+        { id: 'b', ...question },
+      ],
+    });
+    const answer = await post(app, '/v1/checks', body, { wire: 'msgpack' });
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer)).toMatchObject({
+      code: 'PALISADE_INVALID_REQUEST',
+      details: { field: 'body', rule: 'plain-data' },
+    });
+    expect(errorOf(answer).message).toMatch(/record/);
+  });
+
+  it('still takes the typed arrays index columns may be, and leaves unknown extension types to the decoder', async () => {
+    for (const records of [Uint32Array.from([0, 1]), Int32Array.from([0, 1]), Uint8Array.from([0, 0, 0, 0])]) {
+      const answer = await post(app, '/v1/filter', extended.pack({ ...filter, records }), { wire: 'msgpack' });
+      expect(answer.status, records.constructor.name).toBe(200);
+    }
+    // fixext 1 of type 0x33, which no one registered, as the value of `x`: not MessagePack this server can read.
+    const known = encodeMsgpack({ ...question, x: 0 });
+    const unknown = Buffer.concat([known.subarray(0, -1), Buffer.from([0xd4, 0x33, 0x00])]);
+    const answer = await post(app, '/v1/check', unknown, { wire: 'msgpack' });
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer)).toMatchObject({
+      code: 'PALISADE_MALFORMED_BODY',
+      message: expect.stringMatching(/extension/),
+    });
+  });
+
+  it('names the field inside bins and strings of every length without mistaking their bytes for extensions', async () => {
+    // Every byte value inside a bin, a long string key and a long string value.
+    const bin = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+    const key = `k${'\u00d4r'.repeat(100)}`;
+    const body = extended.pack({
+      ...evaluation,
+      context: { bin, [key]: 'x'.repeat(70_000), list: [1, [2, { at: new Date(0) }]] },
+    });
+    const answer = await post(app, '/access/v1/evaluation', body, { wire: 'msgpack' });
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer).details).toEqual({ field: 'context.list[1][1].at', rule: 'plain-data' });
+    const clean = extended.pack({ ...evaluation, context: { bin, [key]: 'x'.repeat(70_000) } });
+    expect((await post(app, '/access/v1/evaluation', clean, { wire: 'msgpack' })).status).toBe(200);
   });
 });
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { encodeMsgpack, ServerErrorCodes, STATUS_OF_CODE } from '@palisade/server';
+import { encodeMsgpack, FailureCauses, ServerErrorCodes, STATUS_OF_CODE } from '@palisade/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorOf, get, post, testApp, u32Bytes } from './support/http.js';
 
@@ -21,6 +21,12 @@ describe('server error codes', () => {
       if (status.trim() === '—') continue;
       expect(STATUS_OF_CODE[code as keyof typeof STATUS_OF_CODE], code).toBe(Number(status));
     }
+  });
+
+  it('name their failures with the causes docs/errors.md lists, no more and no fewer', () => {
+    const section = docs.split('\n### ').find((s) => s.startsWith('Failure causes')) ?? '';
+    const rows = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(rows.sort()).toEqual(Object.values(FailureCauses).sort());
   });
 
   it('are unique, carry the PALISADE_ prefix, and none is also a core code', () => {

@@ -1,7 +1,14 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import type { CheckItem } from '@palisade/core';
-import { DEFAULT_POOL_QUEUE_PER_THREAD, defaultPoolMaxQueue, InlineEvaluator, PoolEvaluator } from '@palisade/server';
-import { afterAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_POOL_QUEUE_PER_THREAD,
+  defaultPoolMaxQueue,
+  InlineEvaluator,
+  PoolEvaluator,
+  type PoolOptions,
+} from '@palisade/server';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { SharedRegions, SharedScratch } from '../src/pool/shared-scratch.js';
 import { CHECK_KEY, post, sampleEngine, testApp } from './support/http.js';
 
 const engine = sampleEngine();
@@ -267,9 +274,16 @@ describe('a worker that crashes', () => {
       workerFile: new URL('./support/crashing-worker.mjs', import.meta.url),
     });
     try {
-      await expect(fragile.checkBatch(items.slice(0, 13))).rejects.toMatchObject({
+      const crashed = fragile.checkBatch(items.slice(0, 13));
+      await expect(crashed).rejects.toMatchObject({
         statusCode: 503,
         code: 'PALISADE_UNAVAILABLE',
+        details: { retryAfter: 1, cause: 'worker-failed' },
+      });
+      // What the worker said (its exit code) is for the log, not the client.
+      await expect(crashed).rejects.not.toMatchObject({ message: expect.stringMatching(/exit/) });
+      await expect(crashed).rejects.toMatchObject({
+        cause: expect.objectContaining({ message: expect.stringMatching(/exit/) }),
       });
       const next = items.slice(0, 20);
       expect(Array.from((await fragile.checkBatch(next)).codes)).toEqual(Array.from(engine.checkBatch(next)));
@@ -309,4 +323,116 @@ describe('a worker that crashes', () => {
       await fragile.close();
     }
   });
+});
+
+describe('a worker that hangs', () => {
+  /** A range of exactly 13 items or rows never returns (support/hanging-worker.mjs). */
+  const HANGING_WORKER = new URL('./support/hanging-worker.mjs', import.meta.url);
+  const timedOut = {
+    statusCode: 503,
+    code: 'PALISADE_UNAVAILABLE',
+    details: { retryAfter: 1, cause: 'worker-timeout' },
+  };
+
+  /**
+   * Resolves once `count` hanging workers have loaded, counting from now. The deadline runs from
+   * when a range is handed to the pool, and a worker loading the engine from its TypeScript sources
+   * takes longer than these tests' 200 ms: a test waits for its workers before asking.
+   */
+  function workersUp(count: number): Promise<void> {
+    const channel = new BroadcastChannel('palisade-test-pool-up');
+    let seen = 0;
+    return new Promise((resolve) => {
+      channel.onmessage = () => {
+        if (++seen < count) return;
+        channel.close();
+        resolve();
+      };
+    });
+  }
+
+  /** A pool of hanging workers with a 200 ms deadline, once its workers are up. */
+  async function hangingPool(options: PoolOptions): Promise<PoolEvaluator> {
+    const up = workersUp(options.threads ?? 1);
+    const pool = new PoolEvaluator(engine, { ...options, taskTimeoutMs: 200, workerFile: HANGING_WORKER });
+    await up;
+    return pool;
+  }
+
+  it('fails its request with 503 at the deadline, is replaced, and holds up no update', async () => {
+    const stuck = await hangingPool({ threads: 1, threshold: 10, filterThreshold: 10 });
+    try {
+      const replaced = workersUp(1);
+      const asked = performance.now();
+      const hung = stuck.checkBatch(items.slice(0, 13));
+      // An update waits for the pooled questions in flight: it runs once the hung one has failed.
+      const update = stuck.exclusive(() => 'applied');
+      await expect(hung).rejects.toMatchObject(timedOut);
+      await expect(update).resolves.toBe('applied');
+      expect(performance.now() - asked).toBeLessThan(10_000);
+      await replaced;
+      const next = items.slice(0, 20);
+      expect(Array.from((await stuck.checkBatch(next)).codes)).toEqual(Array.from(engine.checkBatch(next)));
+
+      // A filter: the shared scratch the hung range was writing is given up, not reused.
+      const abandon = vi.spyOn(SharedScratch.prototype, 'abandon');
+      const replacedAgain = workersUp(1);
+      const records = new Int32Array(13).fill(engine.record('account', 'acc-litware'));
+      const user = users.find((u) => engine.filterJob(u, 'account', 'read', { records }).kind === 'rows') as string;
+      const question = { user, table: 'account', privilege: 'read' as const };
+      await expect(stuck.filter(question, { records }, 'indexes')).rejects.toMatchObject(timedOut);
+      expect(abandon).toHaveBeenCalledTimes(1);
+      abandon.mockRestore();
+      await replacedAgain;
+      const rows = { records: new Int32Array(20).fill(records[0] as number) };
+      expect(Array.from(await stuck.filter(question, rows, 'indexes'))).toEqual(
+        Array.from(engine.filter(user, 'account', 'read', rows)),
+      );
+    } finally {
+      await stuck.close();
+    }
+  }, 30_000);
+
+  it('never gives the region a timed-out column batch was writing to another batch', async () => {
+    const stuck = await hangingPool({ threads: 2, columnThreshold: 10 });
+    const release = vi.spyOn(SharedRegions.prototype, 'release');
+    try {
+      const replaced = workersUp(1);
+      // 25 items in two ranges, 13 and 12: the first hangs (writing into its answers), the second answers.
+      await expect(stuck.checkColumns(columnRequest(0, 25))).rejects.toMatchObject(timedOut);
+      expect(release).not.toHaveBeenCalled();
+      await replaced;
+      const inline = new InlineEvaluator(engine);
+      for (const size of [24, 22, 24]) {
+        const request = columnRequest(0, size);
+        const expected = await inline.checkColumns(request);
+        expect(Array.from((await stuck.checkColumns(request)).codes)).toEqual(Array.from(expected.codes));
+      }
+      expect(release).toHaveBeenCalledTimes(3);
+    } finally {
+      release.mockRestore();
+      await stuck.close();
+    }
+  }, 30_000);
+
+  it('answers 503 with Retry-After over HTTP, naming neither the worker nor its error', async () => {
+    const stuck = await hangingPool({ threads: 1, threshold: 10 });
+    const app = testApp({ evaluator: stuck });
+    try {
+      const body = { items: items.slice(0, 13).map((item, i) => ({ id: String(i), ...item })) };
+      const answer = await post(app, '/v1/checks', body, { key: CHECK_KEY });
+      expect(answer.status).toBe(503);
+      expect(answer.headers['retry-after']).toBe('1');
+      expect(answer.body).toEqual({
+        error: {
+          code: 'PALISADE_UNAVAILABLE',
+          message: 'a worker did not answer within 200 ms (it was replaced): retry',
+          details: { retryAfter: 1, cause: 'worker-timeout' },
+        },
+      });
+    } finally {
+      await app.close();
+      await stuck.close();
+    }
+  }, 30_000);
 });

@@ -207,21 +207,42 @@ describe('POST /access/v1/search/resource', () => {
 });
 
 describe('GET /.well-known/authzen-configuration', () => {
-  it('is public and names the endpoints under the request’s base URL (or the configured one)', async () => {
-    const answer = await get(app, '/.well-known/authzen-configuration', {
-      key: null,
-      headers: { host: 'pdp.example:8787' },
-    });
+  const endpoints = (base: string) => ({
+    policy_decision_point: base,
+    access_evaluation_endpoint: `${base}/access/v1/evaluation`,
+    access_evaluations_endpoint: `${base}/access/v1/evaluations`,
+    search_resource_endpoint: `${base}/access/v1/search/resource`,
+  });
+
+  it('is public and names the endpoints under the listen address, whatever Host the request names', async () => {
+    const forged = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+    const answer = await get(app, '/.well-known/authzen-configuration', { key: null, headers: forged });
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({
-      policy_decision_point: 'http://pdp.example:8787',
-      access_evaluation_endpoint: 'http://pdp.example:8787/access/v1/evaluation',
-      access_evaluations_endpoint: 'http://pdp.example:8787/access/v1/evaluations',
-      search_resource_endpoint: 'http://pdp.example:8787/access/v1/search/resource',
-    });
-    const configured = testApp({ publicUrl: 'https://pdp.example.com' });
+    expect(answer.body).toEqual(endpoints('http://127.0.0.1:8787'));
+    const configured = testApp({ listen: { host: '::1', port: 9000 } });
+    const body = (await get(configured, '/.well-known/authzen-configuration', { key: null, headers: forged })).body;
+    expect(body).toEqual(endpoints('http://[::1]:9000'));
+    await configured.close();
+  });
+
+  it('names the port actually bound when listening on port 0', async () => {
+    const listening = testApp({ listen: { host: '127.0.0.1', port: 0 } });
+    try {
+      await listening.listen({ host: '127.0.0.1', port: 0 });
+      const address = listening.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      expect(port).toBeGreaterThan(0);
+      const answer = await get(listening, '/.well-known/authzen-configuration', { key: null });
+      expect(answer.body).toEqual(endpoints(`http://127.0.0.1:${port}`));
+    } finally {
+      await listening.close();
+    }
+  });
+
+  it('names the endpoints under --public-url when it is set', async () => {
+    const configured = testApp({ publicUrl: 'https://pdp.example.com', listen: { host: '0.0.0.0', port: 8787 } });
     const body = (await get(configured, '/.well-known/authzen-configuration', { key: CHECK_KEY })).body;
-    expect(body).toMatchObject({ policy_decision_point: 'https://pdp.example.com' });
+    expect(body).toEqual(endpoints('https://pdp.example.com'));
     await configured.close();
   });
 });

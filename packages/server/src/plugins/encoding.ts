@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ServerErrorCodes, serverError } from '../errors.js';
+import { refusedExtension } from '../msgpack-extensions.js';
 import { decodeMsgpack, encodeMsgpack, MSGPACK_TYPE, MSGPACK_TYPES, negotiate, type Wire } from '../wire.js';
 
 declare module 'fastify' {
@@ -29,6 +30,20 @@ async function encodingPlugin(app: FastifyInstance): Promise<void> {
     const bytes = body as Buffer;
     if (bytes.length === 0) {
       done(serverError(ServerErrorCodes.MALFORMED_BODY, 'the body is empty'), undefined);
+      return;
+    }
+    // Before decoding: a record definition or a big integer costs the decoder work of its own.
+    const refused = refusedExtension(bytes);
+    if (refused !== null) {
+      const { field, what } = refused;
+      done(
+        serverError(
+          ServerErrorCodes.INVALID_REQUEST,
+          `\`${field}\` must be plain data, not a MessagePack extension value (${what})`,
+          { field, rule: 'plain-data' },
+        ),
+        undefined,
+      );
       return;
     }
     let value: unknown;

@@ -174,9 +174,16 @@ export function errorBody(error: ServerError): ErrorBody {
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const answer = toServerError(error);
-  // A revision not reached in time is the client's wait running out, not a failure of the server.
-  if (answer.code === ServerErrorCodes.REVISION_NOT_READY) request.log.warn({ code: answer.code }, answer.message);
-  else if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+  // Every 5xx is logged with its error, whose `cause` (the raw failure, which the answer only names
+  // a kind of) pino writes out too. A revision not reached in time is the client's wait running
+  // out, not a failure of the server: a warning, as is a 4xx with a raw cause (a write the database
+  // refused), which the log is then the only place to find.
+  if (answer.code === ServerErrorCodes.REVISION_NOT_READY || (answer.statusCode < 500 && answer.cause !== undefined)) {
+    request.log.warn(
+      answer.cause === undefined ? { code: answer.code } : { code: answer.code, err: answer.cause },
+      answer.message,
+    );
+  } else if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed');
   if (answer.statusCode === 401) reply.header('www-authenticate', 'Bearer');
   // A busy pool or a restarting worker is brief: say when to come back.
   if (answer.statusCode === 503) reply.header('retry-after', '1');

@@ -9,7 +9,7 @@ import {
   columnBatchLength,
   resolveColumnBatch,
 } from '../column-batch.js';
-import { ServerErrorCodes, serverError } from '../errors.js';
+import { FailureCauses, ServerErrorCodes, serverError } from '../errors.js';
 import { type BatchAnswer, InlineEvaluator, type Question } from '../evaluator.js';
 import { SharedLayout, SharedRegions, SharedScratch } from './shared-scratch.js';
 
@@ -43,6 +43,14 @@ export interface PoolOptions {
    * `DEFAULT_POOL_QUEUE_PER_THREAD` × threads (`defaultPoolMaxQueue`).
    */
   readonly maxQueue?: number;
+  /**
+   * Longest a pooled question's ranges may take from being handed to the pool, in ms (default
+   * `DEFAULT_POOL_TASK_TIMEOUT_MS`). Past it the ranges still running are aborted: their workers
+   * are terminated and replaced, and the question fails with 503 `PALISADE_UNAVAILABLE`. Without a
+   * deadline a hung worker would hold its request, every later update (which waits for pooled
+   * questions to finish) and shutdown for ever.
+   */
+  readonly taskTimeoutMs?: number;
   /** The worker module (default `./worker.mjs`); tests swap in one that fails on cue. */
   readonly workerFile?: URL;
 }
@@ -50,6 +58,8 @@ export interface PoolOptions {
 export const DEFAULT_POOL_THRESHOLD = 32_768;
 export const DEFAULT_COLUMN_POOL_THRESHOLD = 2_048;
 export const DEFAULT_FILTER_POOL_THRESHOLD = 131_072;
+/** A pooled range takes about a millisecond, a full queue about 40 ms: 30 s is only ever a hung worker. */
+export const DEFAULT_POOL_TASK_TIMEOUT_MS = 30_000;
 /**
  * Waiting ranges allowed per worker thread. A pooled question is split into at most `threads`
  * ranges, so N questions in flight keep at most (N − 1) × threads ranges waiting: 32 per thread
@@ -89,6 +99,7 @@ export class PoolEvaluator extends InlineEvaluator {
   private readonly columnThreshold: number;
   private readonly filterThreshold: number;
   private readonly maxQueue: number;
+  private readonly taskTimeoutMs: number;
   /** Ranges handed to the pool and not yet answered: running (at most `threads`) or waiting. */
   private tasks: number;
   private readonly scratch: SharedScratch;
@@ -110,6 +121,7 @@ export class PoolEvaluator extends InlineEvaluator {
     this.columnThreshold = options.columnThreshold ?? DEFAULT_COLUMN_POOL_THRESHOLD;
     this.filterThreshold = options.filterThreshold ?? DEFAULT_FILTER_POOL_THRESHOLD;
     this.maxQueue = options.maxQueue ?? defaultPoolMaxQueue(this.threads);
+    this.taskTimeoutMs = options.taskTimeoutMs ?? DEFAULT_POOL_TASK_TIMEOUT_MS;
     this.tasks = 0;
     this.scratch = new SharedScratch();
     this.regions = new SharedRegions(REGION_KEEP_BYTES);
@@ -201,6 +213,7 @@ export class PoolEvaluator extends InlineEvaluator {
     // The resolved columns are written straight into a warm shared region, and the workers write
     // their answers next to them: nothing is copied but the answer, out of the region at the end.
     const region = this.regions.acquire(columnBatchBytes(length));
+    let reusable = true;
     try {
       const layout = new SharedLayout(region);
       const resolved = resolveColumnBatch(this.engine, request, layout);
@@ -209,12 +222,19 @@ export class PoolEvaluator extends InlineEvaluator {
       // The region is reused: a slot no shard wrote must read as denied, not as an earlier batch's answer.
       out.fill(BatchCode.noAccess);
       const shards = this.reserve(Math.ceil(length / (this.columnThreshold / 2)));
-      await this.runShards(length, shards, (from, to) => ({ kind: 'check', columns, out, from, to }));
+      await this.runShards(
+        length,
+        shards,
+        (from, to) => ({ kind: 'check', columns, out, from, to }),
+        () => {
+          reusable = false;
+        },
+      );
       // The answer outlives the region (it is encoded after this returns); the messages are worded
       // now, while the region still holds the columns they quote.
       return columnBatchAnswer(resolved, out.slice());
     } finally {
-      this.regions.release(region);
+      if (reusable) this.regions.release(region);
     }
   }
 
@@ -238,6 +258,7 @@ export class PoolEvaluator extends InlineEvaluator {
   ): Promise<Uint32Array> {
     const memory = this.scratch.acquire(length * 16);
     if (memory === null) return super.filter(q, rows, output);
+    let reusable = true;
     try {
       const layout = new SharedLayout(memory);
       const staged: FilterRows =
@@ -252,12 +273,14 @@ export class PoolEvaluator extends InlineEvaluator {
       if (job.kind !== 'rows') return super.filter(q, rows, output);
       const shards = this.reserve(Math.ceil(length / (this.filterThreshold / 2)));
       const positions = layout.uint32(length);
-      const counts = await this.runShards(length, shards, (from, to) => ({
-        kind: 'filter',
-        job,
-        out: positions.subarray(from, to),
-        from,
-      }));
+      const counts = await this.runShards(
+        length,
+        shards,
+        (from, to) => ({ kind: 'filter', job, out: positions.subarray(from, to), from }),
+        () => {
+          reusable = false;
+        },
+      );
       // Each shard wrote its allowed positions at the start of its range: close the gaps.
       const size = Math.ceil(length / shards);
       let count = 0;
@@ -267,7 +290,8 @@ export class PoolEvaluator extends InlineEvaluator {
       });
       return output === 'bitmask' ? toBitmask(positions, count, length) : positions.slice(0, count);
     } finally {
-      this.scratch.release();
+      if (reusable) this.scratch.release();
+      else this.scratch.abandon();
     }
   }
 
@@ -283,33 +307,62 @@ export class PoolEvaluator extends InlineEvaluator {
     return shards;
   }
 
-  /** Runs `shards` equal ranges of [0, length) on the pool; each task's answer, in range order. */
+  /**
+   * Runs `shards` equal ranges of [0, length) on the pool; each task's answer, in range order.
+   *
+   * Every range settles before this returns or throws: the caller then frees or reuses the shared
+   * memory the ranges read and write, which a range still running would write into. A range
+   * aborted at the deadline settles at once, but its worker is only being terminated and may write
+   * a little longer: `abandon` is called then, and the caller must never reuse that memory (it is
+   * garbage once the worker has gone). Such a worker may also still read the engine's state while
+   * an update changes it; what it reads only goes into an answer no one reads.
+   */
   private async runShards(
     length: number,
     shards: number,
     task: (from: number, to: number) => Record<string, unknown>,
+    abandon: () => void = () => {},
   ): Promise<number[]> {
     const size = Math.ceil(length / shards);
     const tasks: Promise<number>[] = [];
     const state = this.stateFields();
+    // One deadline for all of a question's ranges: one timer, and one abort for every range left.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.taskTimeoutMs);
     for (let from = 0; from < length; from += size) {
       this.tasks++;
       tasks.push(
-        this.pool.run({ ...task(from, Math.min(from + size, length)), ...state }).finally(() => {
-          this.tasks--;
-        }),
+        this.pool
+          .run({ ...task(from, Math.min(from + size, length)), ...state }, { signal: deadline.signal })
+          .finally(() => {
+            this.tasks--;
+          }),
       );
     }
-    // Every shard settles before this returns or throws: the caller then frees or reuses the
-    // shared memory the shards read and write, which a shard still running would write into.
-    const settled = await Promise.allSettled(tasks);
+    let settled: PromiseSettledResult<number>[];
+    try {
+      settled = await Promise.allSettled(tasks);
+    } finally {
+      clearTimeout(timer);
+    }
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed !== undefined) {
       const error = (failed as PromiseRejectedResult).reason;
-      throw serverError(ServerErrorCodes.UNAVAILABLE, 'a worker failed while answering: retry', {
-        retryAfter: 1,
-        cause: error instanceof Error ? error.message : String(error),
-      });
+      if (deadline.signal.aborted) {
+        abandon();
+        throw serverError(
+          ServerErrorCodes.UNAVAILABLE,
+          `a worker did not answer within ${this.taskTimeoutMs} ms (it was replaced): retry`,
+          { retryAfter: 1, cause: FailureCauses.WORKER_TIMEOUT },
+          error,
+        );
+      }
+      throw serverError(
+        ServerErrorCodes.UNAVAILABLE,
+        'a worker failed while answering (it was replaced): retry',
+        { retryAfter: 1, cause: FailureCauses.WORKER_FAILED },
+        error,
+      );
     }
     return settled.map((result) => (result as PromiseFulfilledResult<number>).value);
   }

@@ -25,6 +25,16 @@ export class SharedScratch {
   release(): void {
     this.taken = false;
   }
+
+  /**
+   * Gives the region up for good: a worker being terminated may still write into it (a range
+   * aborted at its deadline). The next request gets a fresh one; this one is freed once no thread
+   * holds it any more.
+   */
+  abandon(): void {
+    this.buffer = new SharedArrayBuffer(0);
+    this.taken = false;
+  }
 }
 
 /**

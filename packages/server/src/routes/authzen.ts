@@ -29,7 +29,7 @@ import {
   PRIVILEGES,
   type PrivilegeName,
 } from '@palisade/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ServerError, ServerErrorCodes, serverError } from '../errors.js';
 import {
   DEFAULT_PAGE_SIZE,
@@ -40,14 +40,16 @@ import {
 } from '../evaluator.js';
 import { API_MEDIA_TYPES } from '../plugins/openapi.js';
 import { errorResponses } from '../schemas.js';
-import { apiRoute, type ServerLimits } from './options.js';
+import { apiRoute, httpOrigin, type ServerLimits } from './options.js';
 import { batchError, REASON_OF_CODE } from './v1.js';
 
 export interface AuthzenOptions {
   readonly evaluator: Evaluator;
   readonly limits: ServerLimits;
-  /** The PDP's base URL for the metadata document; default: the URL the request came in on. */
+  /** The PDP's base URL for the metadata document; null: the listen address (`listen`). */
   readonly publicUrl: string | null;
+  /** Where the server listens (`--host`, `--port`): the metadata's base URL without `publicUrl`. */
+  readonly listen: { readonly host: string; readonly port: number };
 }
 
 interface Subject {
@@ -248,7 +250,7 @@ function errorDecision(error: ErrorInfo): AuthzenDecision {
 }
 
 export async function authzenRoutes(app: FastifyInstance, options: AuthzenOptions): Promise<void> {
-  const { evaluator, limits, publicUrl } = options;
+  const { evaluator, limits, publicUrl, listen } = options;
 
   /** §6: a column question, or null when the resource names no column. */
   async function evaluateColumn(subject: Subject, action: Action, resource: Resource): Promise<AuthzenDecision | null> {
@@ -497,8 +499,10 @@ export async function authzenRoutes(app: FastifyInstance, options: AuthzenOption
         },
       },
     },
-    async (request) => {
-      const base = publicUrl ?? baseUrl(request);
+    async () => {
+      // Never from the request's Host header (or X-Forwarded-*): anyone could then have this
+      // document, and any cache in front of it, advertise their own host as the PDP.
+      const base = publicUrl ?? listenUrl(app, listen);
       return {
         policy_decision_point: base,
         access_evaluation_endpoint: `${base}/access/v1/evaluation`,
@@ -509,8 +513,10 @@ export async function authzenRoutes(app: FastifyInstance, options: AuthzenOption
   );
 }
 
-function baseUrl(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
+/** The configured listen host with the port actually bound (it differs when the configured one is 0). */
+function listenUrl(app: FastifyInstance, listen: AuthzenOptions['listen']): string {
+  const address = app.server.address();
+  return httpOrigin(listen.host, typeof address === 'object' && address !== null ? address.port : listen.port);
 }
 
 function single(body: EvaluationsBody): EvaluationBody {

@@ -16,6 +16,14 @@ export interface ServerLimits {
   readonly maxLookupIds: number;
 }
 
+/** The address the server listens on unless told otherwise (`--host`, `--port`). */
+export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 8787 } as const;
+
+/** `http://host:port`, an IPv6 host in brackets. */
+export function httpOrigin(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export const DEFAULT_LIMITS: ServerLimits = {
   bodyLimit: 8 * 1024 * 1024,
   maxBatchItems: 10_000,
