@@ -26,7 +26,7 @@ import { ReferenceEvaluator, sampleRows, verifyRows } from '../baselines/referen
 import { Picker } from '../generate/random.js';
 import { type GenerateOptions, generateWorld, type WorldShape } from '../generate/world.js';
 import { announce, formatCount, formatNs, formatRatio, sink, writeResults } from '../harness.js';
-import { engineMemory } from '../memory.js';
+import { engineMemory, retainedBy } from '../memory.js';
 import { startPostgres } from '../postgres.js';
 import { timeIt } from '../timing.js';
 
@@ -100,6 +100,8 @@ interface Measurement {
   generateMs: number;
   compileMs: number;
   engineBytes: number;
+  /** What the first lookup builds and keeps: the table's record index (row groups, bitmaps). */
+  indexBytes: number;
   rows: number;
   checkNs: number;
   filterRowsPerSecond: number;
@@ -147,13 +149,13 @@ for (const dimension of dimensions) {
   const lines = [
     `### ${dimension.title}`,
     '',
-    `| ${dimension.column} | compile | engine memory | check | filter (whole table) | first lookup | lookup, sampled readers | lookup, widest deep reader (≤ half the BUs) |`,
+    `| ${dimension.column} | compile | engine memory (+ the table index) | check | filter (whole table) | first lookup | lookup, sampled readers | lookup, widest deep reader (≤ half the BUs) |`,
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const value of dimension.values) {
     const m = measured.get(JSON.stringify(dimension.shape(value))) as Measurement;
     lines.push(
-      `| ${formatCount(value)} | ${(m.compileMs / 1000).toFixed(2)} s | ${(m.engineBytes / 2 ** 20).toFixed(0)} MiB | ` +
+      `| ${formatCount(value)} | ${(m.compileMs / 1000).toFixed(2)} s | ${(m.engineBytes / 2 ** 20).toFixed(0)} MiB (+${(m.indexBytes / 2 ** 20).toFixed(0)}) | ` +
         `${formatNs(m.checkNs)} | ${ms(m.filterMs)} (${formatCount(m.filterRowsPerSecond)} rows/s) | ` +
         `${ms(m.firstLookupMs)} | ${ms(m.lookupMs)} (${formatCount(m.lookupRows)} rows) | ` +
         `${ms(m.widestLookupMs)} (${formatCount(m.widestBus)} BUs, ${formatCount(m.widestRows)} rows) |`,
@@ -234,9 +236,13 @@ async function measureWorld(shape: WorldShape): Promise<Measurement> {
   }
 
   // ---- correctness first: filter against check on sampled rows, lookup against filter ----
-  started = performance.now();
-  engine.lookup(readers[0] as UserIdx, t, p);
-  const firstLookupMs = performance.now() - started;
+  // Timed inside: retainedBy collects garbage before and after, outside the timing.
+  let firstLookupMs = 0;
+  const indexBytes = retainedBy(() => {
+    started = performance.now();
+    engine.lookup(readers[0] as UserIdx, t, p);
+    firstLookupMs = performance.now() - started;
+  });
   const step = Math.max(1, Math.floor(rowCount / 5_000));
   let lookupRows = 0;
   for (const reader of [widest, ...readers.slice(0, 4)]) {
@@ -319,6 +325,7 @@ async function measureWorld(shape: WorldShape): Promise<Measurement> {
     generateMs,
     compileMs,
     engineBytes: bytes,
+    indexBytes,
     rows: rowCount,
     checkNs: check.medianNs / CHECKS,
     filterRowsPerSecond: filter.perSecond,
