@@ -4,7 +4,7 @@
  * indexes (or record ids). In MessagePack every column is one `bin`, so a 10,000-item batch is a
  * few hundred kilobytes decoded without a per-item object, and the answer is one byte per item.
  */
-import { BatchCode, type CheckColumns, type Engine, errorOfCode } from '@palisade/core';
+import { BatchCode, type CheckColumns, type Engine, errorOfCode, PRIVILEGES } from '@palisade/core';
 import { ServerErrorCodes, serverError } from './errors.js';
 import type { BatchAnswer, ErrorInfo } from './evaluator.js';
 import { SharedLayout } from './pool/shared-scratch.js';
@@ -71,12 +71,11 @@ export function resolveColumnBatch(
   storage: ColumnStorage = HEAP_STORAGE,
 ): ResolvedColumnBatch {
   const length = columnBatchLength(request);
+  // The engine numbers privileges in the order of PRIVILEGES (the schema admits only those names;
+  // a direct caller may pass others).
   const privilegeIndex = Int32Array.from(request.privileges, (name) => {
-    try {
-      return engine.privilege(name);
-    } catch {
-      return NO_PRIVILEGE;
-    }
+    const privilege = (PRIVILEGES as readonly string[]).indexOf(name);
+    return privilege === -1 ? NO_PRIVILEGE : privilege;
   });
   const users = gather('user', request.user, engine.userIndexes(request.users), storage.int32(length));
   const tables = gather('table', request.table, engine.tableIndexes(request.tables), storage.int32(length));
