@@ -158,8 +158,12 @@ export class Engine {
       tx.rollback();
       this.compiled = new CompiledWorld(this.model);
       return updateFailed(true, error);
-    } catch {
-      this.failure = updateFailed(false, error);
+    } catch (recoveryError) {
+      // Both failures matter to whoever reads the log: the update's, and why undoing it failed.
+      this.failure = updateFailed(
+        false,
+        new AggregateError([error, recoveryError], 'the update and its rollback failed'),
+      );
       return this.failure;
     }
   }

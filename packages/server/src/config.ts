@@ -68,6 +68,9 @@ interface Setting {
   readonly help: string;
 }
 
+/** Listen addresses that mean "every interface": an origin built on one names no reachable host. */
+const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '[::]']);
+
 /** Every setting: its flag (`--flag`), its environment variable, and its help line. */
 export const SETTINGS = {
   world: {
@@ -282,7 +285,14 @@ export function describeConfig(config: ServerConfig, keysNote: string): string[]
     ['maxFilterRows', String(limits.maxFilterRows)],
     ['maxPageSize', String(limits.maxPageSize)],
     ['maxLookupIds', String(limits.maxLookupIds)],
-    ['publicUrl', config.publicUrl ?? `(the listen address: ${httpOrigin(config.host, config.port)})`],
+    [
+      'publicUrl',
+      config.publicUrl ??
+        `(the listen address: ${httpOrigin(config.host, config.port)})` +
+          (WILDCARD_HOSTS.has(config.host)
+            ? ' WARNING: a wildcard address no client can reach; AuthZEN discovery names it: set --public-url'
+            : ''),
+    ],
     ['logLevel', config.logLevel],
     ['workers', config.workers === 0 ? '0 (every question on the main thread)' : String(config.workers)],
     ['poolThreshold', `${config.poolThreshold} items`],

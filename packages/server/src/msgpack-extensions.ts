@@ -35,12 +35,19 @@ export interface RefusedExtension {
   readonly field: string;
   /** What the value would have decoded to, for the message. */
   readonly what: string;
+  /** The byte 0xc1, which MessagePack never uses: the body is malformed rather than refused. */
+  readonly malformed: boolean;
 }
+
+/** The never-used byte: msgpackr decodes it, nested, to its shared `C1` marker object. */
+const NEVER_USED = 0xc1;
 
 /** The first msgpackr extension value in one MessagePack value that a request may not hold, or null. */
 export function refusedExtension(bytes: Uint8Array): RefusedExtension | null {
   const at = firstRefused(bytes);
-  return at === -1 ? null : { field: fieldAt(bytes, at), what: describe(bytes, at) };
+  if (at === -1) return null;
+  const malformed = bytes[at] === NEVER_USED;
+  return { field: fieldAt(bytes, at), what: malformed ? 'the byte 0xc1' : describe(bytes, at), malformed };
 }
 
 // `skipToken`'s other results, in module variables rather than an object per token: the scan
@@ -132,7 +139,10 @@ function skipToken(bytes: Uint8Array, at: number): number {
     case 0xdf:
       children = 2 * u32(bytes, at + 1);
       return at + 5;
-    default: // nil, false, true, and 0xc1, which the decoder refuses
+    case NEVER_USED:
+      refusedAt = at;
+      return at + 1;
+    default: // nil, false, true
       return at + 1;
   }
 }
@@ -187,11 +197,19 @@ interface Frame {
   key: string;
 }
 
+/**
+ * Field names stop at this depth (with `…`): past it the walk would cost time and memory in
+ * proportion to the nesting, which a body of nested one-entry arrays makes as deep as it is long.
+ */
+const MAX_FIELD_DEPTH = 32;
+/** Keys longer than this are cut (with `…`) in field names. */
+const MAX_KEY_BYTES = 64;
+
 /** The field of the value at `target` (the map holding it, when it is a key), found by walking the containers before it. */
 function fieldAt(bytes: Uint8Array, target: number): string {
   const frames: Frame[] = [];
   let at = 0;
-  while (at < target && at < bytes.length) {
+  while (at < target && at < bytes.length && frames.length <= MAX_FIELD_DEPTH) {
     const top = frames.at(-1);
     if (top?.map === true && top.left % 2 === 0) {
       // A key: remembered, then skipped whole (msgpackr takes containers as keys too).
@@ -216,11 +234,12 @@ function fieldAt(bytes: Uint8Array, target: number): string {
     }
   }
   let name = '';
-  for (const frame of frames) {
+  for (const frame of frames.slice(0, MAX_FIELD_DEPTH)) {
     const isKey = frame === frames.at(-1) && frame.map && frame.left % 2 === 0;
     if (isKey) break;
     name += frame.map ? (name === '' ? frame.key : `.${frame.key}`) : `[${frame.index}]`;
   }
+  if (frames.length > MAX_FIELD_DEPTH) name += '…';
   return name === '' ? 'body' : name;
 }
 
@@ -245,7 +264,12 @@ function keyAt(bytes: Uint8Array, at: number): string {
     start = at + 5;
     length = u32(bytes, at + 1);
   }
-  if (start !== -1) return new TextDecoder().decode(bytes.subarray(start, start + length));
+  if (start !== -1) {
+    const cut = length > MAX_KEY_BYTES;
+    // `fatal: false`: a cut through a character decodes to U+FFFD instead of throwing.
+    const key = new TextDecoder().decode(bytes.subarray(start, start + Math.min(length, MAX_KEY_BYTES)));
+    return cut ? `${key}…` : key;
+  }
   if (token < 0x80) return String(token);
   if (token >= 0xe0) return String(token - 0x100);
   return '?';

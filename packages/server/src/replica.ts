@@ -336,7 +336,9 @@ export class Replica {
       });
     } catch (error) {
       // Every process replays the same log: a change that does not apply here means this engine
-      // has drifted. Start over from the store.
+      // has drifted. Start over from the store. An engine that could not undo the failed change
+      // must not answer reads meanwhile, nor after a reload that fails too (the next sync retries).
+      if (engineUnusable(error)) this.dirty = true;
       this.onError(`change ${this.applied + 1}… does not apply to this engine: reloading from the store`, error);
       await this.reload(store);
     } finally {

@@ -86,6 +86,13 @@ describe('resolveConfig', () => {
   it('says the AuthZEN metadata names the listen address unless --public-url is set', () => {
     const banner = describeConfig(resolveConfig({ host: '10.0.0.5', port: '9000' }, {}, '/'), '').join('\n');
     expect(banner).toMatch(/--public-url\s+\(the listen address: http:\/\/10\.0\.0\.5:9000\)/);
+    expect(banner).not.toMatch(/WARNING/);
+    for (const host of ['0.0.0.0', '::']) {
+      const wildcard = describeConfig(resolveConfig({ host }, {}, '/'), '').join('\n');
+      expect(wildcard, host).toMatch(/--public-url\s+\(the listen address: .*\) WARNING: a wildcard address/);
+      const set = describeConfig(resolveConfig({ host, 'public-url': 'https://authz.example.com' }, {}, '/'), '');
+      expect(set.join('\n'), host).not.toMatch(/WARNING/);
+    }
   });
 
   it('takes the column batch pool threshold apart from the object batch one', () => {

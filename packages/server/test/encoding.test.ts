@@ -198,6 +198,48 @@ describe('msgpackr extension values in a body', () => {
     const clean = extended.pack({ ...evaluation, context: { bin, [key]: 'x'.repeat(70_000) } });
     expect((await post(app, '/access/v1/evaluation', clean, { wire: 'msgpack' })).status).toBe(200);
   });
+
+  it('refuses 0xc1, never a MessagePack value, nested as at the top (msgpackr decodes it to a shared marker)', async () => {
+    // {"x": 0xc1} inside an evaluation's open context, and alone
+    const nested = Buffer.concat([
+      extended.pack({ ...evaluation, context: { x: 0 } }).subarray(0, -1),
+      Buffer.from([0xc1]),
+    ]);
+    for (const [body, where] of [
+      [nested, /in `context\.x`/],
+      [Buffer.from([0xc1]), /0xc1$/],
+    ] as const) {
+      const answer = await post(app, '/access/v1/evaluation', body, { wire: 'msgpack' });
+      expect(answer.status).toBe(400);
+      expect(errorOf(answer).code).toBe('PALISADE_MALFORMED_BODY');
+      expect(errorOf(answer).message).toMatch(where);
+    }
+  });
+
+  it('keeps field names short however deep the nesting or long the keys', async () => {
+    // 1 MB of one-entry arrays, each inside the last, around a timestamp: a field name naming every
+    // level would be millions of characters long (and took seconds to build); the walk stops at 32.
+    const depth = 1_000_000;
+    const deep = Buffer.concat([
+      extended.pack({ ...evaluation, context: { x: 0 } }).subarray(0, -1),
+      Buffer.alloc(depth, 0x91),
+      extended.pack(new Date(0)),
+    ]);
+    const answer = await post(app, '/access/v1/evaluation', deep, { wire: 'msgpack' });
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer).details).toEqual({ field: `context.x${'[0]'.repeat(30)}…`, rule: 'plain-data' });
+
+    const key = 'k'.repeat(10_000);
+    const long = await post(
+      app,
+      '/access/v1/evaluation',
+      extended.pack({ ...evaluation, context: { [key]: new Date(0) } }),
+      {
+        wire: 'msgpack',
+      },
+    );
+    expect(errorOf(long).details).toEqual({ field: `context.${'k'.repeat(64)}…`, rule: 'plain-data' });
+  });
 });
 
 describe("the tests' standard MessagePack check", () => {

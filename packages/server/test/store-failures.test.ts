@@ -215,6 +215,38 @@ describe('a write the engine fails to compile (PALISADE_UPDATE_FAILED)', () => {
   });
 });
 
+describe('a logged change the engine fails to compile while catching up', () => {
+  it('not rolled back: reads are refused until a reload from the store succeeds, however many it takes', async () => {
+    const change = { revision: '2', ops: [shareToSam('acc-fabrikam')] };
+    const store = scriptedStore((text) =>
+      text.startsWith('SELECT revision, ops') ? { rows: replica.revision < 2 ? [change] : [] } : undefined,
+    );
+    const serving = store.loadServing.bind(store);
+    let loads = 0;
+    vi.spyOn(store, 'loadServing').mockImplementation(async () => {
+      loads++;
+      if (loads === 2) throw connectionRefused();
+      return serving();
+    });
+    const replica = await Replica.open(store, { follow: false, waitMs: 30 });
+    const apply = vi.spyOn(Engine.prototype, 'apply').mockImplementationOnce(() => {
+      throw new PalisadeError('PALISADE_UPDATE_FAILED', 'the update failed while compiling', { rolledBack: false });
+    });
+    // the change fails, and so does the reload after it
+    await expect(replica.sync()).rejects.toMatchObject({ code: 'PALISADE_DATABASE_UNAVAILABLE' });
+    expect(replica.consistent).toBe(false);
+    apply.mockRestore();
+    // the next sync reloads; the one after applies the change
+    await replica.waitFor(2);
+    expect({ consistent: replica.consistent, revision: replica.revision, loads }).toEqual({
+      consistent: true,
+      revision: 2,
+      loads: 3,
+    });
+    await replica.close();
+  });
+});
+
 describe('a read with atLeastRevision when the log cannot be read', () => {
   it('is 503 PALISADE_REVISION_NOT_READY with cause `database-unreachable`; the raw error is logged', async () => {
     let reachable = true;

@@ -34,6 +34,14 @@ async function encodingPlugin(app: FastifyInstance): Promise<void> {
     }
     // Before decoding: a record definition or a big integer costs the decoder work of its own.
     const refused = refusedExtension(bytes);
+    if (refused?.malformed === true) {
+      const where = refused.field === 'body' ? '' : ` (in \`${refused.field}\`)`;
+      done(
+        serverError(ServerErrorCodes.MALFORMED_BODY, `the body is not valid MessagePack: it holds 0xc1${where}`),
+        undefined,
+      );
+      return;
+    }
     if (refused !== null) {
       const { field, what } = refused;
       done(
