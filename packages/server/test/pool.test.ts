@@ -8,6 +8,7 @@ import {
   type PoolOptions,
 } from '@palisade/server';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { CompiledWorld } from '../../core/src/compile/compile.js';
 import { SharedRegions, SharedScratch } from '../src/pool/shared-scratch.js';
 import { CHECK_KEY, post, sampleEngine, testApp } from './support/http.js';
 
@@ -200,6 +201,48 @@ describe('the worker pool', () => {
       expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
     } finally {
       await roomy.close();
+    }
+  });
+});
+
+describe('an update the engine fails to compile', () => {
+  it('leaves the workers answering from the rolled-back engine, and the next update from the new one', async () => {
+    const updated = sampleEngine();
+    const workers = new PoolEvaluator(updated, { threads: 2, threshold: 64 });
+    try {
+      const before = Array.from((await new InlineEvaluator(sampleEngine()).checkBatch(items)).codes);
+      expect(Array.from((await workers.checkBatch(items)).codes)).toEqual(before);
+      // Joining an owner team changes what a user may do with the team's records.
+      const join = [
+        { op: 'addTeamMember' as const, teamId: 'team-key-accounts', userId: 'u-wendy' },
+        { op: 'addTeamMember' as const, teamId: 'team-key-accounts', userId: 'u-sam' },
+      ];
+      // The second user's refresh fails: the first one's is already in the arrays the workers had.
+      const original = CompiledWorld.prototype.refreshUser;
+      let calls = 0;
+      const refresh = vi.spyOn(CompiledWorld.prototype, 'refreshUser').mockImplementation(function (
+        this: CompiledWorld,
+        user,
+      ) {
+        if (++calls === 2) throw new Error('simulated allocation failure');
+        original.call(this, user);
+      });
+      await expect(workers.exclusive(() => updated.apply(join))).rejects.toMatchObject({
+        code: 'PALISADE_UPDATE_FAILED',
+        details: { rolledBack: true },
+      });
+      refresh.mockRestore();
+      // The engine compiled its world afresh: the workers must read that, not the arrays they had.
+      expect(Array.from((await workers.checkBatch(items)).codes)).toEqual(before);
+
+      await workers.exclusive(() => updated.apply(join));
+      const fresh = sampleEngine();
+      fresh.apply(join);
+      const after = Array.from((await new InlineEvaluator(fresh).checkBatch(items)).codes);
+      expect(after).not.toEqual(before);
+      expect(Array.from((await workers.checkBatch(items)).codes)).toEqual(after);
+    } finally {
+      await workers.close();
     }
   });
 });
