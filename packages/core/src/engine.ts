@@ -128,7 +128,7 @@ export class Engine {
    * shares change columns and indexes in place; membership, role and BU changes recompile the
    * profiles involved. On the first invalid operation nothing is applied and a
    * `PALISADE_UPDATE_INVALID` error names its index, field and rule. Calls run to completion, so a
-   * check never sees half an update. Should compiling a valid update fail (out of memory), the
+   * check never sees half an update. Should compiling a valid update fail (a defect, or memory), the
    * call is rolled back and fails with `PALISADE_UPDATE_FAILED`.
    */
   apply(ops: readonly UpdateOp[]): { revision: number } {
