@@ -1,5 +1,5 @@
 import { NONE } from '../ids.js';
-import { ensureInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
+import { ensureInt32, ensureLocalInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
 import type { BuCoverage } from './coverage.js';
 import type { PrivilegeGrant, Profile } from './profile.js';
 
@@ -58,7 +58,7 @@ export class GrantTables {
   grantCount: number;
   private busUsed: number;
   private teamsUsed: number;
-  /** Per `PrivilegeGrant.id`, its row (NONE until interned). */
+  /** Per `PrivilegeGrant.id`, its row (NONE until interned). Main thread only: not shared. */
   private grantRow: Int32Array;
   private readonly coverageOffset: Map<BuCoverage, number>;
 
@@ -102,7 +102,7 @@ export class GrantTables {
   }
 
   private intern(grant: PrivilegeGrant): number {
-    this.grantRow = ensureInt32(this.grantRow, grant.id + 1, NONE);
+    this.grantRow = ensureLocalInt32(this.grantRow, grant.id + 1, NONE);
     const known = this.grantRow[grant.id] as number;
     if (known !== NONE) return known;
     const g = this.grantCount++;
