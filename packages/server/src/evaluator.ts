@@ -152,7 +152,19 @@ export class InlineEvaluator implements Evaluator {
    * any moment; a worker pool first waits for the questions its workers are answering.
    */
   async exclusive<T>(change: () => T): Promise<T> {
-    return change();
+    try {
+      return change();
+    } finally {
+      this.changed();
+    }
+  }
+
+  /**
+   * After a change, failed ones included: a failed update that the engine rolled back leaves the
+   * revision as it was but compiles the world afresh (other profile and grant counts).
+   */
+  protected changed(): void {
+    this.cachedStats = null;
   }
 
   /** Answers from `engine` from now on (a world reloaded from the store). Call inside `exclusive`. */

@@ -247,6 +247,27 @@ describe('an update the engine fails to compile', () => {
   });
 });
 
+describe('stats after an update the engine rolled back', () => {
+  it('count what the engine compiled afresh, though the revision did not move', async () => {
+    const engine = sampleEngine();
+    const evaluator = new InlineEvaluator(engine);
+    const member = { teamId: 'team-key-accounts', userId: 'u-wendy' };
+    await evaluator.exclusive(() => engine.apply([{ op: 'addTeamMember', ...member }]));
+    await evaluator.exclusive(() => engine.apply([{ op: 'removeTeamMember', ...member }]));
+    // u-wendy's profile while a member is kept, unused: one more than a fresh compile has
+    const fresh = sampleEngine().stats().profiles;
+    expect(evaluator.stats().profiles).toBe(fresh + 1);
+    vi.spyOn(CompiledWorld.prototype, 'refreshUser').mockImplementationOnce(() => {
+      throw new Error('simulated allocation failure');
+    });
+    await expect(evaluator.exclusive(() => engine.apply([{ op: 'addTeamMember', ...member }]))).rejects.toMatchObject({
+      code: 'PALISADE_UPDATE_FAILED',
+    });
+    vi.restoreAllMocks();
+    expect(evaluator.stats()).toMatchObject({ revision: 2, profiles: fresh });
+  });
+});
+
 describe('the worker pool filtering', () => {
   const filtering = new PoolEvaluator(engine, { threads: 2, filterThreshold: 64 });
   afterAll(() => filtering.close());

@@ -160,6 +160,7 @@ export class PoolEvaluator extends InlineEvaluator {
         // Even a failed change may have moved arrays (the engine rebuilds its own evaluator too).
         this.generation++;
         this.state = this.engine.sharedState();
+        this.changed();
       }
     } finally {
       this.updating = null;
