@@ -5,21 +5,22 @@
  * which small integers read as records). Schemas do not stop them all: an open object (AuthZEN's
  * `context` and `properties`) takes a date or a set as readily as a map.
  *
- * So a body is scanned before it is decoded, and refused at the first such value, named by its
- * field. The scan reads only the type bytes and length headers (strings and binary data are
- * skipped whole), once per request. The typed arrays `/v1/filter` and `/v1/checks/columns` take
- * as index columns (uint8, int32, uint32) pass; extension types msgpackr does not know are left to
- * the decoder, which refuses them as malformed.
+ * So a body is scanned before it is decoded, and refused at the first extension value, named by
+ * its field. The scan reads only the type bytes and length headers (strings and binary data are
+ * skipped whole), once per request. Only the typed arrays `/v1/filter` and `/v1/checks/columns`
+ * take as index columns (uint8, int32, uint32) pass: every other extension type is refused, the
+ * ones msgpackr knows today and any a later msgpackr (or an `addExtension` anywhere in the
+ * process, whose registry is global) would decode into something else.
  */
 
 /** msgpackr's typed-array extension and the element types index columns may arrive as (indexesIn). */
 const TYPED_ARRAY = 0x74;
 const ACCEPTED_TYPED_ARRAYS = new Set([1 /* Uint8Array */, 5 /* Int32Array */, 6 /* Uint32Array */]);
-/** The record definition, read as such only in fixext 1 and fixext 2. */
+/** msgpackr's record definition (in fixext 1 and fixext 2). */
 const RECORD = 0x72;
 
-/** The extension types msgpackr decodes (unpack.js `currentExtensions`), with what they decode to. */
-const REFUSED: ReadonlyMap<number, string> = new Map([
+/** For messages: what msgpackr decodes its extension types to (unpack.js `currentExtensions`). */
+const DECODED_AS: ReadonlyMap<number, string> = new Map([
   [0x00, '`undefined`'],
   [0x42, 'a big integer'],
   [0x62, 'bundled strings'],
@@ -65,10 +66,9 @@ function u32(bytes: Uint8Array, at: number): number {
   return (bytes[at] as number) * 0x1000000 + (((bytes[at + 1] as number) << 16) | u16(bytes, at + 2));
 }
 
-/** An extension of type `type` with its data at `data` (fixext or ext): refused? */
-function refusedType(bytes: Uint8Array, type: number, data: number, fixed: boolean): boolean {
-  if (type === TYPED_ARRAY) return !ACCEPTED_TYPED_ARRAYS.has(bytes[data] as number);
-  return REFUSED.has(type) || (fixed && type === RECORD);
+/** An extension of type `type` with its data at `data` (fixext or ext): refused unless an accepted typed array. */
+function refusedType(bytes: Uint8Array, type: number, data: number): boolean {
+  return type !== TYPED_ARRAY || !ACCEPTED_TYPED_ARRAYS.has(bytes[data] as number);
 }
 
 /** The offset after the token at `at`: its header and payload, not a container's entries (they follow it). */
@@ -96,20 +96,20 @@ function skipToken(bytes: Uint8Array, at: number): number {
     case 0xdb:
       return at + 5 + u32(bytes, at + 1);
     case 0xc7: // ext 8: length, type, data
-      if (refusedType(bytes, bytes[at + 2] as number, at + 3, false)) refusedAt = at;
+      if (refusedType(bytes, bytes[at + 2] as number, at + 3)) refusedAt = at;
       return at + 3 + (bytes[at + 1] as number);
     case 0xc8:
-      if (refusedType(bytes, bytes[at + 3] as number, at + 4, false)) refusedAt = at;
+      if (refusedType(bytes, bytes[at + 3] as number, at + 4)) refusedAt = at;
       return at + 4 + u16(bytes, at + 1);
     case 0xc9:
-      if (refusedType(bytes, bytes[at + 5] as number, at + 6, false)) refusedAt = at;
+      if (refusedType(bytes, bytes[at + 5] as number, at + 6)) refusedAt = at;
       return at + 6 + u32(bytes, at + 1);
     case 0xd4: // fixext 1, 2, 4, 8, 16: type, data
     case 0xd5:
     case 0xd6:
     case 0xd7:
     case 0xd8:
-      if (refusedType(bytes, bytes[at + 1] as number, at + 2, token <= 0xd5)) refusedAt = at;
+      if (refusedType(bytes, bytes[at + 1] as number, at + 2)) refusedAt = at;
       return at + 2 + (1 << (token - 0xd4));
     case 0xca:
       return at + 5;
@@ -185,7 +185,7 @@ function skipValue(bytes: Uint8Array, at: number): number {
 function describe(bytes: Uint8Array, at: number): string {
   const token = bytes[at] as number;
   const type = (token >= 0xd4 ? bytes[at + 1] : bytes[at + (token === 0xc7 ? 2 : token === 0xc8 ? 3 : 5)]) as number;
-  return type === RECORD ? 'a msgpackr record' : (REFUSED.get(type) ?? 'an extension value');
+  return type === RECORD ? 'a msgpackr record' : (DECODED_AS.get(type) ?? `an extension value of type ${type}`);
 }
 
 interface Frame {

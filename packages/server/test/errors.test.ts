@@ -51,12 +51,18 @@ describe('bad input', () => {
       [Buffer.alloc(0), 'msgpack'],
       [Buffer.concat([encodeMsgpack(question), Buffer.from([0x01])]), 'msgpack'],
       [Buffer.from([0xc1]), 'msgpack'],
-      [Buffer.from([0xd4, 0x05, 0x00]), 'msgpack'],
     ] as const) {
       const answer = await post(app, '/v1/check', body, { wire });
       expect(answer.status, String(body)).toBe(400);
       expect(errorOf(answer).code).toBe('PALISADE_MALFORMED_BODY');
     }
+    // An extension type no one registered is well-formed MessagePack, but not plain data.
+    const extension = await post(app, '/v1/check', Buffer.from([0xd4, 0x05, 0x00]), { wire: 'msgpack' });
+    expect(extension.status).toBe(400);
+    expect(errorOf(extension)).toMatchObject({
+      code: 'PALISADE_INVALID_REQUEST',
+      details: { field: 'body', rule: 'plain-data' },
+    });
   });
 
   it('prototype poisoning in JSON is refused, not applied', async () => {
