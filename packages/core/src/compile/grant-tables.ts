@@ -1,5 +1,5 @@
 import { NONE } from '../ids.js';
-import { ensureInt32, ensureLocalInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
+import { ensureInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
 import type { BuCoverage } from './coverage.js';
 import type { PrivilegeGrant, Profile } from './profile.js';
 
@@ -58,8 +58,6 @@ export class GrantTables {
   grantCount: number;
   private busUsed: number;
   private teamsUsed: number;
-  /** Per `PrivilegeGrant.id`, its row (NONE until interned). Main thread only: not shared. */
-  private grantRow: Int32Array;
   private readonly coverageOffset: Map<BuCoverage, number>;
 
   constructor(slots: number, principalCount: number) {
@@ -74,7 +72,6 @@ export class GrantTables {
     this.grantCount = 0;
     this.busUsed = 0;
     this.teamsUsed = 0;
-    this.grantRow = new Int32Array(0);
     this.coverageOffset = new Map();
   }
 
@@ -102,9 +99,7 @@ export class GrantTables {
   }
 
   private intern(grant: PrivilegeGrant): number {
-    this.grantRow = ensureLocalInt32(this.grantRow, grant.id + 1, NONE);
-    const known = this.grantRow[grant.id] as number;
-    if (known !== NONE) return known;
+    if (grant.row !== NONE) return grant.row;
     const g = this.grantCount++;
     const row = g * GRANT_STRIDE;
     this.grants = ensureInt32(this.grants, row + GRANT_STRIDE, 0);
@@ -118,7 +113,7 @@ export class GrantTables {
     grants[row + GrantField.teamEnd] = this.teamsUsed;
     grants[row + GrantField.firstTeam] = grant.scopeTeams[0] ?? NONE;
     this.grantBuSets[g] = grant.bus;
-    this.grantRow[grant.id] = g;
+    grant.row = g;
     return g;
   }
 

@@ -1,4 +1,4 @@
-import type { RoleIdx } from '../ids.js';
+import { NONE, type RoleIdx } from '../ids.js';
 import type { Role } from '../model/world-model.js';
 import { Depth, PRIVILEGE_COUNT } from '../privileges.js';
 import { IntListInterner, IntScratch, sortUnique } from '../util/int-lists.js';
@@ -16,12 +16,14 @@ import { ASSIGNMENT_STRIDE, type ProfileInputs } from './grants.js';
  *   `scopeAll`), sorted.
  */
 export class PrivilegeGrant {
-  /** Dense per cache, in creation order: where the grant tables keep its row. */
+  /** Dense per cache, in creation order. */
   readonly id: number;
   readonly global: boolean;
   readonly bus: BuCoverage | null;
   readonly scopeAll: boolean;
   readonly scopeTeams: Int32Array;
+  /** Its row in the grant tables, NONE until they intern it: kept here, where a recompile already reads. */
+  row: number;
 
   constructor(id: number, global: boolean, bus: BuCoverage | null, scopeAll: boolean, scopeTeams: Int32Array) {
     this.id = id;
@@ -29,6 +31,7 @@ export class PrivilegeGrant {
     this.bus = bus;
     this.scopeAll = scopeAll;
     this.scopeTeams = scopeTeams;
+    this.row = NONE;
   }
 }
 

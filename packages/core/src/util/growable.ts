@@ -33,15 +33,6 @@ export function ensureInt32(array: Int32Array, needed: number, fill = -1): Int32
   return next;
 }
 
-/** `ensureInt32` for arrays only the main thread reads: ordinary memory, not shared. */
-export function ensureLocalInt32(array: Int32Array, needed: number, fill = -1): Int32Array {
-  if (needed <= array.length) return array;
-  const next = new Int32Array(Math.max(needed, array.length * 2, 16));
-  next.set(array);
-  next.fill(fill, array.length);
-  return next;
-}
-
 export function ensureUint8(array: Uint8Array, needed: number): Uint8Array {
   if (needed <= array.length) return array;
   const next = sharedUint8(Math.max(needed, array.length * 2, 16));
