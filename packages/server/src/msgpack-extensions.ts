@@ -208,8 +208,9 @@ const MAX_KEY_BYTES = 64;
 /** The field of the value at `target` (the map holding it, when it is a key), found by walking the containers before it. */
 function fieldAt(bytes: Uint8Array, target: number): string {
   const frames: Frame[] = [];
+  let deeper = false;
   let at = 0;
-  while (at < target && at < bytes.length && frames.length <= MAX_FIELD_DEPTH) {
+  while (at < target && at < bytes.length) {
     const top = frames.at(-1);
     if (top?.map === true && top.left % 2 === 0) {
       // A key: remembered, then skipped whole (msgpackr takes containers as keys too).
@@ -220,11 +221,22 @@ function fieldAt(bytes: Uint8Array, target: number): string {
     }
     const next = skipToken(bytes, at);
     if (children > 0) {
-      frames.push({ map: isMap(bytes[at] as number), left: children, index: 0, key: '' });
+      if (frames.length < MAX_FIELD_DEPTH) {
+        frames.push({ map: isMap(bytes[at] as number), left: children, index: 0, key: '' });
+        at = next;
+        continue;
+      }
+      // Past the depth names stop at: a container holding the target ends the walk, any other is
+      // skipped whole, so a later sibling is still named right.
+      const end = skipValue(bytes, at);
+      if (target < end) {
+        deeper = true;
+        break;
+      }
+      at = end;
+    } else {
       at = next;
-      continue;
     }
-    at = next;
     // One value done: close every container it completes.
     for (let frame = frames.at(-1); frame !== undefined; frame = frames.at(-1)) {
       frame.left--;
@@ -234,12 +246,12 @@ function fieldAt(bytes: Uint8Array, target: number): string {
     }
   }
   let name = '';
-  for (const frame of frames.slice(0, MAX_FIELD_DEPTH)) {
-    const isKey = frame === frames.at(-1) && frame.map && frame.left % 2 === 0;
+  for (const frame of frames) {
+    const isKey = !deeper && frame === frames.at(-1) && frame.map && frame.left % 2 === 0;
     if (isKey) break;
     name += frame.map ? (name === '' ? frame.key : `.${frame.key}`) : `[${frame.index}]`;
   }
-  if (frames.length > MAX_FIELD_DEPTH) name += '…';
+  if (deeper) name += '…';
   return name === '' ? 'body' : name;
 }
 

@@ -231,6 +231,17 @@ describe('msgpackr extension values in a body', () => {
     expect(answer.status).toBe(400);
     expect(errorOf(answer).details).toEqual({ field: `context.x${'[0]'.repeat(30)}…`, rule: 'plain-data' });
 
+    // A sibling nested past that depth comes before the value: the walk skips it and names the value.
+    let nested: unknown = 0;
+    for (let level = 0; level < 40; level++) nested = [nested];
+    const sibling = await post(
+      app,
+      '/access/v1/evaluation',
+      extended.pack({ ...evaluation, context: { deep: nested, at: new Date(0) } }),
+      { wire: 'msgpack' },
+    );
+    expect(errorOf(sibling).details).toEqual({ field: 'context.at', rule: 'plain-data' });
+
     const key = 'k'.repeat(10_000);
     const long = await post(
       app,
