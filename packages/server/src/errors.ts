@@ -136,9 +136,9 @@ export function serverError(
  * request is well-formed, the world just has no such user, table or record), 404 when the URL does.
  */
 export function fromEngineError(error: PalisadeError, status: 404 | 422 = 422): ServerError {
-  if (error.code === ErrorCodes.UPDATE_FAILED) {
+  const rolledBack = updateRolledBack(error);
+  if (rolledBack !== null) {
     // Not the request's fault, and its message carries the raw failure: that goes to the log.
-    const rolledBack = error.details !== null && 'rolledBack' in error.details && error.details.rolledBack;
     return new ServerError(
       error.code,
       rolledBack
@@ -150,6 +150,15 @@ export function fromEngineError(error: PalisadeError, status: 404 | 422 = 422): 
     );
   }
   return new ServerError(error.code, error.message, status, error.details === null ? null : { ...error.details });
+}
+
+/**
+ * For the engine's `PALISADE_UPDATE_FAILED`: whether it undid the update (false: the engine must
+ * be loaded again). Null for any other error.
+ */
+export function updateRolledBack(error: unknown): boolean | null {
+  if (!isPalisadeError(error) || error.code !== ErrorCodes.UPDATE_FAILED) return null;
+  return error.details !== null && 'rolledBack' in error.details && error.details.rolledBack;
 }
 
 export function isServerError(value: unknown): value is ServerError {

@@ -13,8 +13,15 @@
  * One thing at a time changes the engine (a process-local mutex): a catch-up, a write, or a reload.
  */
 
-import { Engine, ErrorCodes, isPalisadeError, type UpdateOp } from '@palisade/core';
-import { FailureCauses, isServerError, ServerError, ServerErrorCodes, serverError } from './errors.js';
+import { Engine, isPalisadeError, type UpdateOp } from '@palisade/core';
+import {
+  FailureCauses,
+  isServerError,
+  ServerError,
+  ServerErrorCodes,
+  serverError,
+  updateRolledBack,
+} from './errors.js';
 import { type Evaluator, InlineEvaluator } from './evaluator.js';
 import { type StorableProblem, storableProblem } from './storable.js';
 import {
@@ -266,7 +273,7 @@ export class Replica {
           } catch (error) {
             // From here until the reload below, reads are refused rather than answered from a change
             // the store may not have, or from an engine that could not undo a failed update.
-            const unusable = engineUnusable(error);
+            const unusable = updateRolledBack(error) === false;
             if (stage !== 'before' || unusable) this.dirty = true;
             await client.query('ROLLBACK').catch(() => undefined);
             if (unusable) return { error, reload: true };
@@ -338,7 +345,7 @@ export class Replica {
       // Every process replays the same log: a change that does not apply here means this engine
       // has drifted. Start over from the store. An engine that could not undo the failed change
       // must not answer reads meanwhile, nor after a reload that fails too (the next sync retries).
-      if (engineUnusable(error)) this.dirty = true;
+      if (updateRolledBack(error) === false) this.dirty = true;
       this.onError(`change ${this.applied + 1}… does not apply to this engine: reloading from the store`, error);
       await this.reload(store);
     } finally {
@@ -465,17 +472,6 @@ export class Replica {
       cause ?? undefined,
     );
   }
-}
-
-/** The engine failed an update and could not undo it (`PALISADE_UPDATE_FAILED`, not rolled back): it must be reloaded. */
-function engineUnusable(error: unknown): boolean {
-  return (
-    isPalisadeError(error) &&
-    error.code === ErrorCodes.UPDATE_FAILED &&
-    error.details !== null &&
-    'rolledBack' in error.details &&
-    !error.details.rolledBack
-  );
 }
 
 /** The engine of the store's snapshot with every change after it applied, and its revision. */
