@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
+import type { Engine, PrivilegeRef, TableRef, UserRef } from '@palisade/core';
+import { type Evaluator, filterRange } from '@palisade/core/internal';
 import type { CaseResult } from './timing.js';
 
 export interface Machine {
@@ -118,4 +120,21 @@ export function bareScan(column: Int32Array, bits: Uint32Array, out: Uint32Array
     n += ((bits[bu >>> 5] as number) >>> (bu & 31)) & 1;
   }
   return n;
+}
+
+/**
+ * `filter` on record indexes decided by gathering each row's owner and BU, as every call did before
+ * the engine learnt to mark allowed records (`auto` picks per call): the baseline marking is
+ * measured against. `evaluator` is `new Evaluator(engine.sharedState())`, made after the last update.
+ */
+export function filterGathered(
+  engine: Engine,
+  evaluator: Evaluator,
+  question: { readonly user: UserRef; readonly table: TableRef; readonly privilege: PrivilegeRef },
+  records: Int32Array,
+  out: Uint32Array,
+): number {
+  const { user, table, privilege } = question;
+  const job = engine.filterJob(user, table, privilege, { records }, { records: 'gather' });
+  return filterRange(evaluator, job, 0, job.length, out);
 }

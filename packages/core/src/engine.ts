@@ -14,7 +14,7 @@ import type {
 import { type CheckColumns, checkColumns, checkColumnsLength } from './bulk/batch.js';
 import { BatchCode, codeOfDecision } from './bulk/codes.js';
 import { toBitmask } from './bulk/filter.js';
-import { type FilterJob, filterJob, filterRange } from './bulk/filter-job.js';
+import { type FilterJob, type FilterJobOptions, filterJob, filterRange } from './bulk/filter-job.js';
 import { buildFilterSpec, type FilterSpec } from './bulk/filter-spec.js';
 import { type BatchColumns, itemsToColumns } from './bulk/items.js';
 import { Lookup, lookupBitmap } from './bulk/lookup.js';
@@ -528,11 +528,19 @@ export class Engine {
   /**
    * A `filter` call resolved into plain data for `filterRange` (`@palisade/core/internal`); with
    * `shared`, every array lives in shared memory, for a worker pool that filters ranges of it.
-   * Throws on bad input, as `filter` does.
+   * `records` chooses how rows given as record indexes are decided (`auto`, as `filter` does, by
+   * an estimate of the cost; tests force each way). Throws on bad input, as `filter` does.
    */
-  filterJob(user: UserRef, table: TableRef, privilege: PrivilegeRef, rows: FilterRows, shared = false): FilterJob {
+  filterJob(
+    user: UserRef,
+    table: TableRef,
+    privilege: PrivilegeRef,
+    rows: FilterRows,
+    options: FilterJobOptions = {},
+  ): FilterJob {
     const [u, t, p] = this.question(user, table, privilege);
-    return filterJob(this.evaluator, this.model, planFilter(this.evaluator, u, t, p), t, p, rows, shared);
+    const plan = planFilter(this.evaluator, u, t, p);
+    return filterJob(this.evaluator, this.model, plan, t, p, rows, options.shared ?? false, options.records ?? 'auto');
   }
 
   /** Every record of `table` the user may exercise `privilege` on, by bitmap algebra. Throws on bad input. */

@@ -15,12 +15,13 @@ export type {
 export type { CheckColumns } from './bulk/batch.js';
 export { BatchCode, errorOfCode, isAllowedCode } from './bulk/codes.js';
 export type { RowColumns } from './bulk/filter.js';
-export type { FilterJob } from './bulk/filter-job.js';
+export type { FilterJob, FilterJobOptions } from './bulk/filter-job.js';
 export type { FilterSpec, SqlColumns, SqlFilter } from './bulk/filter-spec.js';
 export { toSqlWhere } from './bulk/filter-spec.js';
 export type { BatchColumns } from './bulk/items.js';
 export type { LookupPage } from './bulk/lookup.js';
 export { Lookup } from './bulk/lookup.js';
+export type { RecordStrategy } from './bulk/record-bits.js';
 export { Engine } from './engine.js';
 export type {
   ErrorCode,

@@ -25,7 +25,7 @@ import {
   type UpdateOp,
   type UserIdx,
 } from '@palisade/core';
-import { RowField } from '@palisade/core/internal';
+import { Evaluator, RowField } from '@palisade/core/internal';
 import pg from 'pg';
 import { MapEvaluator } from '../baselines/map-evaluator.js';
 import { PostgresDataverseBaseline } from '../baselines/postgres-dataverse.js';
@@ -39,7 +39,7 @@ import {
 } from '../baselines/reference.js';
 import { Picker } from '../generate/random.js';
 import { generateWorld, type WorldShape } from '../generate/world.js';
-import { announce, bareScan, formatCount, printRatios, sink, writeResults } from '../harness.js';
+import { announce, bareScan, filterGathered, formatCount, printRatios, sink, writeResults } from '../harness.js';
 import { buildLazyIndexes, engineMemory, memoryPerItem, retainedBy } from '../memory.js';
 import { startPostgres } from '../postgres.js';
 import { type Timing, timeIt } from '../timing.js';
@@ -159,6 +159,16 @@ for (const user of sampleUsers.slice(0, VERIFIED_USERS)) {
   const fromColumns = engine.filter(user, t, p, rows);
   if (!sameRows(fromColumns, engine.filter(user, t, p, { records: rows.records })))
     throw new Error(`filter on caller columns and on record indexes disagree: ${userId(user)}`);
+  const gathered = new Uint32Array(rowCount);
+  const count = filterGathered(
+    engine,
+    new Evaluator(engine.sharedState()),
+    { user, table: t, privilege: p },
+    rows.records,
+    gathered,
+  );
+  if (!sameRows(fromColumns, gathered.subarray(0, count)))
+    throw new Error(`filter on record indexes, gathered, disagrees: ${userId(user)}`);
   if (!sameRows(fromColumns, engine.lookup(user, t, p).recordIndexes()))
     throw new Error(`lookup disagrees with filter: ${userId(user)}`);
   if (!sameRows(fromColumns, rowsOfSpec(engine.filterSpec(user, t, p))))
@@ -224,6 +234,7 @@ if (!args['no-postgres']) {
 
 // ---- filter ----
 const out = new Uint32Array(rowCount);
+const evaluator = new Evaluator(engine.sharedState());
 let u = 0;
 const nextUser = () => sampleUsers[u++ % sampleUsers.length] as UserIdx;
 const bits = new Uint32Array(((shape.businessUnits + 31) >>> 5) + 1).fill(0x01010101);
@@ -233,6 +244,9 @@ const results = [
   }),
   await timeIt('engine filter, engine record indexes', rowCount, () => {
     sink.value += engine.filter(nextUser(), t, p, { records: rows.records }).length;
+  }),
+  await timeIt('engine filter, engine record indexes, gathered (before marking)', rowCount, () => {
+    sink.value += filterGathered(engine, evaluator, { user: nextUser(), table: t, privilege: p }, rows.records, out);
   }),
   await timeIt('bare typed-array loop (one BU bitset test per row, one column)', rowCount, () => {
     sink.value += bareScan(rows.businessUnits, bits, out);
@@ -645,6 +659,10 @@ const ratios = {
     'postgres, Dataverse-style',
   ),
   'filter records vs postgres (tuned)': ratio('engine filter, engine record indexes', 'postgres, tuned'),
+  'filter records vs the same, gathered (before marking)': ratio(
+    'engine filter, engine record indexes',
+    'engine filter, engine record indexes, gathered',
+  ),
   // Both answer "which rows of the table may the user read": a lookup counts as one operation.
   'filter columns vs postgres running the engine filterSpec': ratio(
     'engine filter, caller columns',

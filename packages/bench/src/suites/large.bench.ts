@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine, toSqlWhere, type UserIdx } from '@palisade/core';
-import { RowField } from '@palisade/core/internal';
+import { Evaluator, RowField } from '@palisade/core/internal';
 import pg from 'pg';
 import { PostgresDataverseBaseline } from '../baselines/postgres-dataverse.js';
 import { ReferenceEvaluator, sampleRows, verifyRows } from '../baselines/reference.js';
 import { Picker } from '../generate/random.js';
 import { generateWorld, PRESETS, type WorldShape } from '../generate/world.js';
-import { announce, bareScan, formatCount, printRatios, sink, writeResults } from '../harness.js';
+import { announce, bareScan, filterGathered, formatCount, printRatios, sink, writeResults } from '../harness.js';
 import { startPostgres } from '../postgres.js';
 import { type Timing, timeIt } from '../timing.js';
 
@@ -84,6 +84,7 @@ console.log(`first lookup (builds the table's BU and owner bitmaps): ${(performa
 const reference = new ReferenceEvaluator(world);
 const userId = (u: UserIdx) => engine.model.principals[u]?.id as string;
 const verifiedUsers = [widest, ...users.slice(0, 3)];
+const evaluator = new Evaluator(engine.sharedState());
 let referenceChecked = 0;
 let referenceAllowed = 0;
 started = performance.now();
@@ -92,6 +93,11 @@ for (const user of verifiedUsers) {
   const fromFilter = engine.filter(user, t, p, { records });
   if (fromLookup.length !== fromFilter.length || fromLookup.some((r, i) => r !== fromFilter[i])) {
     throw new Error('lookup and filter disagree');
+  }
+  const gathered = new Uint32Array(rowCount);
+  const count = filterGathered(engine, evaluator, { user, table: t, privilege: p }, records, gathered);
+  if (count !== fromFilter.length || fromFilter.some((r, i) => r !== gathered[i])) {
+    throw new Error('filter on record indexes, gathered, disagrees with filter');
   }
   const allowed = new Set(fromFilter);
   const verified = verifyRows(
@@ -171,6 +177,9 @@ const results: Timing[] = [
   await timeIt(`engine filter, engine record indexes (${formatCount(rowCount)} rows)`, rowCount, () => {
     sink.value += engine.filter(nextUser(), t, p, { records }).length;
   }),
+  await timeIt('engine filter, the same, gathered (before marking)', rowCount, () => {
+    sink.value += filterGathered(engine, evaluator, { user: nextUser(), table: t, privilege: p }, records, out);
+  }),
   await timeIt(
     'reference evaluator, check per row (1 row)',
     1,
@@ -226,6 +235,8 @@ const ratios = {
   'filter vs reference evaluator (per row)': callNs('reference evaluator') / perRowNs('engine filter'),
   'filter vs postgres (Dataverse-style)': perRowNs('postgres, Dataverse-style') / perRowNs('engine filter'),
   'filter vs postgres (tuned)': perRowNs('postgres, tuned') / perRowNs('engine filter'),
+  'filter vs the same, gathered (before marking)':
+    perRowNs('engine filter, the same, gathered') / perRowNs('engine filter'),
   "filter vs postgres running the engine's filterSpec": perRowNs("postgres, the engine's") / perRowNs('engine filter'),
   'lookup as ids vs postgres (Dataverse-style), same question':
     callNs('postgres, Dataverse-style') / callNs(LOOKUP_IDS),

@@ -6,8 +6,9 @@ import { NONE } from '../ids.js';
 import { ROW_STRIDE, RowField } from '../model/records.js';
 import type { Table, WorldModel } from '../model/world-model.js';
 import { inSharedMemory } from '../util/growable.js';
-import { allRows, filterRecords, filterRows, type RowTest, rowTest } from './filter.js';
+import { allRows, filterMarked, filterRecords, filterRows, type RowTest, rowTest } from './filter.js';
 import type { FilterPlan } from './plan.js';
+import { markRecords, planMarking, type RecordStrategy } from './record-bits.js';
 
 /**
  * One `filter` call, resolved: its plan, its rows as dense columns and the row test. Plain data, so
@@ -23,8 +24,20 @@ export interface FilterJob {
   readonly businessUnits: Int32Array | Uint32Array | null;
   /** Record index per row (NONE: not stored), or null when rows carry no record. */
   readonly records: Int32Array | Uint32Array | null;
-  /** The test for kind `rows`; null otherwise. */
+  /** The test for kind `rows` when rows are gathered; null otherwise. */
   readonly test: RowTest | null;
+  /**
+   * For kind `rows` over record indexes, when marking is cheaper than gathering (`planMarking`):
+   * one bit per record of the table, set when the plan allows it. Null otherwise.
+   */
+  readonly marked: Uint32Array | null;
+}
+
+export interface FilterJobOptions {
+  /** Every array in shared memory, to post to worker threads. */
+  readonly shared?: boolean;
+  /** How rows given as record indexes are decided; `auto` estimates which is cheaper. */
+  readonly records?: RecordStrategy;
 }
 
 export function filterJob(
@@ -35,11 +48,14 @@ export function filterJob(
   privilege: number,
   rows: FilterRows,
   shared: boolean,
+  strategy: RecordStrategy = 'auto',
 ): FilterJob {
   const table = model.tables[t] as Table;
   const form = rowColumns(model, table, rows);
   const share = <T extends Int32Array | Uint32Array>(column: T | null): T | null =>
     column !== null && shared ? inSharedMemory(column) : column;
+  const marking =
+    plan.kind === 'rows' && form.owners === null ? planMarking(evaluator, plan, table, form.length, strategy) : null;
   return {
     kind: plan.kind,
     table: t,
@@ -47,7 +63,8 @@ export function filterJob(
     owners: share(form.owners),
     businessUnits: share(form.businessUnits),
     records: share(form.records),
-    test: plan.kind === 'rows' ? rowTest(evaluator, plan, table, privilege, shared) : null,
+    test: plan.kind === 'rows' && marking === null ? rowTest(evaluator, plan, table, privilege, shared) : null,
+    marked: marking === null ? null : markRecords(marking, table, privilege, shared),
   };
 }
 
@@ -63,8 +80,9 @@ export function filterRange(evaluator: Evaluator, job: FilterJob, from: number, 
     if (job.owners === null) return liveRows(evaluator.tables[job.table] as TableState, job.records, from, to, out);
     return allRows(length, out);
   }
-  const test = job.test as RowTest;
   const records = job.records === null ? null : job.records.subarray(from, to);
+  if (job.marked !== null) return filterMarked(job.marked, records as Int32Array | Uint32Array, out);
+  const test = job.test as RowTest;
   if (job.owners === null) {
     const { rows, count } = evaluator.tables[job.table] as TableState;
     return filterRecords(test, rows, count, records as Int32Array | Uint32Array, out);

@@ -58,8 +58,11 @@ export function rowTest(
   for (const row of rows) sharedRecords[row >>> 5] = (sharedRecords[row >>> 5] as number) | (1 << (row & 31));
   let ownerTable: Uint8Array | null = null;
   if (scope.teams.length > 2 || scope.hierarchy.length > 0) {
-    const principals = evaluator.userProfile.length;
-    ownerTable = shared ? sharedUint8(principals) : new Uint8Array(principals);
+    // Sized by the owners in scope, not by the users: a team created after the compile has an
+    // index past every user's (the loops read past the end as 0).
+    let size = 0;
+    for (const owner of scope.owners) size = Math.max(size, owner + 1);
+    ownerTable = shared ? sharedUint8(size) : new Uint8Array(size);
     for (const owner of scope.owners) ownerTable[owner] = 1;
   }
   return {
@@ -227,6 +230,33 @@ export function filterRecords(
     ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
     out[n] = i;
     n += ok;
+  }
+  return n;
+}
+
+/**
+ * Rows given as record indexes, against a bitset of the records allowed (`markRecords`): one bit
+ * test per row, two rows per turn. An index outside the table, or of a deleted record, has no bit.
+ */
+export function filterMarked(bits: Uint32Array, records: Int32Array | Uint32Array, out: Uint32Array): number {
+  const limit = bits.length * 32;
+  const length = records.length;
+  const pairs = length - (length % 2);
+  let n = 0;
+  for (let i = 0; i < pairs; i += 2) {
+    const record0 = records[i] as number;
+    const record1 = records[i + 1] as number;
+    const ok0 = record0 >>> 0 < limit ? ((bits[record0 >>> 5] as number) >>> (record0 & 31)) & 1 : 0;
+    const ok1 = record1 >>> 0 < limit ? ((bits[record1 >>> 5] as number) >>> (record1 & 31)) & 1 : 0;
+    out[n] = i;
+    n += ok0;
+    out[n] = i + 1;
+    n += ok1;
+  }
+  if (pairs < length) {
+    const record = records[pairs] as number;
+    out[n] = pairs;
+    n += record >>> 0 < limit ? ((bits[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
   }
   return n;
 }

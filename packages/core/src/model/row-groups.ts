@@ -87,6 +87,21 @@ export class RowGroups {
     return bitmaps.length === 1 ? (bitmaps[0] as RoaringBitmap32).clone() : RoaringBitmap32.orMany(bitmaps);
   }
 
+  /** How many rows the group holds. */
+  size(value: number): number {
+    return this.bitmaps.get(value)?.size ?? this.sortedRows(value).length;
+  }
+
+  /** Sets bit r of `bits` (one bit per row, 32 to a word) for every row r of the group. */
+  mark(value: number, bits: Uint32Array): void {
+    const bitmap = this.bitmaps.get(value);
+    const rows = bitmap === undefined ? this.sortedRows(value) : bitmap.toUint32Array();
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as number;
+      bits[row >>> 5] = (bits[row >>> 5] as number) | (1 << (row & 31));
+    }
+  }
+
   private sortedRows(value: number): Uint32Array {
     if (value < 0 || value + 1 >= this.starts.length) return new Uint32Array(0);
     return this.rows.subarray(this.starts[value], this.starts[value + 1]);

@@ -53,6 +53,11 @@ export class TableIndex {
     return this.liveRows;
   }
 
+  /** Whether `byBu` and `byOwner` exist yet: the first use of either sorts the whole table. */
+  get grouped(): boolean {
+    return this.rowsByBu !== null && this.rowsByOwner !== null;
+  }
+
   get byBu(): RowGroups {
     this.rowsByBu ??= new RowGroups(this.records.rows, this.records.count, ROW_STRIDE, RowField.bu);
     return this.rowsByBu;

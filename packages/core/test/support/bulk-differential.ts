@@ -1,5 +1,5 @@
-import { BatchCode, Engine, PRIVILEGES, type WorldInput } from '@palisade/core';
-import { checkColumns, Evaluator } from '@palisade/core/internal';
+import { BatchCode, Engine, type FilterJob, PRIVILEGES, type WorldInput } from '@palisade/core';
+import { checkColumns, Evaluator, filterRange } from '@palisade/core/internal';
 import { rng } from '../reference/random-world.js';
 import { codeOfReason } from './codes.js';
 import type { Mismatch } from './differential.js';
@@ -15,6 +15,7 @@ export function firstBulkMismatch(
   engine: Engine = Engine.fromWorld(world),
 ): Mismatch | null {
   const random = rng(seed);
+  const evaluator = new Evaluator(engine.sharedState());
   const users = (world.users ?? []).map((u) => u.id);
   const owners = [
     ...users,
@@ -32,8 +33,9 @@ export function firstBulkMismatch(
 
   for (const table of world.tables ?? []) {
     const t = engine.table(table.name);
-    const records =
-      engine.model.tables[t]?.records.ids.filter((id) => engine.model.tables[t]?.records.index.has(id)) ?? [];
+    // Stored records: a deleted id keeps its old row's slot, and may be stored again at a new one.
+    const store = engine.model.tables[t]?.records;
+    const records = store?.ids.filter((id, row) => store.index.get(id) === row) ?? [];
     // Inline rows: stored ids with other owners, unknown ids, no id.
     const inline = Array.from({ length: owners.length > 0 && bus.length > 0 ? 6 : 0 }, (_, i) => ({
       id:
@@ -70,7 +72,18 @@ export function firstBulkMismatch(
         const indexes = Int32Array.from(records, (r) => engine.record(t, r));
         m = differ(`filter records of ${where}`, Array.from(engine.filter(u, t, p, { records: indexes })), want);
         if (m) return m;
-        const store = engine.model.tables[t]?.records;
+        // Both ways of deciding record indexes, whichever `filter` chose for this list.
+        for (const strategy of ['gather', 'mark'] as const) {
+          // Reversed, with an index past the table's rows and NONE after them: neither is a row to allow.
+          const reversed = Int32Array.from([...indexes.slice().reverse(), indexes.length + 40, -1]);
+          const got = filtered(evaluator, engine.filterJob(u, t, p, { records: reversed }, { records: strategy }));
+          m = differ(
+            `filter records (${strategy}, reversed) of ${where}`,
+            got,
+            want.map((i) => records.length - 1 - i).reverse(),
+          );
+          if (m) return m;
+        }
         const columns = {
           owners: Int32Array.from(indexes, (r) => store?.ownerOf(r) ?? -1),
           businessUnits: Int32Array.from(indexes, (r) => store?.buOf(r) ?? -1),
@@ -188,6 +201,12 @@ export function firstBulkMismatch(
     codeOfReason(engine.check(user, table, 'write', inlineRow)),
   ];
   return differ('checkBatch error slots', Array.from(engine.checkBatch(batch)), expected);
+}
+
+/** A filter job's allowed positions, as `filter` returns them. */
+function filtered(evaluator: Evaluator, job: FilterJob): number[] {
+  const out = new Uint32Array(job.length);
+  return Array.from(out.subarray(0, filterRange(evaluator, job, 0, job.length, out)));
 }
 
 /** Items drawn from `pool` (and some with a bad index) until the batch spans three chunks. */

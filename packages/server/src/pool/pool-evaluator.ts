@@ -270,7 +270,7 @@ export class PoolEvaluator extends InlineEvaluator {
               ...(rows.records === undefined ? {} : { records: layout.copyInt32(rows.records) }),
             }
           : { records: layout.copyInt32((rows as { records: Int32Array | Uint32Array }).records) };
-      const job = this.engine.filterJob(q.user, q.table, q.privilege, staged, true);
+      const job = this.engine.filterJob(q.user, q.table, q.privilege, staged, { shared: true });
       if (job.kind !== 'rows') return super.filter(q, rows, output);
       const shards = this.reserve(Math.ceil(length / (this.filterThreshold / 2)));
       const positions = layout.uint32(length);
