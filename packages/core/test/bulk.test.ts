@@ -26,6 +26,28 @@ describe('bulk paths agree with check', () => {
   });
 });
 
+describe('filter answers', () => {
+  it("are the caller's: a later call, longer or shorter, leaves an earlier answer as it was", () => {
+    const engine = Engine.fromWorld(sampleWorld());
+    const table = engine.model.tables[engine.table('account')];
+    const records = Int32Array.from(table?.records.ids.keys() ?? []);
+    const users = engine.model.principals.filter((_, i) => engine.model.isUser(i)).map((p) => p.id);
+    // Two unknown rows first: every allowed row of a later call sits two positions further on.
+    const shifted = Int32Array.from([-1, -1, ...records]);
+    const longest = Int32Array.from([...shifted, ...records]);
+    // The longest list first, so that any buffer the engine keeps is already as long as any later call needs.
+    engine.filter(users[0] as string, 'account', 'read', { records: longest });
+    const answers = users.map((user) => engine.filter(user, 'account', 'read', { records }));
+    const copies = answers.map((answer) => Array.from(answer));
+    expect(copies.some((copy) => copy.length > 0)).toBe(true);
+    for (const user of users) {
+      engine.filter(user, 'account', 'write', { records: longest });
+      engine.filter(user, 'account', 'read', { records: shifted.subarray(0, 3) });
+    }
+    expect(answers.map((answer) => Array.from(answer))).toEqual(copies);
+  });
+});
+
 describe('bulk paths after deletes', () => {
   it('a deleted or unknown record index is never an allowed row, for any user (administrators and global readers too)', () => {
     const engine = Engine.fromWorld(sampleWorld());
