@@ -527,9 +527,11 @@ export class Engine {
     options: FilterOptions = {},
   ): Uint32Array {
     const job = this.filterJob(user, table, privilege, rows);
+    const bitmask = options.output === 'bitmask';
+    if (job.kind === 'none') return new Uint32Array(bitmask ? (job.length + 31) >>> 5 : 0);
     const out = this.positionScratch(job.length);
     const count = filterRange(this.evaluator, job, 0, job.length, out);
-    return options.output === 'bitmask' ? toBitmask(out, count, job.length) : out.slice(0, count);
+    return bitmask ? toBitmask(out, count, job.length) : out.slice(0, count);
   }
 
   private positionScratch(length: number): Uint32Array {

@@ -1,4 +1,5 @@
-import { Engine, PRIVILEGES } from '@palisade/core';
+import { Engine, PRIVILEGES, type ShareRight, type WorldInput } from '@palisade/core';
+import { Evaluator, filterRange } from '@palisade/core/internal';
 import { describe, expect, it } from 'vitest';
 import { randomWorld } from './reference/random-world.js';
 import { firstBulkMismatch } from './support/bulk-differential.js';
@@ -23,6 +24,93 @@ describe('bulk paths agree with check', () => {
   it(`on ${WORLDS} random worlds`, { timeout: 120_000 }, () => {
     for (let seed = 1; seed <= WORLDS; seed++)
       expectAgreement(`seed ${seed}`, firstBulkMismatch(randomWorld(seed, OPTIONS), seed));
+  });
+});
+
+/** The sample world with `count` more accounts, owned round-robin by its users and owner teams, every 50th shared. */
+function widerWorld(count: number): WorldInput {
+  const world = sampleWorld();
+  const owners = [
+    ...(world.users ?? []).map((u) => u.id),
+    ...(world.teams ?? []).filter((t) => t.type === 'owner').map((t) => t.id),
+  ];
+  const records = Array.from({ length: count }, (_, i) => ({
+    table: 'account',
+    id: `acc-${i}`,
+    ownerId: owners[(i * 7) % owners.length] as string,
+  }));
+  const shares = records
+    .filter((_, i) => i % 50 === 0)
+    .map((r, i) => ({
+      table: 'account',
+      recordId: r.id,
+      principalId: owners[(i * 3) % owners.length] as string,
+      rights: ['read', 'write'] as ShareRight[],
+    }));
+  return { ...world, records: [...(world.records ?? []), ...records], shares: [...(world.shares ?? []), ...shares] };
+}
+
+describe('filter on long lists of record indexes (marking)', () => {
+  const users = (world: WorldInput) => (world.users ?? []).map((u) => u.id);
+  /** Every user and privilege: `filter` (auto) and both forced ways equal `check` on every row. */
+  function expectAllAgree(engine: Engine, world: WorldInput, rows: Int32Array): void {
+    const t = engine.table('account');
+    const evaluator = new Evaluator(engine.sharedState());
+    for (const user of users(world)) {
+      for (const privilege of PRIVILEGES) {
+        const want = Array.from(rows.keys()).filter((i) => {
+          const r = rows[i] as number;
+          return (
+            engine.model.tables[t]?.records.has(r) === true && engine.check(user, t, privilege, r as never).allowed
+          );
+        });
+        expect(Array.from(engine.filter(user, t, privilege, { records: rows })), `${user} ${privilege}`).toEqual(want);
+        for (const records of ['gather', 'mark'] as const) {
+          const job = engine.filterJob(user, t, privilege, { records: rows }, { records });
+          const out = new Uint32Array(job.length);
+          const got = Array.from(out.subarray(0, filterRange(evaluator, job, 0, job.length, out)));
+          expect(got, `${user} ${privilege} ${records}`).toEqual(want);
+        }
+      }
+    }
+  }
+
+  it('marks once gathering has paid for sorting the table, and answers as check does before and after changes', () => {
+    const world = widerWorld(6_000);
+    const engine = Engine.fromWorld(world);
+    const table = engine.model.tables[engine.table('account')];
+    const count = table?.records.count ?? 0;
+    const rows = Int32Array.from({ length: count }, (_, i) => count - 1 - i);
+    // A user decided row by row, whose BU set alone stays within the marking budget.
+    const reader = users(world).find((user) => {
+      const job = engine.filterJob(user, 'account', 'read', { records: rows }, { records: 'mark' });
+      return job.kind === 'rows';
+    });
+    expect(reader).toBeDefined();
+    // The forced marking above sorted the table; a fresh engine shows the policy from the start.
+    const fresh = Engine.fromWorld(world);
+    const marked = Array.from(
+      { length: 5 },
+      () => fresh.filterJob(reader as string, 'account', 'read', { records: rows }).marked !== null,
+    );
+    expect(marked).toEqual([false, false, false, true, true]);
+    const shared = fresh.filterJob(reader as string, 'account', 'read', { records: rows }, { shared: true });
+    expect(shared.marked?.buffer).toBeInstanceOf(SharedArrayBuffer);
+
+    expectAllAgree(fresh, world, rows);
+    // Changed groups become bitmaps; new records land past the sorted rows.
+    const ids = [...(table?.records.ids ?? [])];
+    fresh.apply([
+      { op: 'assignRecord', table: 'account', id: ids[30] as string, ownerId: 'u-erin' },
+      { op: 'assignRecord', table: 'account', id: ids[31] as string, ownerId: 'team-key-accounts' },
+      { op: 'deleteRecord', table: 'account', id: ids[32] as string },
+      { op: 'deleteRecord', table: 'account', id: ids[50] as string },
+      { op: 'createRecord', table: 'account', id: 'acc-new-1', ownerId: 'u-wendy' },
+      { op: 'createRecord', table: 'account', id: ids[32] as string, ownerId: 'u-erin' },
+      { op: 'grantShare', table: 'account', recordId: ids[33] as string, principalId: 'u-erin', rights: ['read'] },
+    ]);
+    const after = Int32Array.from({ length: count + 2 }, (_, i) => count + 1 - i);
+    expectAllAgree(fresh, fresh.toWorld(), after);
   });
 });
 

@@ -40,4 +40,27 @@ describe('RowGroups', () => {
     expect(Array.from(groups.union([5, 6]).toUint32Array())).toEqual(want);
     expect(Array.from(groups.union([200]).toUint32Array())).toEqual([10_001]);
   });
+
+  it('sizes and marks a group exactly, before and after it changes', () => {
+    const { column, expected } = fixture(10_000, 100, 5);
+    const groups = new RowGroups(column, 10_000);
+    const marked = (values: number[], limit: number) => {
+      const bits = new Uint32Array((limit + 31) >>> 5);
+      for (const value of values) groups.mark(value, bits);
+      return Array.from({ length: limit }, (_, row) => row).filter(
+        (row) => ((bits[row >>> 5] as number) >>> (row & 31)) & 1,
+      );
+    };
+    expect(groups.size(9)).toBe(expected([9]).length);
+    expect(marked([9, 10], 10_000)).toEqual(expected([9, 10]));
+    expect(groups.size(-1)).toBe(0);
+    expect(groups.size(5_000)).toBe(0);
+    // Group 9 becomes a bitmap: one row leaves it, and one past the sorted rows joins it.
+    const row = column.indexOf(9);
+    groups.remove(9, row);
+    groups.add(9, 10_020);
+    const want = [...expected([9, 10]).filter((r) => r !== row), 10_020].sort((a, b) => a - b);
+    expect(groups.size(9)).toBe(expected([9]).length);
+    expect(marked([9, 10], 10_032)).toEqual(want);
+  });
 });

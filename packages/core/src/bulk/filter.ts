@@ -89,9 +89,9 @@ export function rowTest(
  */
 export function filterRows(
   test: RowTest,
-  owners: Int32Array | Uint32Array,
-  businessUnits: Int32Array | Uint32Array,
-  records: Int32Array | Uint32Array | null,
+  owners: Int32Array,
+  businessUnits: Int32Array,
+  records: Int32Array | null,
   length: number,
   out: Uint32Array,
 ): number {
@@ -151,9 +151,9 @@ export function filterRows(
  */
 function tableRows(
   test: RowTest,
-  owners: Int32Array | Uint32Array,
-  businessUnits: Int32Array | Uint32Array,
-  records: Int32Array | Uint32Array | null,
+  owners: Int32Array,
+  businessUnits: Int32Array,
+  records: Int32Array | null,
   length: number,
   out: Uint32Array,
 ): number {
@@ -189,9 +189,9 @@ function tableRows(
 /** 1 when row i is allowed: the whole test for one row, for the odd tail of the paired loops. */
 function rowAllowed(
   test: RowTest,
-  owners: Int32Array | Uint32Array,
-  businessUnits: Int32Array | Uint32Array,
-  records: Int32Array | Uint32Array | null,
+  owners: Int32Array,
+  businessUnits: Int32Array,
+  records: Int32Array | null,
   i: number,
 ): number {
   const { bus, self, team0, team1, ownerTable, shared, sharedLimit } = test;
@@ -212,7 +212,7 @@ export function filterRecords(
   test: RowTest,
   rows: Int32Array,
   count: number,
-  records: Int32Array | Uint32Array,
+  records: Int32Array,
   out: Uint32Array,
 ): number {
   const { bus, self, team0, team1, ownerTable, shared, sharedLimit } = test;
@@ -238,7 +238,7 @@ export function filterRecords(
  * Rows given as record indexes, against a bitset of the records allowed (`markRecords`): one bit
  * test per row, two rows per turn. An index outside the table, or of a deleted record, has no bit.
  */
-export function filterMarked(bits: Uint32Array, records: Int32Array | Uint32Array, out: Uint32Array): number {
+export function filterMarked(bits: Uint32Array, records: Int32Array, out: Uint32Array): number {
   const limit = bits.length * 32;
   const length = records.length;
   const pairs = length - (length % 2);

@@ -4,6 +4,8 @@ import { NONE } from '../ids.js';
 const { RoaringBitmap32 } = roaring;
 type RoaringBitmap32 = InstanceType<typeof RoaringBitmap32>;
 
+let markScratch = new Uint32Array(1024);
+
 /**
  * A table's rows grouped by the value of one column (owning BU, owner). Built with one counting
  * sort into flat arrays: `rows[starts[v] .. starts[v + 1])` are the rows whose column holds v,
@@ -95,7 +97,15 @@ export class RowGroups {
   /** Sets bit r of `bits` (one bit per row, 32 to a word) for every row r of the group. */
   mark(value: number, bits: Uint32Array): void {
     const bitmap = this.bitmaps.get(value);
-    const rows = bitmap === undefined ? this.sortedRows(value) : bitmap.toUint32Array();
+    let rows: Uint32Array;
+    if (bitmap === undefined) {
+      rows = this.sortedRows(value);
+    } else {
+      // A changed group is copied out of its bitmap into reused scratch, not a new array per call.
+      if (markScratch.length < bitmap.size)
+        markScratch = new Uint32Array(Math.max(bitmap.size, markScratch.length * 2));
+      rows = bitmap.toUint32Array(markScratch);
+    }
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as number;
       bits[row >>> 5] = (bits[row >>> 5] as number) | (1 << (row & 31));

@@ -36,6 +36,8 @@ export function firstBulkMismatch(
     // Stored records: a deleted id keeps its old row's slot, and may be stored again at a new one.
     const store = engine.model.tables[t]?.records;
     const records = store?.ids.filter((id, row) => store.index.get(id) === row) ?? [];
+    const rowLimit = store?.count ?? 0;
+    const deleted = Array.from({ length: rowLimit }, (_, row) => row).filter((row) => store?.has(row) !== true);
     // Inline rows: stored ids with other owners, unknown ids, no id.
     const inline = Array.from({ length: owners.length > 0 && bus.length > 0 ? 6 : 0 }, (_, i) => ({
       id:
@@ -72,17 +74,21 @@ export function firstBulkMismatch(
         const indexes = Int32Array.from(records, (r) => engine.record(t, r));
         m = differ(`filter records of ${where}`, Array.from(engine.filter(u, t, p, { records: indexes })), want);
         if (m) return m;
-        // Both ways of deciding record indexes, whichever `filter` chose for this list.
+        // Both ways of deciding record indexes, whichever `filter` chose for this list, on both
+        // column types. Reversed, then rows that are no stored record and so never allowed: the
+        // rows of deleted records, an index past the table and NONE (as a Uint32Array, 2^32 - 1).
+        const reversed = [...indexes.slice().reverse(), ...deleted, rowLimit + 40, -1];
+        const wantReversed = want.map((i) => records.length - 1 - i).reverse();
         for (const strategy of ['gather', 'mark'] as const) {
-          // Reversed, with an index past the table's rows and NONE after them: neither is a row to allow.
-          const reversed = Int32Array.from([...indexes.slice().reverse(), indexes.length + 40, -1]);
-          const got = filtered(evaluator, engine.filterJob(u, t, p, { records: reversed }, { records: strategy }));
-          m = differ(
-            `filter records (${strategy}, reversed) of ${where}`,
-            got,
-            want.map((i) => records.length - 1 - i).reverse(),
-          );
-          if (m) return m;
+          for (const column of [Int32Array.from(reversed), Uint32Array.from(reversed, (r) => r >>> 0)]) {
+            const job = engine.filterJob(u, t, p, { records: column }, { records: strategy });
+            m = differ(
+              `filter records (${strategy}, ${column.constructor.name}) of ${where}`,
+              filtered(evaluator, job),
+              wantReversed,
+            );
+            if (m) return m;
+          }
         }
         const columns = {
           owners: Int32Array.from(indexes, (r) => store?.ownerOf(r) ?? -1),
