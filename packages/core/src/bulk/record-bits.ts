@@ -60,13 +60,20 @@ export function planMarking(
   const budget = rows * MARKS_PER_ROW;
   let marks = (table.records.count >>> 5) / WORDS_PER_MARK;
   if (auto && (rows < MIN_MARK_ROWS || marks >= budget || !sorted(index, table, rows))) return null;
-  const bus = coveredBus(evaluator, plan.grant);
   if (auto) {
-    // By BU first: when that alone is over budget, the owner groups are not even built.
+    // By BU first, walking the grant's intervals until over budget: then neither the list of BUs
+    // nor the owner groups are made.
     const { byBu } = index;
-    for (let i = 0; i < bus.length && marks < budget; i++) marks += byBu.size(bus[i] as number);
+    const intervals = evaluator.grantBuIntervals(plan.grant);
+    for (let i = 0; i < intervals.length && marks < budget; i += 2) {
+      const end = intervals[i + 1] as number;
+      for (let position = intervals[i] as number; position < end && marks < budget; position++) {
+        marks += byBu.size(evaluator.buAtPosition[position] as number);
+      }
+    }
     if (marks >= budget) return null;
   }
+  const bus = coveredBus(evaluator, plan.grant);
   const scope = planScope(evaluator, plan);
   const shared = usableShares(scope, table, privilege);
   if (auto) {
