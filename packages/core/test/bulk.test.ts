@@ -81,7 +81,8 @@ describe('filter on long lists of record indexes (marking)', () => {
     const table = engine.model.tables[engine.table('account')];
     const count = table?.records.count ?? 0;
     const rows = Int32Array.from({ length: count }, (_, i) => count - 1 - i);
-    // A user decided row by row, whose BU set alone stays within the marking budget.
+    // A user decided row by row whose whole-table list auto marks once the table is sorted (the
+    // policy assertion below fails for any other).
     const reader = users(world).find((user) => {
       const job = engine.filterJob(user, 'account', 'read', { records: rows }, { records: 'mark' });
       return job.kind === 'rows';
@@ -111,6 +112,21 @@ describe('filter on long lists of record indexes (marking)', () => {
     ]);
     const after = Int32Array.from({ length: count + 2 }, (_, i) => count + 1 - i);
     expectAllAgree(fresh, fresh.toWorld(), after);
+  });
+});
+
+describe('filter columns', () => {
+  it('must be Int32Arrays or Uint32Arrays: another array is refused naming the column, never reinterpreted', () => {
+    const engine = Engine.fromWorld(sampleWorld());
+    const records = new Float64Array([0, 1, 2, 3]) as unknown as Int32Array;
+    expect(() => engine.filter('u-erin', 'account', 'read', { records })).toThrow(
+      expect.objectContaining({ code: 'PALISADE_INVALID_ARGUMENT', message: expect.stringContaining('records') }),
+    );
+    const owners = new Uint16Array(4) as unknown as Int32Array;
+    const businessUnits = new Int32Array(4);
+    expect(() => engine.filter('u-erin', 'account', 'read', { owners, businessUnits })).toThrow(
+      expect.objectContaining({ code: 'PALISADE_INVALID_ARGUMENT', message: expect.stringContaining('owners') }),
+    );
   });
 });
 

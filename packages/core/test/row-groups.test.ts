@@ -63,4 +63,32 @@ describe('RowGroups', () => {
     expect(groups.size(9)).toBe(expected([9]).length);
     expect(marked([9, 10], 10_032)).toEqual(want);
   });
+
+  it('marks changed groups of any size, past its scratch and past the scratch cap', () => {
+    const count = (1 << 20) + 5_000;
+    const column = Int32Array.from({ length: count }, (_, row) => (row % 3 === 0 ? 2 : row % 3 === 1 ? 1 : 0));
+    const groups = new RowGroups(column, count);
+    groups.remove(0, 2); // 0: ~350k rows, past the 1,024 the scratch starts with
+    groups.add(1, count); // 1: ~350k rows too
+    const big = Int32Array.from({ length: count }, () => 7);
+    const huge = new RowGroups(big, count);
+    huge.remove(7, 0); // 7: every row but one, past the cap
+    for (const [rows, value, want] of [
+      [groups, 0, (row: number) => row % 3 === 2 && row !== 2],
+      [groups, 1, (row: number) => row % 3 === 1 || row === count],
+      [huge, 7, (row: number) => row > 0 && row < count],
+    ] as const) {
+      const bits = new Uint32Array((count + 32) >>> 5);
+      rows.mark(value, bits);
+      let marked = 0;
+      let wrong = 0;
+      for (let row = 0; row <= count; row++) {
+        const bit = ((bits[row >>> 5] as number) >>> (row & 31)) & 1;
+        marked += bit;
+        if ((bit === 1) !== want(row)) wrong++;
+      }
+      expect(wrong).toBe(0);
+      expect(marked).toBe(rows.size(value));
+    }
+  });
 });

@@ -22,8 +22,8 @@ export interface FilterJob {
   /**
    * Owner and owning BU per row, or null when rows are given as record indexes only. Every column
    * is an Int32Array (a Uint32Array's memory viewed as one, not copied): a row loop that has seen
-   * both kinds runs ~50% slower on either. Values of 2^31 and up read negative, which every bounds
-   * test (`>>> 0 <`) still refuses.
+   * both kinds runs ~50% slower on either. Values of 2^31 and up read negative: the bounds tests
+   * (`>>> 0 <`) refuse them, and owners are only compared with owners in scope (`RowTest`).
    */
   readonly owners: Int32Array | null;
   readonly businessUnits: Int32Array | null;
@@ -57,8 +57,11 @@ export function filterJob(
 ): FilterJob {
   const table = model.tables[t] as Table;
   const form = rowColumns(model, table, rows);
-  const share = (column: Int32Array | Uint32Array | null): Int32Array | null =>
-    column === null ? null : asInt32(shared ? inSharedMemory(column) : column);
+  const share = (column: Int32Array | Uint32Array | null, name: string): Int32Array | null => {
+    if (column === null) return null;
+    const checked = checkedColumn(column, name);
+    return asInt32(shared ? inSharedMemory(checked) : checked);
+  };
   const marking =
     plan.kind === 'rows' && form.owners === null
       ? planMarking(evaluator, plan, table, privilege, form.length, strategy)
@@ -67,9 +70,9 @@ export function filterJob(
     kind: plan.kind,
     table: t,
     length: form.length,
-    owners: share(form.owners),
-    businessUnits: share(form.businessUnits),
-    records: share(form.records),
+    owners: share(form.owners, 'owners'),
+    businessUnits: share(form.businessUnits, 'businessUnits'),
+    records: share(form.records, 'records'),
     test: plan.kind === 'rows' && marking === null ? rowTest(evaluator, plan, table, privilege, shared) : null,
     marked: marking === null ? null : markRecords(marking, table, shared),
   };
@@ -112,6 +115,12 @@ function liveRows(table: TableState, records: Int32Array | null, from: number, t
 
 function asInt32(column: Int32Array | Uint32Array): Int32Array {
   return column instanceof Int32Array ? column : new Int32Array(column.buffer, column.byteOffset, column.length);
+}
+
+/** A caller's column as typed; a JavaScript caller may pass any array, whose bytes must not be reinterpreted. */
+function checkedColumn(column: Int32Array | Uint32Array, name: string): Int32Array | Uint32Array {
+  if (column instanceof Int32Array || column instanceof Uint32Array) return column;
+  throw invalidArgument(`${name} must be an Int32Array or a Uint32Array`);
 }
 
 interface RowForm {

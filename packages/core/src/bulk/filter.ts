@@ -22,12 +22,17 @@ export interface RowColumns {
 export interface RowTest {
   /** 1 for each BU index the grant's local and deep anchors cover. */
   readonly bus: Uint8Array;
+  /**
+   * Up to three owners in scope, compared in registers: the user (when the scope is userScope(U))
+   * and the first teams. Fewer owners repeat one of them, so every slot names an owner in scope.
+   */
   readonly self: number;
   readonly team0: number;
   readonly team1: number;
   /**
    * When the owners in scope are more than the user and two teams (more scope teams, or the
-   * principals hierarchy security reaches): 1 per principal index that is in scope, else null.
+   * principals hierarchy security reaches), or none at all: 1 per principal index that is in
+   * scope, else null.
    */
   readonly ownerTable: Uint8Array | null;
   /** Bit r set when stored record r is shared, with the privilege, to a principal in scope. */
@@ -56,8 +61,11 @@ export function rowTest(
   const words = (sharedLimit + 31) >>> 5;
   const sharedRecords = shared ? sharedUint32(words) : new Uint32Array(words);
   for (const row of rows) sharedRecords[row >>> 5] = (sharedRecords[row >>> 5] as number) | (1 << (row & 31));
+  // The owners the loops compare in registers. An absent slot repeats one of them: any value in
+  // it could be an owner a caller sends (-2 in an Int32Array, 2^32 - 2 in a Uint32Array).
+  const registers = scope.scopeAll ? [user, ...scope.teams.subarray(0, 2)] : Array.from(scope.teams.subarray(0, 2));
   let ownerTable: Uint8Array | null = null;
-  if (scope.teams.length > 2 || scope.hierarchy.length > 0) {
+  if (scope.teams.length > 2 || scope.hierarchy.length > 0 || registers.length === 0) {
     // Sized by the owners in scope, not by the users: a team created after the compile has an
     // index past every user's (the loops read past the end as 0).
     let size = 0;
@@ -65,12 +73,14 @@ export function rowTest(
     ownerTable = shared ? sharedUint8(size) : new Uint8Array(size);
     for (const owner of scope.owners) ownerTable[owner] = 1;
   }
+  // No owner in scope at all: the loops over caller columns read the (empty) owner table instead;
+  // only `filterRecords`, over the table's own owners (never -2), compares the registers.
+  const first = registers[0] ?? -2;
   return {
     bus,
-    // -2 never equals an owner (NONE is -1), so an absent slot can sit in the comparisons.
-    self: scope.scopeAll ? user : -2,
-    team0: scope.teams[0] ?? -2,
-    team1: scope.teams[1] ?? -2,
+    self: first,
+    team0: registers[1] ?? first,
+    team1: registers[2] ?? first,
     ownerTable,
     shared: sharedRecords,
     sharedLimit,

@@ -28,7 +28,7 @@ const WORDS_PER_MARK = 8;
 /**
  * Sorting a table into its groups (by BU, by owner) costs ~45 ns a record, a table's worth of
  * gathered rows ~10 ns each, and marking saves most of that. So `filter` sorts a table only once
- * the long lists it gathered for want of the groups add up to this many times the table (the
+ * the long lists it gathered while the table was unsorted add up to this many times the table (the
  * sort then has paid for itself); `lookup` sorts it on first use.
  */
 const GATHERED_TABLES_BEFORE_SORTING = 4;
@@ -59,7 +59,7 @@ export function planMarking(
   const auto = strategy === 'auto';
   const budget = rows * MARKS_PER_ROW;
   let marks = (table.records.count >>> 5) / WORDS_PER_MARK;
-  if (auto && (rows < MIN_MARK_ROWS || marks >= budget || !sorted(index, table, rows))) return null;
+  if (auto && (rows < MIN_MARK_ROWS || marks >= budget || !sortingPaid(index, table, rows))) return null;
   if (auto) {
     // By BU first, walking the grant's intervals until over budget: then neither the list of BUs
     // nor the owner groups are made.
@@ -85,16 +85,16 @@ export function planMarking(
   return { bus, scope, shared };
 }
 
-/** Whether the table's groups exist, or the gathering since the first long list has paid for sorting it. */
-function sorted(index: TableIndex, table: Table, rows: number): boolean {
-  if (index.grouped) return true;
+/**
+ * Whether the table's BU groups exist (the estimate's first need), or the long lists gathered while
+ * they did not have paid for sorting the table. Until then this list is gathered and counted; which
+ * of those lists would have marked cannot be known before the groups exist.
+ */
+function sortingPaid(index: TableIndex, table: Table, rows: number): boolean {
+  if (index.sortedByBu) return true;
   const gathered = (gatheredRows.get(index) ?? 0) + rows;
-  if (gathered < GATHERED_TABLES_BEFORE_SORTING * table.records.count) {
-    gatheredRows.set(index, gathered);
-    return false;
-  }
-  gatheredRows.delete(index);
-  return true;
+  gatheredRows.set(index, gathered);
+  return gathered >= GATHERED_TABLES_BEFORE_SORTING * table.records.count;
 }
 
 /** One bit per record index of `table`, set when the plan allows the record; in shared memory with `shared`. */

@@ -4,6 +4,8 @@ import { NONE } from '../ids.js';
 const { RoaringBitmap32 } = roaring;
 type RoaringBitmap32 = InstanceType<typeof RoaringBitmap32>;
 
+/** Rows of a changed group while `mark` reads them: grown on demand up to the cap (4 MiB). */
+const MARK_SCRATCH_CAP = 1 << 20;
 let markScratch = new Uint32Array(1024);
 
 /**
@@ -101,10 +103,13 @@ export class RowGroups {
     if (bitmap === undefined) {
       rows = this.sortedRows(value);
     } else {
-      // A changed group is copied out of its bitmap into reused scratch, not a new array per call.
-      if (markScratch.length < bitmap.size)
-        markScratch = new Uint32Array(Math.max(bitmap.size, markScratch.length * 2));
-      rows = bitmap.toUint32Array(markScratch);
+      // A changed group is copied out of its bitmap into reused scratch, not a new array per call;
+      // a group past the scratch's cap gets an array of its own, so the scratch never holds more.
+      const size = bitmap.size;
+      if (markScratch.length < size && size <= MARK_SCRATCH_CAP) {
+        markScratch = new Uint32Array(Math.min(MARK_SCRATCH_CAP, Math.max(size, markScratch.length * 2)));
+      }
+      rows = bitmap.toUint32Array(size <= markScratch.length ? markScratch : new Uint32Array(size));
     }
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as number;

@@ -53,9 +53,9 @@ export class TableIndex {
     return this.liveRows;
   }
 
-  /** Whether `byBu` and `byOwner` exist yet: the first use of either sorts the whole table. */
-  get grouped(): boolean {
-    return this.rowsByBu !== null && this.rowsByOwner !== null;
+  /** Whether `byBu` exists yet: its first use sorts the whole table. */
+  get sortedByBu(): boolean {
+    return this.rowsByBu !== null;
   }
 
   get byBu(): RowGroups {

@@ -97,6 +97,26 @@ export function firstBulkMismatch(
         };
         m = differ(`filter columns of ${where}`, Array.from(engine.filter(u, t, p, columns)), want);
         if (m) return m;
+        // Columns as Uint32Arrays, then rows of values no owner, BU or record has (each column
+        // type's negatives and values of 2^31 and up, -2 and 2^32 - 2 among them): allowed only
+        // when every row is (an administrator, a global grant: the rows are not read).
+        const junk = [-2, -1, -3, 0x7fffffff, -0x80000000];
+        const unsigned = {
+          owners: Uint32Array.from([...columns.owners, ...junk], (v) => v >>> 0),
+          businessUnits: Uint32Array.from([...columns.businessUnits, ...junk.map(() => -1)], (v) => v >>> 0),
+          records: Uint32Array.from([...indexes, ...junk.map(() => -1)], (v) => v >>> 0),
+        };
+        const everyRow = engine.filterJob(u, t, p, { records: new Int32Array(0) }).kind === 'all';
+        const wantJunk = [...want, ...(everyRow ? junk.map((_, k) => indexes.length + k) : [])];
+        m = differ(`filter Uint32 columns of ${where}`, Array.from(engine.filter(u, t, p, unsigned)), wantJunk);
+        if (m) return m;
+        const signed = {
+          owners: Int32Array.from(unsigned.owners),
+          businessUnits: Int32Array.from(unsigned.businessUnits),
+          records: Int32Array.from(unsigned.records),
+        };
+        m = differ(`filter junk Int32 columns of ${where}`, Array.from(engine.filter(u, t, p, signed)), wantJunk);
+        if (m) return m;
         const mask = engine.filter(u, t, p, columns, { output: 'bitmask' });
         const fromMask = records.flatMap((_, i) => (((mask[i >>> 5] as number) >>> (i & 31)) & 1 ? [i] : []));
         m = differ(`filter bitmask of ${where}`, fromMask, want);
