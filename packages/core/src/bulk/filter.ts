@@ -3,7 +3,7 @@ import { NONE } from '../ids.js';
 import { ROW_STRIDE, RowField } from '../model/records.js';
 import type { Table } from '../model/world-model.js';
 import { sharedUint8, sharedUint32 } from '../util/growable.js';
-import { type FilterPlan, planScope, usableShares } from './plan.js';
+import { coveredBus, type FilterPlan, planScope, usableShares } from './plan.js';
 
 /** Row columns of dense engine indexes. `records` (record indexes, NONE for rows the engine does not store) enables shares. */
 export interface RowColumns {
@@ -50,10 +50,7 @@ export function rowTest(
 ): RowTest {
   const { grant, user } = plan;
   const bus = shared ? sharedUint8(evaluator.buCount) : new Uint8Array(evaluator.buCount);
-  const intervals = evaluator.grantBuIntervals(grant);
-  for (let i = 0; i < intervals.length; i += 2) {
-    for (const bu of evaluator.buAtPosition.subarray(intervals[i], intervals[i + 1])) bus[bu] = 1;
-  }
+  for (const bu of coveredBus(evaluator, grant)) bus[bu] = 1;
   const scope = planScope(evaluator, plan);
   const rows = usableShares(scope, table, privilege)?.toUint32Array() ?? new Uint32Array(0);
   const last = rows[rows.length - 1];

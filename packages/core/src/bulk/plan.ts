@@ -35,6 +35,18 @@ export function planFilter(evaluator: Evaluator, user: number, table: number, pr
   return plan('rows', grant);
 }
 
+/** The BUs a grant's local and deep anchors cover (its intervals of preorder positions, unrolled). */
+export function coveredBus(evaluator: Evaluator, grant: number): number[] {
+  const intervals = evaluator.grantBuIntervals(grant);
+  const bus: number[] = [];
+  for (let i = 0; i < intervals.length; i += 2) {
+    for (let position = intervals[i] as number; position < (intervals[i + 1] as number); position++) {
+      bus.push(evaluator.buAtPosition[position] as number);
+    }
+  }
+  return bus;
+}
+
 /** The principals whose ownership a plan's grant reaches, and those whose shares it makes usable. */
 export interface PlanScope {
   /** The grant's scope teams, in the grant's order. */

@@ -3,7 +3,7 @@ import { tableIndex } from '../model/mutations.js';
 import type { RoaringBitmap32, TableIndex } from '../model/table-index.js';
 import type { Table } from '../model/world-model.js';
 import { sharedUint32 } from '../util/growable.js';
-import { type FilterPlan, type PlanScope, planScope, usableShares } from './plan.js';
+import { coveredBus, type FilterPlan, type PlanScope, planScope, usableShares } from './plan.js';
 
 /**
  * Filtering rows given as record indexes can go two ways. Gathering reads each row's owner and BU
@@ -60,20 +60,13 @@ export function planMarking(
   const budget = rows * MARKS_PER_ROW;
   let marks = (table.records.count >>> 5) / WORDS_PER_MARK;
   if (auto && (rows < MIN_MARK_ROWS || marks >= budget || !sortingPaid(index, table, rows))) return null;
+  const bus = coveredBus(evaluator, plan.grant);
   if (auto) {
-    // By BU first, walking the grant's intervals until over budget: then neither the list of BUs
-    // nor the owner groups are made.
+    // By BU first: when that alone is over budget, the owner groups are not even built.
     const { byBu } = index;
-    const intervals = evaluator.grantBuIntervals(plan.grant);
-    for (let i = 0; i < intervals.length && marks < budget; i += 2) {
-      const end = intervals[i + 1] as number;
-      for (let position = intervals[i] as number; position < end && marks < budget; position++) {
-        marks += byBu.size(evaluator.buAtPosition[position] as number);
-      }
-    }
+    for (let i = 0; i < bus.length && marks < budget; i++) marks += byBu.size(bus[i] as number);
     if (marks >= budget) return null;
   }
-  const bus = coveredBus(evaluator, plan.grant);
   const scope = planScope(evaluator, plan);
   const shared = usableShares(scope, table, privilege);
   if (auto) {
@@ -113,16 +106,4 @@ export function markRecords(marking: MarkPlan, table: Table, shared: boolean): U
     }
   }
   return bits;
-}
-
-/** The BUs a grant's local and deep anchors cover (its intervals of preorder positions, unrolled). */
-function coveredBus(evaluator: Evaluator, grant: number): number[] {
-  const intervals = evaluator.grantBuIntervals(grant);
-  const bus: number[] = [];
-  for (let i = 0; i < intervals.length; i += 2) {
-    for (let position = intervals[i] as number; position < (intervals[i + 1] as number); position++) {
-      bus.push(evaluator.buAtPosition[position] as number);
-    }
-  }
-  return bus;
 }
