@@ -12,6 +12,8 @@ export type Encoding = 'json' | 'msgpack';
 /** How `/v1/filter` rows travel: record ids; owner and BU columns (plus ids, for shares); engine record indexes. */
 export type FilterForm = 'columns' | 'ids' | 'records';
 export type FilterOutput = 'indexes' | 'bitmask';
+/** Who sends and times the requests: this Node process, or the native generator (C, built with `cc`). */
+export type Generator = 'node' | 'native';
 export type PresetName = keyof typeof PRESETS;
 /** Which build the started server runs: its TypeScript source (through tsx) or its `dist`. */
 export type ServerBuild = 'auto' | 'source' | 'dist';
@@ -45,6 +47,7 @@ export interface LoadOptions {
   readonly world: WorldSpec | null;
   readonly mix: readonly MixEntry[];
   readonly encoding: Encoding;
+  readonly generator: Generator;
   readonly loop: ClosedLoop | OpenLoop;
   readonly durationMs: number;
   readonly warmupMs: number;
@@ -111,6 +114,9 @@ load:
   --bodies <n>              prebuilt bodies per kind, rotated (default 4096; fewer when large)
   --seed <n>                seed of the questions (default 1)
   --timeout <time>          per request (default 30s)
+  --generator <node|native> who sends and times: this process (default), or a small C program built
+                            with the machine's cc on first use, which takes a fraction of the CPU (for
+                            latency tails on a small machine); plain http only, no progress line
 
 verification and report:
   --verify-sample <p>       fraction of answers verified, plus each kind's first 3 (default 0.01; 0: none)
@@ -194,6 +200,7 @@ export function parseLoadOptions(
         'reference-checks': { type: 'string' },
         out: { type: 'string' },
         timeout: { type: 'string' },
+        generator: { type: 'string' },
         quiet: { type: 'boolean' },
         workers: { type: 'string' },
         'pool-threshold': { type: 'string' },
@@ -248,6 +255,11 @@ export function parseLoadOptions(
           connections: integer('connections', text('connections'), DEFAULTS.connections, 1, 10_000),
         };
 
+  const generator = oneOf('generator', text('generator') ?? 'node', ['node', 'native'] as const);
+  if (generator === 'native' && url?.startsWith('https:')) {
+    throw new LoadUsageError(`--generator native speaks plain HTTP; --url must be http://, got \`${url}\``);
+  }
+
   const durationMs = parseDuration('duration', text('duration') ?? DEFAULTS.duration);
   if (durationMs <= 0) throw new LoadUsageError(`--duration must be longer than 0, got \`${text('duration')}\``);
 
@@ -257,6 +269,7 @@ export function parseLoadOptions(
     world,
     mix: parseMix(text('mix') ?? DEFAULTS.mix),
     encoding: oneOf('encoding', text('encoding') ?? DEFAULTS.encoding, ['json', 'msgpack'] as const),
+    generator,
     loop,
     durationMs,
     warmupMs: parseDuration('warmup', text('warmup') ?? DEFAULTS.warmup),

@@ -54,6 +54,8 @@ export interface LoadReport {
     readonly mix: string;
     readonly encoding: string;
     readonly loop: string;
+    /** `node` or `native`: who sent and timed the requests. */
+    readonly generator: string;
     readonly durationS: number;
     readonly warmupS: number;
     readonly batch: number;
@@ -126,9 +128,11 @@ export function buildReport(context: ReportContext): LoadReport {
       mix: options.mix.map((m) => `${m.kind}:${m.weight}`).join(','),
       encoding: options.encoding,
       loop:
-        options.loop.type === 'closed'
+        (options.loop.type === 'closed'
           ? `closed loop, concurrency ${options.loop.concurrency}`
-          : `open loop, ${options.loop.rate} requests/s over ${options.loop.connections} connections`,
+          : `open loop, ${options.loop.rate} requests/s over ${options.loop.connections} connections`) +
+        (options.generator === 'native' ? ', native generator' : ''),
+      generator: options.generator,
       durationS: seconds,
       warmupS: options.warmupMs / 1000,
       batch: options.batch,

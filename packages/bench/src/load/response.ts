@@ -13,6 +13,8 @@ export const LoadErrorCodes = {
   TIMEOUT: 'LOAD_TIMEOUT',
   /** Open loop: the request was due but a whole second of requests was already waiting; not sent. */
   BACKLOG: 'LOAD_BACKLOG',
+  /** Native generator: an answer it cannot read (not HTTP/1.1 with a length or chunks). */
+  PROTOCOL: 'LOAD_PROTOCOL',
 } as const;
 
 // As the server reads MessagePack: plain objects, no extensions, 64-bit integers as numbers.

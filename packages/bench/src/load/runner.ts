@@ -6,7 +6,8 @@
 import { Pool } from 'undici';
 import { seededRandom } from '../generate/random.js';
 import type { BodySet } from './bodies.js';
-import type { ClosedLoop, Encoding, Kind, MixEntry, OpenLoop } from './options.js';
+import { runNative } from './native.js';
+import type { ClosedLoop, Encoding, Generator, Kind, MixEntry, OpenLoop } from './options.js';
 import { LoadRecorder } from './recorder.js';
 import { errorOf, LoadErrorCodes, serverTimingMs, transportError } from './response.js';
 
@@ -14,6 +15,8 @@ export interface RunPlan {
   readonly url: string;
   readonly key: string;
   readonly encoding: Encoding;
+  /** Who sends and times: this process (the default), or the native generator (`native.ts`). */
+  readonly generator?: Generator;
   readonly loop: ClosedLoop | OpenLoop;
   readonly durationMs: number;
   readonly warmupMs: number;
@@ -66,16 +69,20 @@ export interface RunResult {
 }
 
 /** Caps on what sampling keeps in memory; a long run verifies its first answers, not all of them. */
-const MAX_SAMPLES = 20_000;
+export const MAX_SAMPLES = 20_000;
 const MIN_SAMPLES_PER_KIND = 3;
-const MAX_SAMPLE_BYTES = 256 * 2 ** 20;
+export const MAX_SAMPLE_BYTES = 256 * 2 ** 20;
 
 /** Open loop: how far ahead of its due time a request may leave (Node's timer resolution). */
 const TICK_MS = 1;
 
-const MEDIA_TYPE: Readonly<Record<Encoding, string>> = { json: 'application/json', msgpack: 'application/msgpack' };
+export const MEDIA_TYPE: Readonly<Record<Encoding, string>> = {
+  json: 'application/json',
+  msgpack: 'application/msgpack',
+};
 
 export async function runLoad(plan: RunPlan): Promise<RunResult> {
+  if (plan.generator === 'native') return runNative(plan);
   const connections = plan.loop.type === 'closed' ? plan.loop.concurrency : plan.loop.connections;
   const pool = new Pool(plan.url, {
     connections,
@@ -303,7 +310,7 @@ async function openLoop(
 }
 
 /** Picks a kind by the mix's weights. */
-function chooser(mix: readonly MixEntry[], random: () => number): () => Kind {
+export function chooser(mix: readonly MixEntry[], random: () => number): () => Kind {
   const total = mix.reduce((sum, m) => sum + m.weight, 0);
   const kinds = mix.map((m) => m.kind);
   const bounds = mix.map((_, i) => mix.slice(0, i + 1).reduce((sum, m) => sum + m.weight, 0) / total);

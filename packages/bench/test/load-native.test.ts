@@ -1,0 +1,381 @@
+/**
+ * `--generator native`: the C generator must drive a real server as the Node runner does (same
+ * requests in the same order, same report, same verification) and turn every way an answer can
+ * go wrong into the same error codes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type RequestListener } from 'node:http';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine, type WorldInput } from '@palisade/core';
+import { buildServer } from '@palisade/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWorld, PRESETS } from '../src/generate/world.js';
+import { writeWorld } from '../src/generate/write.js';
+import { type BodySet, buildBodies } from '../src/load/bodies.js';
+import { type LoadIo, runLoadCommand } from '../src/load/command.js';
+import { buildNativeGenerator } from '../src/load/native.js';
+import { type Kind, parseLoadOptions } from '../src/load/options.js';
+import { QuestionMaker } from '../src/load/questions.js';
+import { type RunPlan, runLoad } from '../src/load/runner.js';
+import { percentiles } from '../src/load/stats.js';
+
+const KEY = 'load-native-test-key-0123456789';
+const KEYS = [{ id: 'load', key: KEY, scopes: ['check' as const] }];
+
+const world = generateWorld({ ...PRESETS.small, businessUnits: 30, users: 200, records: 3_000 });
+const everyoneAdmin: WorldInput = {
+  ...world,
+  roleAssignments: [
+    ...(world.roleAssignments ?? []).filter((a) => a.roleId !== 'role-admin'),
+    ...(world.users ?? []).map((u) => ({ principalId: u.id, roleId: 'role-admin' })),
+  ],
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'palisade-load-native-'));
+const worldFile = join(dir, 'world.json');
+let app: ReturnType<typeof buildServer>;
+let url: string;
+let tampered: ReturnType<typeof buildServer>;
+let tamperedUrl: string;
+
+beforeAll(async () => {
+  await buildNativeGenerator();
+  await writeWorld(world, worldFile, 'json');
+  app = buildServer({ engine: Engine.fromWorld(world), keys: KEYS });
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
+  tampered = buildServer({ engine: Engine.fromWorld(everyoneAdmin), keys: KEYS });
+  tamperedUrl = await tampered.listen({ host: '127.0.0.1', port: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await tampered?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function quietIo(): LoadIo & { logs: string[] } {
+  const logs: string[] = [];
+  return { logs, log: (line) => logs.push(line), error: () => {}, progress: null };
+}
+
+function shortRun(target: string, extra: readonly string[]): string[] {
+  return [
+    '--url',
+    target,
+    '--key',
+    KEY,
+    '--world-file',
+    worldFile,
+    '--duration',
+    '1s',
+    '--warmup',
+    '0s',
+    '--batch',
+    '40',
+    '--rows',
+    '300',
+    '--bodies',
+    '16',
+    '--verify-sample',
+    '0.3',
+    '--reference-checks',
+    '40',
+    '--quiet',
+    ...extra,
+  ];
+}
+
+describe('the native generator against a real server', () => {
+  it.each([
+    ['json', 'columns'],
+    ['msgpack', 'records'],
+  ])('%s, filter rows as %s: every kind answered, no errors, verified', async (encoding, form) => {
+    const io = quietIo();
+    const options = parseLoadOptions(
+      shortRun(url, [
+        '--generator',
+        'native',
+        '--encoding',
+        encoding,
+        '--mix',
+        'check:40,checks:15,columns:15,filter:20,lookup:10,noop:10',
+        '--filter-rows',
+        form,
+        '--out',
+        join(dir, `native-${encoding}`),
+      ]),
+      {},
+    );
+    const { report, exitCode } = await runLoadCommand(options, io);
+    expect(exitCode).toBe(0);
+    expect(report.settings.generator).toBe('native');
+    expect(report.settings.loop).toContain('native generator');
+    expect(report.overall.errors).toBe(0);
+    for (const kind of ['check', 'checks', 'columns', 'filter', 'lookup', 'noop'] as const) {
+      expect(report.kinds[kind]?.requests, kind).toBeGreaterThan(0);
+    }
+    expect(report.kinds.checks?.items).toBe((report.kinds.checks?.requests ?? 0) * 40);
+    expect(report.overall.serverMs.count).toBe(report.overall.requests);
+    expect(report.overall.bytesReceived).toBeGreaterThan(report.overall.requests);
+    expect(report.schedule).toBeNull();
+    expect(report.timeline.length).toBeGreaterThan(0);
+    expect(report.verification.status).toBe('passed');
+    // Each kind's first answers are kept, so every kind is verified even when sampling misses it.
+    expect(report.verification.responses).toBeGreaterThanOrEqual(18);
+    expect(report.verification.referenceDecisions).toBeGreaterThan(0);
+    expect(report.clientCpuCores).toBeGreaterThan(0);
+  });
+
+  it('an open loop sends the same requests in the same order as the Node runner', async () => {
+    const run = async (generator: 'node' | 'native') =>
+      (
+        await runLoadCommand(
+          parseLoadOptions(
+            shortRun(url, [
+              '--generator',
+              generator,
+              '--rate',
+              '300',
+              '--mix',
+              'check:3,filter:1,noop:1',
+              '--filter-rows',
+              'ids',
+              '--out',
+              join(dir, `open-${generator}`),
+            ]),
+            {},
+          ),
+          quietIo(),
+        )
+      ).report;
+    const [native, node] = [await run('native'), await run('node')];
+    expect(native.overall.errors).toBe(0);
+    expect(native.overall.requests).toBeGreaterThan(295);
+    expect(native.overall.requests).toBeLessThanOrEqual(301);
+    // The schedule and the draw of kinds are the same, so each kind gets the same count.
+    for (const kind of ['check', 'filter', 'noop'] as const) {
+      expect(native.kinds[kind]?.requests, kind).toBe(node.kinds[kind]?.requests);
+    }
+    expect(native.verification.status).toBe('passed');
+    const schedule = native.schedule;
+    expect(schedule?.lagMs.count).toBe(native.overall.requests);
+    expect(schedule?.fromSendMs.count).toBe(native.overall.requests);
+    expect(schedule?.fromSendMs.max).toBeLessThanOrEqual(native.overall.latencyMs.max);
+    expect(native.answerWindowS).toBeGreaterThanOrEqual(native.durationS);
+  });
+
+  it('fails the run when the server answers differently from the world it was given', async () => {
+    const io = quietIo();
+    const { report, exitCode } = await runLoadCommand(
+      parseLoadOptions(
+        shortRun(tamperedUrl, [
+          '--generator',
+          'native',
+          '--mix',
+          'check:1,checks:1,columns:1',
+          '--duration',
+          '500ms',
+          '--out',
+          join(dir, 'native-tampered'),
+        ]),
+        {},
+      ),
+      io,
+    );
+    expect(exitCode).toBe(1);
+    expect(report.verification.status).toBe('failed');
+    expect(report.verification.mismatches[0]?.got).toContain('system-administrator');
+  });
+
+  it('counts error answers by the code in their body, and a closed port as LOAD_CONNECTION', async () => {
+    const wrongKey = await runLoadCommand(
+      parseLoadOptions(
+        [
+          ...shortRun(url, ['--generator', 'native', '--duration', '300ms', '--out', join(dir, 'native-denied')]),
+          '--key',
+          'not-a-key-0123456789',
+        ],
+        {},
+      ),
+      quietIo(),
+    );
+    expect(wrongKey.exitCode).toBe(1);
+    expect(wrongKey.report.errors[0]).toMatchObject({ code: 'PALISADE_UNAUTHENTICATED', status: 401 });
+    expect(wrongKey.report.errors[0]?.count).toBe(wrongKey.report.overall.requests);
+    expect(wrongKey.report.overall.rps).toBe(0);
+
+    const refused = await runLoadCommand(
+      parseLoadOptions(
+        shortRun(`http://127.0.0.1:${await freePort()}`, [
+          '--generator',
+          'native',
+          '--duration',
+          '300ms',
+          '--out',
+          join(dir, 'native-refused'),
+        ]),
+        {},
+      ),
+      quietIo(),
+    );
+    expect(refused.exitCode).toBe(1);
+    expect(refused.report.errors[0]).toMatchObject({ code: 'LOAD_CONNECTION', status: null });
+  });
+});
+
+describe('--generator', () => {
+  it('defaults to node, takes native, and refuses what the native generator cannot do, naming it', () => {
+    const base = ['--url', 'http://127.0.0.1:1', '--key', KEY];
+    expect(parseLoadOptions(base, {}).generator).toBe('node');
+    expect(parseLoadOptions([...base, '--generator', 'native'], {}).generator).toBe('native');
+    expect(() => parseLoadOptions([...base, '--generator', 'c'], {})).toThrow(
+      '--generator must be one of node, native, got `c`',
+    );
+    expect(() => parseLoadOptions(['--url', 'https://127.0.0.1:1', '--key', KEY, '--generator', 'native'], {})).toThrow(
+      '--generator native speaks plain HTTP; --url must be http://, got `https://127.0.0.1:1`',
+    );
+  });
+});
+
+describe('the native generator against servers that misbehave', () => {
+  const sets = new Map<Kind, BodySet>([['check', buildBodies('check', new QuestionMaker(world, 5), shape())]]);
+  const plan = (port: number, extra: Partial<RunPlan>): RunPlan => ({
+    url: `http://127.0.0.1:${port}`,
+    key: KEY,
+    encoding: 'json',
+    generator: 'native',
+    loop: { type: 'open', rate: 20, connections: 4 },
+    durationMs: 200,
+    warmupMs: 0,
+    timeoutMs: 5_000,
+    mix: [{ kind: 'check', weight: 1 }],
+    sets,
+    seed: 1,
+    verifySample: 0,
+    ...extra,
+  });
+
+  it('reads chunked answers, and counts answers that trail past the end', async () => {
+    // Chunked (no content length), 300 ms late: due at 0, 50, 100 and 150 ms, last answer at ~450 ms.
+    await withHttpServer(
+      (_request, response) => {
+        setTimeout(() => {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.write('{"allowed":');
+          response.end('true}');
+        }, 300);
+      },
+      async (port) => {
+        const run = await runLoad(plan(port, {}));
+        expect(run.recorder.all.requests).toBe(4);
+        expect(run.recorder.all.errors).toBe(0);
+        expect(run.recorder.all.bytesReceived).toBe(4 * '{"allowed":true}'.length);
+        expect(run.durationMs).toBe(200);
+        expect(run.answerWindowMs).toBeGreaterThanOrEqual(440);
+        expect(percentiles(run.recorder.all.client).p50).toBeGreaterThanOrEqual(300);
+      },
+    );
+  });
+
+  it('times out a server that never answers (LOAD_TIMEOUT)', async () => {
+    await withSocketServer(
+      () => {},
+      async (port) => {
+        const run = await runLoad(plan(port, { timeoutMs: 300 }));
+        expect(run.recorder.all.requests).toBe(4);
+        expect(run.recorder.errors.get('LOAD_TIMEOUT')?.count).toBe(4);
+      },
+    );
+  });
+
+  it('counts a connection closed under a request as LOAD_CONNECTION, and one that is not HTTP as LOAD_PROTOCOL', async () => {
+    await withSocketServer(
+      (socket) => socket.once('data', () => socket.destroy()),
+      async (port) => {
+        const run = await runLoad(plan(port, {}));
+        expect(run.recorder.errors.get('LOAD_CONNECTION')?.count).toBe(4);
+      },
+    );
+    await withSocketServer(
+      (socket) => socket.once('data', () => socket.write('SSH-2.0-not-http\r\n\r\n')),
+      async (port) => {
+        const run = await runLoad(plan(port, {}));
+        expect(run.recorder.errors.get('LOAD_PROTOCOL')?.count).toBe(4);
+      },
+    );
+  });
+
+  it('an open loop past a second of waiting requests counts the rest as LOAD_BACKLOG and still sends the waiting ones', async () => {
+    // The first answer takes 1.5 s; the rest come at once. One connection at 1,000/s: a second's
+    // worth (1,000) wait or are in flight, the rest of that stall is backlog.
+    let first = true;
+    await withHttpServer(
+      (_request, response) => {
+        const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        if (first) {
+          first = false;
+          setTimeout(answer, 1500);
+        } else answer();
+      },
+      async (port) => {
+        const run = await runLoad(
+          plan(port, { loop: { type: 'open', rate: 1000, connections: 1 }, durationMs: 1700, timeoutMs: 10_000 }),
+        );
+        const backlog = run.recorder.errors.get('LOAD_BACKLOG')?.count ?? 0;
+        expect(backlog).toBeGreaterThan(300);
+        expect(backlog).toBeLessThan(600);
+        expect(run.recorder.all.requests - run.recorder.all.errors).toBeGreaterThanOrEqual(1000);
+        expect(run.recorder.all.requests).toBeGreaterThanOrEqual(1690);
+      },
+    );
+  });
+});
+
+function shape() {
+  return {
+    encoding: 'json',
+    batch: 10,
+    rows: 50,
+    filterForm: 'columns',
+    filterOutput: 'indexes',
+    lookupLimit: 10,
+    bodies: 8,
+  } as const;
+}
+
+async function withHttpServer(listener: RequestListener, use: (port: number) => Promise<void>): Promise<void> {
+  const server = createHttpServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await use((server.address() as AddressInfo).port);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+async function withSocketServer(onSocket: (socket: Socket) => void, use: (port: number) => Promise<void>) {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await use((server.address() as AddressInfo).port);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
