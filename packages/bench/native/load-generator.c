@@ -12,9 +12,12 @@
  *                     are kept whole, so a short run still verifies every kind
  *   --sequence FILE   u32 per request sent, cycled: the request's index, top bit set when its
  *                     answer must be kept whole (sampled for verification)
- * Output (--out FILE), one record per measured request in completion order, little-endian:
- *   u32 request, i32 status (0: no answer), u32 failure (0 none, 1 connection, 2 timeout,
- *   3 backlog, 4 protocol), u32 received bytes, f64 done, f64 latency, f64 from send, f64 lag,
+ * Output (--out FILE), one record per measured request in completion order, in this machine's
+ * byte order (little-endian: epoll and timerfd make this Linux-only, and the reader expects x86-64
+ * or arm64):
+ *   u32 request, i32 status (0: no answer), u32 flags (low byte: failure, 0 none, 1 connection,
+ *   2 timeout, 3 backlog, 4 protocol; KEPT_FLAG: the answer's bytes follow, even when there are
+ *   none), u32 received bytes, f64 done, f64 latency, f64 from send, f64 lag,
  *   f64 server time (ms; done is from the start of measuring; -1: not applicable or absent),
  *   u32 content-type length, u32 body length, then those bytes (kept answers and errors only).
  * Stdout: one JSON line with the client's CPU (cores) over the measured window.
@@ -29,7 +32,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +49,7 @@
 
 enum { FAIL_NONE = 0, FAIL_CONNECTION = 1, FAIL_TIMEOUT = 2, FAIL_BACKLOG = 3, FAIL_PROTOCOL = 4 };
 #define KEEP_BIT 0x80000000u
+#define KEPT_FLAG 0x100u
 #define TIMER_ID 0xffffffffu
 
 typedef struct {
@@ -58,8 +64,10 @@ typedef struct {
   int fd;
   int busy;
   uint32_t entry; /* sequence entry of the request in flight */
-  int64_t due;    /* open loop: when it was due; closed loop: its send */
-  int64_t sent;
+  int64_t due;     /* open loop: when it was due; closed loop: when it was taken */
+  int64_t taken;   /* when the loop took it: its send as Node's runner counts it (waiting for a
+                      connection, and connecting, count in "from send", as in undici's pool) */
+  int64_t written; /* its first byte on the socket: the timeout counts from here */
   const uint8_t *out;
   size_t outLeft;
   int wantsOut;
@@ -99,6 +107,12 @@ static void die(const char *what, const char *detail) {
   exit(1);
 }
 
+static void *grow(void *block, size_t size) {
+  void *grown = realloc(block, size);
+  if (!grown) die("out of memory", NULL);
+  return grown;
+}
+
 static uint8_t *readFile(const char *path, size_t *length) {
   FILE *f = fopen(path, "rb");
   if (!f) die("cannot open", path);
@@ -125,7 +139,7 @@ static void loadInputs(const char *requestsPath, const char *sequencePath) {
     uint32_t group = u32At(bytes + at + 4);
     if (at + 8 + n > length) die("truncated request in", requestsPath);
     if (group >= MAX_GROUPS) die("request group past 63 in", requestsPath);
-    if (requestCount == capacity) requests = realloc(requests, (capacity *= 2) * sizeof *requests);
+    if (requestCount == capacity) requests = grow(requests, (capacity *= 2) * sizeof *requests);
     requests[requestCount++] = (request_t){bytes + at + 8, n, group};
     at += 8 + (size_t)n;
   }
@@ -149,17 +163,19 @@ static void record(uint32_t entry, int status, uint32_t failure, uint32_t receiv
                    const uint8_t *body, size_t bodyLength) {
   writeU32(entry & ~KEEP_BIT);
   writeU32((uint32_t)status);
-  writeU32(failure);
+  writeU32(failure | (body ? KEPT_FLAG : 0));
   writeU32(received);
   writeF64(ms(done - measureStart));
   writeF64(latencyMs);
   writeF64(fromSendMs);
   writeF64(lagMs);
   writeF64(serverMs);
-  writeU32(contentType ? (uint32_t)typeLength : 0);
-  writeU32(body ? (uint32_t)bodyLength : 0);
-  if (contentType) fwrite(contentType, 1, typeLength, out);
-  if (body) fwrite(body, 1, bodyLength, out);
+  if (!contentType) typeLength = 0;
+  if (!body) bodyLength = 0;
+  writeU32((uint32_t)typeLength);
+  writeU32((uint32_t)bodyLength);
+  if (typeLength) fwrite(contentType, 1, typeLength, out);
+  if (bodyLength) fwrite(body, 1, bodyLength, out);
 }
 
 static int openConnection(void) {
@@ -169,13 +185,21 @@ static int openConnection(void) {
   address.sin_family = AF_INET;
   address.sin_port = htons((uint16_t)opt.port);
   if (inet_pton(AF_INET, opt.host, &address.sin_addr) != 1) die("not an IPv4 address", opt.host);
+  fcntl(fd, F_SETFL, O_NONBLOCK);
   if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-    close(fd);
-    return -1;
+    /* Loopback connects at once; elsewhere the loop waits, at most the timeout (or 10 s). */
+    int64_t limitMs = opt.timeoutNs > 0 ? opt.timeoutNs / 1000000 : 10000;
+    struct pollfd wait = {.fd = fd, .events = POLLOUT};
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (errno != EINPROGRESS || poll(&wait, 1, (int)(limitMs > 10000 ? 10000 : limitMs)) != 1 ||
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 || error != 0) {
+      close(fd);
+      return -1;
+    }
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  fcntl(fd, F_SETFL, O_NONBLOCK);
   return fd;
 }
 
@@ -187,6 +211,7 @@ static void closeConnection(conn_t *c) {
   c->fd = -1;
   c->busy = 0;
   c->inLength = 0;
+  c->outLeft = 0;
   c->wantsOut = 0;
 }
 
@@ -196,15 +221,18 @@ static void watch(conn_t *c, uint32_t id, int wantsOut) {
   c->wantsOut = wantsOut;
 }
 
-/* Open loop: lag and latency from the due time; closed loop (due == sent): from the send. */
+/* Open loop: measured by its due time; closed loop (due == taken): by when it was taken. */
 static int isMeasured(int64_t due) { return due >= measureStart; }
+
+/* Latency counts from the earlier of due and taken (see the runner's `send`). */
+static int64_t startOf(const conn_t *c) { return c->due < c->taken ? c->due : c->taken; }
+static double lagOf(const conn_t *c) { return opt.rate > 0 ? ms(c->taken > c->due ? c->taken - c->due : 0) : -1; }
 
 static void failRequest(conn_t *c, uint32_t failure, const char *message) {
   int64_t done = nowNs();
   if (isMeasured(c->due)) {
-    int64_t from = c->due < c->sent ? c->due : c->sent;
-    record(c->entry, 0, failure, 0, done, ms(done - from), -1, opt.rate > 0 ? ms(c->sent > c->due ? c->sent - c->due : 0) : -1,
-           -1, NULL, 0, (const uint8_t *)message, strlen(message));
+    record(c->entry, 0, failure, 0, done, ms(done - startOf(c)), -1, lagOf(c), -1, NULL, 0, (const uint8_t *)message,
+           strlen(message));
   }
 }
 
@@ -227,11 +255,12 @@ static int flush(conn_t *c, uint32_t id) {
   return 0;
 }
 
-/* Sends sequence entry `entry`, due at `due`, on connection `id`; 0 on success. */
-static int sendOn(conn_t *conns, uint32_t id, uint32_t entry, int64_t due) {
+/* Sends sequence entry `entry`, due at `due` and taken at `taken`, on connection `id`; 0 on success. */
+static int sendOn(conn_t *conns, uint32_t id, uint32_t entry, int64_t due, int64_t taken) {
   conn_t *c = &conns[id];
   c->entry = entry;
-  c->due = due;
+  c->due = opt.rate == 0 ? taken : due;
+  c->taken = taken;
   if (c->fd < 0) {
     c->fd = openConnection();
     if (c->fd >= 0) {
@@ -240,8 +269,7 @@ static int sendOn(conn_t *conns, uint32_t id, uint32_t entry, int64_t due) {
       c->wantsOut = 0;
     }
   }
-  c->sent = nowNs();
-  if (opt.rate == 0) c->due = c->sent;
+  c->written = nowNs();
   if (c->fd < 0) {
     failRequest(c, FAIL_CONNECTION, "connection refused or failed");
     return -1;
@@ -275,6 +303,21 @@ static const char *header(const uint8_t *start, const uint8_t *end, const char *
   return NULL;
 }
 
+/* A whole decimal (digits only, no sign) or hexadecimal number in [p, end); -1 when it is not one. */
+static int64_t number(const char *p, const char *end, int base) {
+  int64_t value = 0;
+  const char *start = p;
+  for (; p < end; p++) {
+    int digit = *p >= '0' && *p <= '9' ? *p - '0'
+                : base == 16 && (*p | 32) >= 'a' && (*p | 32) <= 'f' ? (*p | 32) - 'a' + 10
+                                                                      : -1;
+    if (digit < 0) break;
+    if (value > (INT64_MAX - digit) / base) return -1;
+    value = value * base + digit;
+  }
+  return p == start ? -1 : value;
+}
+
 /* Server-Timing `app;dur=<ms>`, as the Node side reads it; -1 when absent. */
 static double serverTiming(const char *value, size_t length) {
   if (!value) return -1;
@@ -302,6 +345,11 @@ typedef struct {
   double serverMs;
 } answer_t;
 
+/* [value, value + *length) with the blanks at its end trimmed. */
+static void trimEnd(const char *value, size_t *length) {
+  while (value && *length > 0 && (value[*length - 1] == ' ' || value[*length - 1] == '\t')) (*length)--;
+}
+
 /* 1: a whole answer is in `c->in` (filled into `a`); 0: not yet; -1: not an answer this reads. */
 static int parseAnswer(conn_t *c, answer_t *a) {
   uint8_t *in = c->in;
@@ -310,23 +358,33 @@ static int parseAnswer(conn_t *c, answer_t *a) {
   if (c->inLength < 12 || memcmp(in, "HTTP/1.", 7) != 0) return -1;
   a->status = atoi((const char *)in + 9);
   a->headLength = (size_t)(headEnd - in) + 4;
-  size_t length;
-  const char *value = header(in + 1, headEnd + 2, "content-length:", &length);
-  a->contentType = header(in + 1, headEnd + 2, "content-type:", &a->typeLength);
+  const uint8_t *fieldsEnd = headEnd + 2;
+  a->contentType = header(in + 1, fieldsEnd, "content-type:", &a->typeLength);
   size_t timingLength;
-  const char *timing = header(in + 1, headEnd + 2, "server-timing:", &timingLength);
+  const char *timing = header(in + 1, fieldsEnd, "server-timing:", &timingLength);
   a->serverMs = serverTiming(timing, timingLength);
-  if (value) {
-    size_t body = (size_t)strtoull(value, NULL, 10);
-    if (c->inLength < a->headLength + body) return 0;
+  size_t lengthSize, encodingSize;
+  const char *lengthValue = header(in + 1, fieldsEnd, "content-length:", &lengthSize);
+  const char *encoding = header(in + 1, fieldsEnd, "transfer-encoding:", &encodingSize);
+  trimEnd(lengthValue, &lengthSize);
+  trimEnd(encoding, &encodingSize);
+  int chunked = encoding && encodingSize >= 7 && strncasecmp(encoding + encodingSize - 7, "chunked", 7) == 0;
+  /* Chunked wins over a length (RFC 9112, 6.3). */
+  if (lengthValue && !chunked) {
+    int64_t body = number(lengthValue, lengthValue + lengthSize, 10);
+    /* Digits only, all of them: "-1", "1x" or an overflow is not a length. */
+    if (body < 0 || lengthSize == 0) return -1;
+    for (size_t i = 0; i < lengthSize; i++) {
+      if (lengthValue[i] < '0' || lengthValue[i] > '9') return -1;
+    }
+    if ((uint64_t)body > c->inLength - a->headLength) return 0;
     a->body = in + a->headLength;
-    a->bodyLength = body;
-    a->total = a->headLength + body;
+    a->bodyLength = (size_t)body;
+    a->total = a->headLength + (size_t)body;
     return 1;
   }
-  const char *encoding = header(in + 1, headEnd + 2, "transfer-encoding:", &length);
-  if (!encoding || length < 7 || strncasecmp(encoding + length - 7, "chunked", 7) != 0) {
-    /* No length and not chunked: only 1xx/204/304 have no body. */
+  if (!chunked) {
+    /* No length and not chunked: only 204/304 have no body. */
     if (a->status == 204 || a->status == 304) {
       a->body = in + a->headLength;
       a->bodyLength = 0;
@@ -335,26 +393,41 @@ static int parseAnswer(conn_t *c, answer_t *a) {
     }
     return -1;
   }
-  /* Chunked: walk the chunks; de-chunk in place once all are in. */
+  /* Chunked: walk the chunks (size line, data, CRLF), then trailers up to an empty line;
+   * de-chunk in place once all are in. A size that is not hex, or data not ended by CRLF, is not
+   * an answer this reads. */
   size_t at = a->headLength;
   for (;;) {
     uint8_t *lineEnd = memmem(in + at, c->inLength - at, "\r\n", 2);
     if (!lineEnd) return 0;
-    size_t size = (size_t)strtoull((const char *)in + at, NULL, 16);
+    /* The size ends at the line's end or at a chunk extension (`;…`). */
+    const char *sizeEnd = memchr(in + at, ';', (size_t)(lineEnd - (in + at)));
+    if (!sizeEnd) sizeEnd = (const char *)lineEnd;
+    while (sizeEnd > (const char *)in + at && (sizeEnd[-1] == ' ' || sizeEnd[-1] == '\t')) sizeEnd--;
+    int64_t size = number((const char *)in + at, sizeEnd, 16);
+    /* Hex digits only, all of them, and no overflow. */
+    if (size < 0) return -1;
+    for (const char *p = (const char *)in + at; p < sizeEnd; p++) {
+      if (!((*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'f'))) return -1;
+    }
     size_t data = (size_t)(lineEnd - in) + 2;
     if (size == 0) {
-      if (c->inLength < data + 2) return 0;
-      a->total = data + 2; /* no trailers */
+      uint8_t *trailersEnd = data + 2 <= c->inLength && memcmp(in + data, "\r\n", 2) == 0
+                                 ? in + data
+                                 : memmem(in + data, c->inLength - data, "\r\n\r\n", 4);
+      if (!trailersEnd) return 0;
+      a->total = (size_t)(trailersEnd - in) + (trailersEnd == in + data ? 2 : 4);
       break;
     }
-    if (c->inLength < data + size + 2) return 0;
-    at = data + size + 2;
+    if ((uint64_t)size > c->inLength - data || c->inLength - data - (size_t)size < 2) return 0;
+    if (memcmp(in + data + size, "\r\n", 2) != 0) return -1;
+    at = data + (size_t)size + 2;
   }
   uint8_t *write = in + a->headLength;
   at = a->headLength;
   for (;;) {
     uint8_t *lineEnd = memmem(in + at, a->total - at, "\r\n", 2);
-    size_t size = (size_t)strtoull((const char *)in + at, NULL, 16);
+    size_t size = (size_t)number((const char *)in + at, (const char *)lineEnd, 16);
     size_t data = (size_t)(lineEnd - in) + 2;
     if (size == 0) break;
     memmove(write, in + data, size);
@@ -375,10 +448,9 @@ static void answered(conn_t *c, const answer_t *a) {
              (!ok && errorBytes + (long)a->bodyLength <= opt.maxErrorBytes);
   if (!ok && keep) errorBytes += (long)a->bodyLength;
   if (ok && keep) keptOfGroup[group]++;
-  int64_t from = c->due < c->sent ? c->due : c->sent;
-  double fromSend = opt.rate > 0 ? ms(done - c->sent) : -1;
-  double lag = opt.rate > 0 ? ms(c->sent > c->due ? c->sent - c->due : 0) : -1;
-  record(c->entry, a->status, FAIL_NONE, (uint32_t)a->bodyLength, done, ms(done - from), fromSend, lag, a->serverMs,
+  double fromSend = opt.rate > 0 ? ms(done - c->taken) : -1;
+  uint32_t received = a->bodyLength > UINT32_MAX ? UINT32_MAX : (uint32_t)a->bodyLength;
+  record(c->entry, a->status, FAIL_NONE, received, done, ms(done - startOf(c)), fromSend, lagOf(c), a->serverMs,
          keep ? a->contentType : NULL, a->typeLength, keep ? a->body : NULL, a->bodyLength);
 }
 
@@ -425,6 +497,8 @@ int main(int argc, char **argv) {
   setvbuf(out, outBuffer, _IOFBF, sizeof outBuffer);
   signal(SIGINT, onStop);
   signal(SIGTERM, onStop);
+  /* If the tool that started it dies, stop (and write what was measured) instead of running on. */
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   epfd = epoll_create1(EPOLL_CLOEXEC);
   int n = opt.connections;
@@ -459,6 +533,7 @@ int main(int argc, char **argv) {
   uint64_t queueCapacity = 1;
   while (queueCapacity < maxWaiting + 1) queueCapacity <<= 1;
   int64_t *queueDue = malloc(queueCapacity * sizeof *queueDue);
+  int64_t *queueTaken = malloc(queueCapacity * sizeof *queueTaken);
   uint32_t *queueEntry = malloc(queueCapacity * sizeof *queueEntry);
   uint64_t head = 0, tail = 0;
   uint64_t next = 0; /* requests scheduled (open) or sent (closed) */
@@ -485,26 +560,30 @@ int main(int argc, char **argv) {
       while (idleCount > 0 && head != tail) {
         uint32_t id = idle[--idleCount];
         int64_t due = queueDue[head & (queueCapacity - 1)];
+        int64_t taken = queueTaken[head & (queueCapacity - 1)];
         uint32_t entry = queueEntry[head & (queueCapacity - 1)];
         head++;
-        if (sendOn(conns, id, entry, due) == 0) inFlight++;
+        if (sendOn(conns, id, entry, due, taken) == 0) inFlight++;
         else idle[idleCount++] = id;
       }
       for (int64_t due = t0 + (int64_t)(next * periodNs); due <= now && due < endAt;
            due = t0 + (int64_t)(++next * periodNs)) {
         uint32_t entry = sequence[next % sequenceLength];
-        if (idleCount > 0) {
-          uint32_t id = idle[--idleCount];
-          if (sendOn(conns, id, entry, due) == 0) inFlight++;
-          else idle[idleCount++] = id;
-        } else if ((uint64_t)inFlight + (tail - head) >= maxWaiting) {
+        /* Read per request, as the runner does: in a burst after a stall, later ones are taken later. */
+        int64_t taken = nowNs();
+        if ((uint64_t)inFlight + (tail - head) >= maxWaiting) {
           if (isMeasured(due)) {
             const char *message = "a second of requests already waiting";
-            record(entry, 0, FAIL_BACKLOG, 0, now, 0, -1, -1, -1, NULL, 0, (const uint8_t *)message,
+            record(entry, 0, FAIL_BACKLOG, 0, taken, 0, -1, -1, -1, NULL, 0, (const uint8_t *)message,
                    strlen(message));
           }
+        } else if (idleCount > 0) {
+          uint32_t id = idle[--idleCount];
+          if (sendOn(conns, id, entry, due, taken) == 0) inFlight++;
+          else idle[idleCount++] = id;
         } else {
           queueDue[tail & (queueCapacity - 1)] = due;
+          queueTaken[tail & (queueCapacity - 1)] = taken;
           queueEntry[tail & (queueCapacity - 1)] = entry;
           tail++;
         }
@@ -513,7 +592,7 @@ int main(int argc, char **argv) {
       while (idleCount > 0 && now < endAt) {
         uint32_t id = idle[--idleCount];
         uint32_t entry = sequence[next++ % sequenceLength];
-        if (sendOn(conns, id, entry, now) == 0) inFlight++;
+        if (sendOn(conns, id, entry, 0, nowNs()) == 0) inFlight++;
         else {
           idle[idleCount++] = id;
           break; /* a refused connection: try again on the next turn, not in a tight loop */
@@ -535,13 +614,14 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
       conn_t *c = &conns[i];
       if (!c->busy) continue;
-      if (now - c->sent >= opt.timeoutNs) {
+      if (opt.timeoutNs == 0) continue; /* 0: no timeout, as undici takes it */
+      if (now - c->written >= opt.timeoutNs) {
         failRequest(c, FAIL_TIMEOUT, "no answer within the timeout");
         closeConnection(c);
         inFlight--;
         idle[idleCount++] = (uint32_t)i;
-      } else if (c->sent + opt.timeoutNs < wake) {
-        wake = c->sent + opt.timeoutNs;
+      } else if (c->written + opt.timeoutNs < wake) {
+        wake = c->written + opt.timeoutNs;
       }
     }
     struct itimerspec spec = {0};
@@ -570,7 +650,7 @@ int main(int argc, char **argv) {
       }
       int closed = 0;
       for (;;) {
-        if (c->inLength == c->inCapacity) c->in = realloc(c->in, c->inCapacity *= 2);
+        if (c->inLength == c->inCapacity) c->in = grow(c->in, c->inCapacity *= 2);
         ssize_t got = recv(c->fd, c->in + c->inLength, c->inCapacity - c->inLength, 0);
         if (got > 0) {
           c->inLength += (size_t)got;
@@ -590,12 +670,17 @@ int main(int argc, char **argv) {
           size_t typeLength;
           const uint8_t *headEnd = c->in + a.headLength - 2;
           const char *connection = header(c->in + 1, headEnd, "connection:", &typeLength);
-          if (closed || (connection && typeLength >= 5 && strncasecmp(connection, "close", 5) == 0)) closeConnection(c);
+          /* An answer before the whole request was written (a 401 or 413 to a large body): the rest
+           * of the request would be read as the start of the next one, so the connection goes. */
+          int unwritten = c->outLeft > 0;
+          if (closed || unwritten || (connection && typeLength >= 5 && strncasecmp(connection, "close", 5) == 0))
+            closeConnection(c);
           if (open && head != tail) {
             int64_t due = queueDue[head & (queueCapacity - 1)];
+            int64_t taken = queueTaken[head & (queueCapacity - 1)];
             uint32_t entry = queueEntry[head & (queueCapacity - 1)];
             head++;
-            if (sendOn(conns, id, entry, due) == 0) inFlight++;
+            if (sendOn(conns, id, entry, due, taken) == 0) inFlight++;
             else idle[idleCount++] = id;
           } else {
             idle[idleCount++] = id;

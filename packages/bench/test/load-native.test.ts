@@ -236,6 +236,9 @@ describe('--generator', () => {
     expect(() => parseLoadOptions(['--url', 'https://127.0.0.1:1', '--key', KEY, '--generator', 'native'], {})).toThrow(
       '--generator native speaks plain HTTP; --url must be http://, got `https://127.0.0.1:1`',
     );
+    expect(() => parseLoadOptions(['--url', 'http://[::1]:1', '--key', KEY, '--generator', 'native'], {})).toThrow(
+      '--generator native connects over IPv4; --url must not be IPv6, got `http://[::1]:1`',
+    );
   });
 });
 
@@ -303,6 +306,109 @@ describe('the native generator against servers that misbehave', () => {
       async (port) => {
         const run = await runLoad(plan(port, {}));
         expect(run.recorder.errors.get('LOAD_PROTOCOL')?.count).toBe(4);
+      },
+    );
+  });
+
+  it('refuses a length or chunk size that is not a number (LOAD_PROTOCOL), without reading past the answer', async () => {
+    for (const answer of [
+      'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nabc',
+      'HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nabc',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffec\r\nabc\r\n0\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n0\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcde\r\n0\r\n\r\n',
+    ]) {
+      await withSocketServer(
+        (socket) => socket.once('data', () => socket.write(answer)),
+        async (port) => {
+          const run = await runLoad(plan(port, { verifySample: 1, timeoutMs: 2_000 }));
+          expect(run.recorder.errors.get('LOAD_PROTOCOL')?.count, answer).toBe(4);
+        },
+      );
+    }
+  });
+
+  it('reads chunk extensions, trailers and chunked with a length beside it, and keeps empty answers as samples', async () => {
+    for (const [answer, body] of [
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked \r\n\r\n3;x=y\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n', 'abc'],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n', 'ab'],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', ''],
+    ] as const) {
+      await withSocketServer(
+        (socket) => socket.on('data', () => socket.write(answer)),
+        async (port) => {
+          const run = await runLoad(plan(port, { verifySample: 1 }));
+          expect(run.recorder.all.errors, answer).toBe(0);
+          expect(run.recorder.all.requests).toBe(4);
+          expect(run.samples.map((sample) => sample.bytes.toString())).toEqual([body, body, body, body]);
+        },
+      );
+    }
+  });
+
+  it('closes a connection answered before its request was all written, so the next request is not read as its rest', async () => {
+    // One connection, 32 MiB requests (more than loopback's socket buffers hold); the server
+    // answers 401 on the first bytes of each connection and then stops reading it.
+    const big: BodySet = {
+      kind: 'check',
+      path: '/v1/check',
+      bodies: [Buffer.alloc(32 * 2 ** 20, 0x20)],
+      questions: [],
+      items: 1,
+      itemUnit: 'checks',
+    };
+    await withSocketServer(
+      (socket) =>
+        socket.once('data', () => {
+          socket.pause();
+          socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+        }),
+      async (port) => {
+        const run = await runLoad(
+          plan(port, {
+            sets: new Map([['check', big]]),
+            loop: { type: 'open', rate: 20, connections: 1 },
+            timeoutMs: 3_000,
+          }),
+        );
+        expect(run.recorder.all.requests).toBe(4);
+        expect(run.recorder.errors.get('HTTP_401')?.count).toBe(4);
+        expect(run.recorder.errors.has('LOAD_TIMEOUT')).toBe(false);
+      },
+    );
+  });
+
+  it('counts the wait for a free connection in the latency from the send, not in the send lag (as the Node runner)', async () => {
+    // One connection at 200/s; the first answer takes 300 ms, so ~60 requests wait for it.
+    let first = true;
+    await withHttpServer(
+      (_request, response) => {
+        const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        if (first) {
+          first = false;
+          setTimeout(answer, 300);
+        } else answer();
+      },
+      async (port) => {
+        const run = await runLoad(plan(port, { loop: { type: 'open', rate: 200, connections: 1 }, durationMs: 600 }));
+        expect(run.recorder.all.errors).toBe(0);
+        expect(percentiles(run.recorder.sendLag).p99).toBeLessThan(50);
+        expect(percentiles(run.recorder.fromSend).p99).toBeGreaterThan(200);
+        expect(percentiles(run.recorder.all.client).p99).toBeGreaterThan(200);
+      },
+    );
+  });
+
+  it('takes a timeout of 0 as none, as undici does', async () => {
+    await withHttpServer(
+      (_request, response) => {
+        setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 50);
+      },
+      async (port) => {
+        const run = await runLoad(plan(port, { timeoutMs: 0 }));
+        expect(run.recorder.all.requests).toBe(4);
+        expect(run.recorder.all.errors).toBe(0);
       },
     );
   });

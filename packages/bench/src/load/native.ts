@@ -9,7 +9,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,7 @@ export async function buildNativeGenerator(): Promise<string> {
   } catch (error) {
     await rm(partial, { force: true });
     const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-    throw new Error(`--generator native needs a C compiler: \`${cc}\` could not build ${SOURCE}: ${detail}`);
+    throw new Error(`--generator native needs a C compiler (Linux): \`${cc}\` could not build ${SOURCE}: ${detail}`);
   }
   return BINARY;
 }
@@ -157,7 +157,7 @@ export async function runNative(plan: RunPlan): Promise<RunResult> {
     const durationMs = summary.stoppedEarly
       ? Math.max(1, Math.min(plan.durationMs, Math.round(summary.measuredMs)))
       : plan.durationMs;
-    const read = readRecords(await readFile(files.out), byIndex, kinds, durationMs);
+    const read = await readRecords(files.out, byIndex, kinds, durationMs);
     return {
       recorder: read.recorder,
       startedAt,
@@ -192,69 +192,134 @@ function runBinary(binary: string, args: readonly string[], signal: AbortSignal 
     });
     const stop = () => child.kill('SIGINT');
     signal?.addEventListener('abort', stop);
+    // Aborted while the files were written: stop at once, and still read what it wrote.
+    if (signal?.aborted) stop();
     child.on('error', reject);
-    child.on('exit', (code, killedBy) => {
+    // 'close', not 'exit': its output may still be in the pipe at 'exit'.
+    child.on('close', (code, killedBy) => {
       signal?.removeEventListener('abort', stop);
       if (code !== 0) {
         reject(new Error(`the native generator exited with ${code ?? killedBy}: ${stderr.trim()}`));
         return;
       }
-      resolve(JSON.parse(stdout) as Summary);
+      try {
+        resolve(JSON.parse(stdout) as Summary);
+      } catch {
+        reject(new Error(`the native generator's summary is not JSON: ${stdout.trim().slice(0, 200)}`));
+      }
     });
   });
 }
 
-/** Turns the generator's records (completion order) into a recorder and the kept samples. */
-function readRecords(
-  bytes: Buffer,
+/** The generator writes a record's answer bytes, even none, when this bit of its flags is set. */
+const KEPT_FLAG = 0x100;
+/** How much of the output file is read at a time: runs can write more than a Buffer holds. */
+const READ_BLOCK = 16 * 2 ** 20;
+
+interface OutputRecord {
+  readonly request: number;
+  readonly status: number;
+  readonly failure: number;
+  readonly received: number;
+  readonly doneMs: number;
+  readonly latencyMs: number;
+  readonly fromSendMs: number;
+  readonly lagMs: number;
+  readonly serverMs: number;
+  readonly contentType: string | undefined;
+  /** The answer's bytes (a copy), when kept; null otherwise. */
+  readonly body: Buffer | null;
+}
+
+/** The generator's records, in the order written (completion order), read a block at a time. */
+async function* outputRecords(path: string): AsyncGenerator<OutputRecord> {
+  const file = await open(path, 'r');
+  try {
+    let buffer = Buffer.alloc(0);
+    let ended = false;
+    let at = 0;
+    // Makes `need` bytes from `at` available (false at the end of the file).
+    const fill = async (need: number): Promise<boolean> => {
+      while (buffer.length - at < need && !ended) {
+        const rest = buffer.subarray(at);
+        const next = Buffer.allocUnsafe(Math.max(READ_BLOCK, need - rest.length));
+        const { bytesRead } = await file.read(next, 0, next.length, null);
+        if (bytesRead === 0) ended = true;
+        buffer = Buffer.concat([rest, next.subarray(0, bytesRead)]);
+        at = 0;
+      }
+      return buffer.length - at >= need;
+    };
+    while (await fill(RECORD_BYTES)) {
+      const typeLength = buffer.readUInt32LE(at + 56);
+      const bodyLength = buffer.readUInt32LE(at + 60);
+      if (!(await fill(RECORD_BYTES + typeLength + bodyLength))) break;
+      const flags = buffer.readUInt32LE(at + 8);
+      const typeStart = at + RECORD_BYTES;
+      const bodyStart = typeStart + typeLength;
+      yield {
+        request: buffer.readUInt32LE(at),
+        status: buffer.readInt32LE(at + 4),
+        failure: flags & 0xff,
+        received: buffer.readUInt32LE(at + 12),
+        doneMs: buffer.readDoubleLE(at + 16),
+        latencyMs: buffer.readDoubleLE(at + 24),
+        fromSendMs: buffer.readDoubleLE(at + 32),
+        lagMs: buffer.readDoubleLE(at + 40),
+        serverMs: buffer.readDoubleLE(at + 48),
+        contentType: typeLength > 0 ? buffer.toString('latin1', typeStart, bodyStart) : undefined,
+        // A copy: the block is reused, samples live on to the verifiers.
+        body: flags & KEPT_FLAG ? Buffer.from(buffer.subarray(bodyStart, bodyStart + bodyLength)) : null,
+      };
+      at = bodyStart + bodyLength;
+    }
+    if (buffer.length > at) throw new Error('the native generator wrote a truncated record');
+  } finally {
+    await file.close();
+  }
+}
+
+/** Turns the generator's records into a recorder and the kept samples, as the Node runner records. */
+async function readRecords(
+  path: string,
   byIndex: readonly { kind: Kind; body: number; set: BodySet }[],
   kinds: readonly Kind[],
   durationMs: number,
-): { recorder: LoadRecorder; samples: Sample[]; samplesDropped: number } {
+): Promise<{ recorder: LoadRecorder; samples: Sample[]; samplesDropped: number }> {
   // Times in the records count from the start of measuring.
   const recorder = new LoadRecorder(kinds, 0);
   const samples: Sample[] = [];
   let sampleBytes = 0;
   let samplesDropped = 0;
-  for (let at = 0; at < bytes.length; ) {
-    if (at + RECORD_BYTES > bytes.length) throw new Error('the native generator wrote a truncated record');
-    const request = bytes.readUInt32LE(at);
-    const status = bytes.readInt32LE(at + 4);
-    const failure = bytes.readUInt32LE(at + 8);
-    const received = bytes.readUInt32LE(at + 12);
-    const doneMs = bytes.readDoubleLE(at + 16);
-    const latencyMs = bytes.readDoubleLE(at + 24);
-    const fromSendMs = bytes.readDoubleLE(at + 32);
-    const lagMs = bytes.readDoubleLE(at + 40);
-    const serverMs = bytes.readDoubleLE(at + 48);
-    const typeLength = bytes.readUInt32LE(at + 56);
-    const bodyLength = bytes.readUInt32LE(at + 60);
-    const typeStart = at + RECORD_BYTES;
-    const contentType = typeLength > 0 ? bytes.toString('latin1', typeStart, typeStart + typeLength) : undefined;
-    const body = bodyLength > 0 ? bytes.subarray(typeStart + typeLength, typeStart + typeLength + bodyLength) : null;
-    at = typeStart + typeLength + bodyLength;
-
-    const asked = byIndex[request];
-    if (asked === undefined) throw new Error(`the native generator named request ${request}, which it was not given`);
+  for await (const record of outputRecords(path)) {
+    const asked = byIndex[record.request];
+    if (asked === undefined) {
+      throw new Error(`the native generator named request ${record.request}, which it was not given`);
+    }
     const { kind, set } = asked;
+    const { doneMs, body } = record;
     const sentBytes = (set.bodies[asked.body] as Buffer).length;
-    if (lagMs >= 0) recorder.sent(lagMs);
-    if (failure !== 0) {
-      const code = FAILURES[failure] ?? LoadErrorCodes.CONNECTION;
-      recorder.failed(kind, doneMs, code, body?.toString('utf8') ?? '', null, failure === 3 ? 0 : sentBytes);
+    if (record.lagMs >= 0) recorder.sent(record.lagMs);
+    if (record.failure !== 0) {
+      const code = FAILURES[record.failure] ?? LoadErrorCodes.CONNECTION;
+      const unsent = record.failure === 3;
+      recorder.failed(kind, doneMs, code, body?.toString('utf8') ?? '', null, unsent ? 0 : sentBytes);
       continue;
     }
-    if (status < 200 || status >= 300) {
-      const error = body === null ? { code: `HTTP_${status}`, message: '' } : errorOf(status, contentType, body);
-      recorder.failed(kind, doneMs, error.code, error.message, status, sentBytes);
+    if (record.status < 200 || record.status >= 300) {
+      const error =
+        body === null
+          ? { code: `HTTP_${record.status}`, message: '' }
+          : errorOf(record.status, record.contentType, body);
+      recorder.failed(kind, doneMs, error.code, error.message, record.status, sentBytes);
       continue;
     }
-    recorder.answered(kind, doneMs, latencyMs, serverMs < 0 ? null : serverMs, set.items, sentBytes, received);
-    if (fromSendMs >= 0) recorder.answeredFromSend(fromSendMs);
+    const serverMs = record.serverMs < 0 ? null : record.serverMs;
+    recorder.answered(kind, doneMs, record.latencyMs, serverMs, set.items, sentBytes, record.received);
+    if (record.fromSendMs >= 0) recorder.answeredFromSend(record.fromSendMs);
     if (body !== null) {
       if (samples.length < MAX_SAMPLES && sampleBytes + body.length <= MAX_SAMPLE_BYTES) {
-        // A copy: the file's buffer is dropped, samples live on to the verifiers.
-        samples.push({ kind, body: asked.body, contentType, bytes: Buffer.from(body) });
+        samples.push({ kind, body: asked.body, contentType: record.contentType, bytes: body });
         sampleBytes += body.length;
       } else {
         samplesDropped++;

@@ -259,6 +259,12 @@ export function parseLoadOptions(
   if (generator === 'native' && url?.startsWith('https:')) {
     throw new LoadUsageError(`--generator native speaks plain HTTP; --url must be http://, got \`${url}\``);
   }
+  if (generator === 'native' && url !== null && new URL(url).hostname.startsWith('[')) {
+    throw new LoadUsageError(`--generator native connects over IPv4; --url must not be IPv6, got \`${url}\``);
+  }
+  if (generator === 'native' && process.platform !== 'linux') {
+    throw new LoadUsageError(`--generator native runs on Linux only (epoll, timerfd), not ${process.platform}`);
+  }
 
   const durationMs = parseDuration('duration', text('duration') ?? DEFAULTS.duration);
   if (durationMs <= 0) throw new LoadUsageError(`--duration must be longer than 0, got \`${text('duration')}\``);
