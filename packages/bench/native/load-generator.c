@@ -556,7 +556,7 @@ int main(int argc, char **argv) {
       cpuStarted = 1;
     }
     if (open) {
-      /* Waiting requests first, oldest first, onto connections freed by a failure. */
+      /* Waiting requests first, oldest first, onto the connections freed since the last turn. */
       while (idleCount > 0 && head != tail) {
         uint32_t id = idle[--idleCount];
         int64_t due = queueDue[head & (queueCapacity - 1)];
@@ -675,16 +675,8 @@ int main(int argc, char **argv) {
           int unwritten = c->outLeft > 0;
           if (closed || unwritten || (connection && typeLength >= 5 && strncasecmp(connection, "close", 5) == 0))
             closeConnection(c);
-          if (open && head != tail) {
-            int64_t due = queueDue[head & (queueCapacity - 1)];
-            int64_t taken = queueTaken[head & (queueCapacity - 1)];
-            uint32_t entry = queueEntry[head & (queueCapacity - 1)];
-            head++;
-            if (sendOn(conns, id, entry, due, taken) == 0) inFlight++;
-            else idle[idleCount++] = id;
-          } else {
-            idle[idleCount++] = id;
-          }
+          /* Free again: the next turn sends a waiting request on it first. */
+          idle[idleCount++] = id;
           continue;
         }
         if (parsed < 0 || closed) {

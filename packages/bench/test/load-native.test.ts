@@ -3,89 +3,22 @@
  * requests in the same order, same report, same verification) and turn every way an answer can
  * go wrong into the same error codes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Engine, type WorldInput } from '@palisade/core';
-import { buildServer } from '@palisade/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateWorld, PRESETS } from '../src/generate/world.js';
-import { writeWorld } from '../src/generate/write.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type BodySet, buildBodies } from '../src/load/bodies.js';
-import { type LoadIo, runLoadCommand } from '../src/load/command.js';
+import { runLoadCommand } from '../src/load/command.js';
 import { buildNativeGenerator } from '../src/load/native.js';
 import { type Kind, parseLoadOptions } from '../src/load/options.js';
 import { QuestionMaker } from '../src/load/questions.js';
 import { type RunPlan, runLoad } from '../src/load/runner.js';
 import { percentiles } from '../src/load/stats.js';
+import { freePort, KEY, quietIo, shape, shortRunArgs, useLoadServers, world } from './load-fixtures.js';
 
-const KEY = 'load-native-test-key-0123456789';
-const KEYS = [{ id: 'load', key: KEY, scopes: ['check' as const] }];
-
-const world = generateWorld({ ...PRESETS.small, businessUnits: 30, users: 200, records: 3_000 });
-const everyoneAdmin: WorldInput = {
-  ...world,
-  roleAssignments: [
-    ...(world.roleAssignments ?? []).filter((a) => a.roleId !== 'role-admin'),
-    ...(world.users ?? []).map((u) => ({ principalId: u.id, roleId: 'role-admin' })),
-  ],
-};
-
-const dir = mkdtempSync(join(tmpdir(), 'palisade-load-native-'));
-const worldFile = join(dir, 'world.json');
-let app: ReturnType<typeof buildServer>;
-let url: string;
-let tampered: ReturnType<typeof buildServer>;
-let tamperedUrl: string;
-
-beforeAll(async () => {
-  await buildNativeGenerator();
-  await writeWorld(world, worldFile, 'json');
-  app = buildServer({ engine: Engine.fromWorld(world), keys: KEYS });
-  url = await app.listen({ host: '127.0.0.1', port: 0 });
-  tampered = buildServer({ engine: Engine.fromWorld(everyoneAdmin), keys: KEYS });
-  tamperedUrl = await tampered.listen({ host: '127.0.0.1', port: 0 });
-}, 60_000);
-
-afterAll(async () => {
-  await app?.close();
-  await tampered?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function quietIo(): LoadIo & { logs: string[] } {
-  const logs: string[] = [];
-  return { logs, log: (line) => logs.push(line), error: () => {}, progress: null };
-}
-
-function shortRun(target: string, extra: readonly string[]): string[] {
-  return [
-    '--url',
-    target,
-    '--key',
-    KEY,
-    '--world-file',
-    worldFile,
-    '--duration',
-    '1s',
-    '--warmup',
-    '0s',
-    '--batch',
-    '40',
-    '--rows',
-    '300',
-    '--bodies',
-    '16',
-    '--verify-sample',
-    '0.3',
-    '--reference-checks',
-    '40',
-    '--quiet',
-    ...extra,
-  ];
-}
+const servers = useLoadServers('palisade-load-native-');
+beforeAll(() => buildNativeGenerator(), 60_000);
+const shortRun = (target: string, extra: readonly string[]) => shortRunArgs(target, servers.worldFile, extra);
 
 describe('the native generator against a real server', () => {
   it.each([
@@ -94,7 +27,7 @@ describe('the native generator against a real server', () => {
   ])('%s, filter rows as %s: every kind answered, no errors, verified', async (encoding, form) => {
     const io = quietIo();
     const options = parseLoadOptions(
-      shortRun(url, [
+      shortRun(servers.url, [
         '--generator',
         'native',
         '--encoding',
@@ -104,7 +37,7 @@ describe('the native generator against a real server', () => {
         '--filter-rows',
         form,
         '--out',
-        join(dir, `native-${encoding}`),
+        join(servers.dir, `native-${encoding}`),
       ]),
       {},
     );
@@ -133,7 +66,7 @@ describe('the native generator against a real server', () => {
       (
         await runLoadCommand(
           parseLoadOptions(
-            shortRun(url, [
+            shortRun(servers.url, [
               '--generator',
               generator,
               '--rate',
@@ -143,7 +76,7 @@ describe('the native generator against a real server', () => {
               '--filter-rows',
               'ids',
               '--out',
-              join(dir, `open-${generator}`),
+              join(servers.dir, `open-${generator}`),
             ]),
             {},
           ),
@@ -170,7 +103,7 @@ describe('the native generator against a real server', () => {
     const io = quietIo();
     const { report, exitCode } = await runLoadCommand(
       parseLoadOptions(
-        shortRun(tamperedUrl, [
+        shortRun(servers.tamperedUrl, [
           '--generator',
           'native',
           '--mix',
@@ -178,7 +111,7 @@ describe('the native generator against a real server', () => {
           '--duration',
           '500ms',
           '--out',
-          join(dir, 'native-tampered'),
+          join(servers.dir, 'native-tampered'),
         ]),
         {},
       ),
@@ -193,7 +126,14 @@ describe('the native generator against a real server', () => {
     const wrongKey = await runLoadCommand(
       parseLoadOptions(
         [
-          ...shortRun(url, ['--generator', 'native', '--duration', '300ms', '--out', join(dir, 'native-denied')]),
+          ...shortRun(servers.url, [
+            '--generator',
+            'native',
+            '--duration',
+            '300ms',
+            '--out',
+            join(servers.dir, 'native-denied'),
+          ]),
           '--key',
           'not-a-key-0123456789',
         ],
@@ -214,7 +154,7 @@ describe('the native generator against a real server', () => {
           '--duration',
           '300ms',
           '--out',
-          join(dir, 'native-refused'),
+          join(servers.dir, 'native-refused'),
         ]),
         {},
       ),
@@ -439,27 +379,9 @@ describe('the native generator against servers that misbehave', () => {
   });
 });
 
-function shape() {
-  return {
-    encoding: 'json',
-    batch: 10,
-    rows: 50,
-    filterForm: 'columns',
-    filterOutput: 'indexes',
-    lookupLimit: 10,
-    bodies: 8,
-  } as const;
-}
-
 async function withHttpServer(listener: RequestListener, use: (port: number) => Promise<void>): Promise<void> {
   const server = createHttpServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await use((server.address() as AddressInfo).port);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  await listening(server, use, () => server.closeAllConnections());
 }
 
 async function withSocketServer(onSocket: (socket: Socket) => void, use: (port: number) => Promise<void>) {
@@ -469,19 +391,18 @@ async function withSocketServer(onSocket: (socket: Socket) => void, use: (port: 
     socket.on('error', () => {});
     onSocket(socket);
   });
+  await listening(server, use, () => {
+    for (const socket of sockets) socket.destroy();
+  });
+}
+
+/** Listens on a free loopback port, runs `use` with it, then drops the connections and closes. */
+async function listening(server: Server, use: (port: number) => Promise<void>, drop: () => void): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     await use((server.address() as AddressInfo).port);
   } finally {
-    for (const socket of sockets) socket.destroy();
+    drop();
     await new Promise((resolve) => server.close(resolve));
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -1,18 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Engine, type WorldInput } from '@palisade/core';
-import { buildServer } from '@palisade/server';
+import { Engine } from '@palisade/core';
 import { unpack } from 'msgpackr';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ReferenceEvaluator } from '../../core/test/reference/reference.js';
-import { generateWorld, PRESETS } from '../src/generate/world.js';
-import { writeWorld } from '../src/generate/write.js';
 import { type BodySet, buildBodies } from '../src/load/bodies.js';
-import { type LoadIo, runLoadCli, runLoadCommand } from '../src/load/command.js';
+import { runLoadCli, runLoadCommand } from '../src/load/command.js';
 import { type Kind, parseDuration, parseLoadOptions } from '../src/load/options.js';
 import { QuestionMaker } from '../src/load/questions.js';
 import { serverTimingMs } from '../src/load/response.js';
@@ -20,74 +15,10 @@ import { runLoad } from '../src/load/runner.js';
 import { serveArgs } from '../src/load/server-process.js';
 import { logBuckets, newHistogram, percentiles, recordMs } from '../src/load/stats.js';
 import { verifySamples } from '../src/load/verify.js';
+import { everyoneAdmin, freePort, KEY, quietIo, shape, shortRunArgs, useLoadServers, world } from './load-fixtures.js';
 
-const KEY = 'load-test-key-0123456789';
-const KEYS = [{ id: 'load', key: KEY, scopes: ['check' as const] }];
-
-const world = generateWorld({ ...PRESETS.small, businessUnits: 30, users: 200, records: 3_000 });
-/** The same ids, but every user a system administrator: every answer differs from `world`'s where `world` denies. */
-const everyoneAdmin: WorldInput = {
-  ...world,
-  roleAssignments: [
-    ...(world.roleAssignments ?? []).filter((a) => a.roleId !== 'role-admin'),
-    ...(world.users ?? []).map((u) => ({ principalId: u.id, roleId: 'role-admin' })),
-  ],
-};
-
-const dir = mkdtempSync(join(tmpdir(), 'palisade-load-test-'));
-const worldFile = join(dir, 'world.json');
-let app: ReturnType<typeof buildServer>;
-let url: string;
-let tampered: ReturnType<typeof buildServer>;
-let tamperedUrl: string;
-
-beforeAll(async () => {
-  await writeWorld(world, worldFile, 'json');
-  app = buildServer({ engine: Engine.fromWorld(world), keys: KEYS });
-  url = await app.listen({ host: '127.0.0.1', port: 0 });
-  tampered = buildServer({ engine: Engine.fromWorld(everyoneAdmin), keys: KEYS });
-  tamperedUrl = await tampered.listen({ host: '127.0.0.1', port: 0 });
-});
-
-afterAll(async () => {
-  await app?.close();
-  await tampered?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function quietIo(): LoadIo & { logs: string[]; errors: string[] } {
-  const logs: string[] = [];
-  const errors: string[] = [];
-  return { logs, errors, log: (line) => logs.push(line), error: (line) => errors.push(line), progress: null };
-}
-
-/** Options for a short run against `target`, small bodies, verifying a large share of answers. */
-function shortRun(target: string, extra: readonly string[]): string[] {
-  return [
-    '--url',
-    target,
-    '--key',
-    KEY,
-    '--world-file',
-    worldFile,
-    '--duration',
-    '1s',
-    '--warmup',
-    '0s',
-    '--batch',
-    '40',
-    '--rows',
-    '300',
-    '--bodies',
-    '16',
-    '--verify-sample',
-    '0.3',
-    '--reference-checks',
-    '40',
-    '--quiet',
-    ...extra,
-  ];
-}
+const servers = useLoadServers('palisade-load-test-');
+const shortRun = (target: string, extra: readonly string[]) => shortRunArgs(target, servers.worldFile, extra);
 
 describe('load runs against a real server', () => {
   it.each([
@@ -97,9 +28,9 @@ describe('load runs against a real server', () => {
     '%s, filter rows as %s → %s: every kind answered, no errors, verified, reports written',
     async (encoding, form, output) => {
       const io = quietIo();
-      const out = join(dir, `run-${encoding}`);
+      const out = join(servers.dir, `run-${encoding}`);
       const options = parseLoadOptions(
-        shortRun(url, [
+        shortRun(servers.url, [
           '--encoding',
           encoding,
           '--mix',
@@ -153,7 +84,16 @@ describe('load runs against a real server', () => {
   it('runs an open loop at a fixed rate', async () => {
     const io = quietIo();
     const options = parseLoadOptions(
-      shortRun(url, ['--rate', '300', '--mix', 'check:3,filter:1', '--filter-rows', 'ids', '--out', join(dir, 'open')]),
+      shortRun(servers.url, [
+        '--rate',
+        '300',
+        '--mix',
+        'check:3,filter:1',
+        '--filter-rows',
+        'ids',
+        '--out',
+        join(servers.dir, 'open'),
+      ]),
       {},
     );
     const { report, exitCode } = await runLoadCommand(options, io);
@@ -179,13 +119,13 @@ describe('load runs against a real server', () => {
   it('fails the run when the server answers differently from the world it was given, naming the question', async () => {
     const io = quietIo();
     const options = parseLoadOptions(
-      shortRun(tamperedUrl, [
+      shortRun(servers.tamperedUrl, [
         '--mix',
         'check:1,checks:1,columns:1',
         '--duration',
         '500ms',
         '--out',
-        join(dir, 'tampered'),
+        join(servers.dir, 'tampered'),
       ]),
       {},
     );
@@ -241,7 +181,7 @@ describe('load runs against a real server', () => {
       ['filter', buildBodies('filter', maker, shape())],
     ]);
     const run = await runLoad({
-      url: tamperedUrl,
+      url: servers.tamperedUrl,
       key: KEY,
       encoding: 'json',
       loop: { type: 'closed', concurrency: 2 },
@@ -304,7 +244,11 @@ describe('load runs against a real server', () => {
   it('counts error answers by their code and transport failures as LOAD_CONNECTION', async () => {
     const wrongKey = await runLoadCommand(
       parseLoadOptions(
-        [...shortRun(url, ['--duration', '300ms', '--out', join(dir, 'denied')]), '--key', 'not-a-key-0123456789'],
+        [
+          ...shortRun(servers.url, ['--duration', '300ms', '--out', join(servers.dir, 'denied')]),
+          '--key',
+          'not-a-key-0123456789',
+        ],
         {},
       ),
       quietIo(),
@@ -319,7 +263,7 @@ describe('load runs against a real server', () => {
     const closedPort = await freePort();
     const refused = await runLoadCommand(
       parseLoadOptions(
-        shortRun(`http://127.0.0.1:${closedPort}`, ['--duration', '300ms', '--out', join(dir, 'refused')]),
+        shortRun(`http://127.0.0.1:${closedPort}`, ['--duration', '300ms', '--out', join(servers.dir, 'refused')]),
         {},
       ),
       quietIo(),
@@ -333,7 +277,7 @@ describe('load runs against a real server', () => {
     const options = parseLoadOptions(
       [
         '--world',
-        worldFile,
+        servers.worldFile,
         '--server',
         'source',
         '--workers',
@@ -359,7 +303,7 @@ describe('load runs against a real server', () => {
         '10',
         '--quiet',
         '--out',
-        join(dir, 'started'),
+        join(servers.dir, 'started'),
       ],
       {},
     );
@@ -551,24 +495,3 @@ describe('statistics', () => {
     expect(serverTimingMs('db;dur=5')).toBeNull();
   });
 });
-
-function shape() {
-  return {
-    encoding: 'json',
-    batch: 10,
-    rows: 50,
-    filterForm: 'columns',
-    filterOutput: 'indexes',
-    lookupLimit: 10,
-    bodies: 8,
-  } as const;
-}
-
-/** A port nothing listens on: one the OS just handed out and was closed again. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
