@@ -321,23 +321,13 @@ describe('the native generator against servers that misbehave', () => {
 
   it('counts the wait for a free connection in the latency from the send, not in the send lag (as the Node runner)', async () => {
     // One connection at 200/s; the first answer takes 300 ms, so ~60 requests wait for it.
-    let first = true;
-    await withHttpServer(
-      (_request, response) => {
-        const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        if (first) {
-          first = false;
-          setTimeout(answer, 300);
-        } else answer();
-      },
-      async (port) => {
-        const run = await runLoad(plan(port, { loop: { type: 'open', rate: 200, connections: 1 }, durationMs: 600 }));
-        expect(run.recorder.all.errors).toBe(0);
-        expect(percentiles(run.recorder.sendLag).p99).toBeLessThan(50);
-        expect(percentiles(run.recorder.fromSend).p99).toBeGreaterThan(200);
-        expect(percentiles(run.recorder.all.client).p99).toBeGreaterThan(200);
-      },
-    );
+    await withHttpServer(firstAnswerAfter(300), async (port) => {
+      const run = await runLoad(plan(port, { loop: { type: 'open', rate: 200, connections: 1 }, durationMs: 600 }));
+      expect(run.recorder.all.errors).toBe(0);
+      expect(percentiles(run.recorder.sendLag).p99).toBeLessThan(50);
+      expect(percentiles(run.recorder.fromSend).p99).toBeGreaterThan(200);
+      expect(percentiles(run.recorder.all.client).p99).toBeGreaterThan(200);
+    });
   });
 
   it('takes a timeout of 0 as none, as undici does', async () => {
@@ -356,28 +346,30 @@ describe('the native generator against servers that misbehave', () => {
   it('an open loop past a second of waiting requests counts the rest as LOAD_BACKLOG and still sends the waiting ones', async () => {
     // The first answer takes 1.5 s; the rest come at once. One connection at 1,000/s: a second's
     // worth (1,000) wait or are in flight, the rest of that stall is backlog.
-    let first = true;
-    await withHttpServer(
-      (_request, response) => {
-        const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        if (first) {
-          first = false;
-          setTimeout(answer, 1500);
-        } else answer();
-      },
-      async (port) => {
-        const run = await runLoad(
-          plan(port, { loop: { type: 'open', rate: 1000, connections: 1 }, durationMs: 1700, timeoutMs: 10_000 }),
-        );
-        const backlog = run.recorder.errors.get('LOAD_BACKLOG')?.count ?? 0;
-        expect(backlog).toBeGreaterThan(300);
-        expect(backlog).toBeLessThan(600);
-        expect(run.recorder.all.requests - run.recorder.all.errors).toBeGreaterThanOrEqual(1000);
-        expect(run.recorder.all.requests).toBeGreaterThanOrEqual(1690);
-      },
-    );
+    await withHttpServer(firstAnswerAfter(1500), async (port) => {
+      const run = await runLoad(
+        plan(port, { loop: { type: 'open', rate: 1000, connections: 1 }, durationMs: 1700, timeoutMs: 10_000 }),
+      );
+      const backlog = run.recorder.errors.get('LOAD_BACKLOG')?.count ?? 0;
+      expect(backlog).toBeGreaterThan(300);
+      expect(backlog).toBeLessThan(600);
+      expect(run.recorder.all.requests - run.recorder.all.errors).toBeGreaterThanOrEqual(1000);
+      expect(run.recorder.all.requests).toBeGreaterThanOrEqual(1690);
+    });
   });
 });
+
+/** A server answering `{}` at once, but its first answer only after `ms`. */
+function firstAnswerAfter(ms: number): RequestListener {
+  let first = true;
+  return (_request, response) => {
+    const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    if (first) {
+      first = false;
+      setTimeout(answer, ms);
+    } else answer();
+  };
+}
 
 async function withHttpServer(listener: RequestListener, use: (port: number) => Promise<void>): Promise<void> {
   const server = createHttpServer(listener);
