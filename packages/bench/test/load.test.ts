@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ReferenceEvaluator } from '../../core/test/reference/reference.js';
 import { type BodySet, buildBodies } from '../src/load/bodies.js';
 import { runLoadCli, runLoadCommand } from '../src/load/command.js';
-import { type Kind, parseDuration, parseLoadOptions } from '../src/load/options.js';
+import { type Kind, launcherNote, parseDuration, parseLoadOptions } from '../src/load/options.js';
 import { QuestionMaker } from '../src/load/questions.js';
 import { serverTimingMs } from '../src/load/response.js';
 import { runLoad } from '../src/load/runner.js';
@@ -440,6 +440,18 @@ describe('options', () => {
     ]) {
       expect(args, flag).not.toContain(flag);
     }
+  });
+
+  it('knows when a package manager started it, and says so for open-loop runs, where its processes reach the tail', () => {
+    const pnpm = { npm_lifecycle_event: 'cli', npm_config_user_agent: 'pnpm/10.24.0 npm/? node/v20.20.0 linux x64' };
+    const open = parseLoadOptions(['--world', 'small', '--rate', '100'], pnpm);
+    expect(open.launcher).toBe('pnpm');
+    expect(launcherNote(open)).toMatch(/^note: started by pnpm, .* node --no-memory-reducer --import tsx /);
+    // A closed loop measures throughput: no note. No script, no launcher.
+    expect(launcherNote(parseLoadOptions(['--world', 'small'], pnpm))).toBeNull();
+    expect(parseLoadOptions(['--world', 'small', '--rate', '100'], {}).launcher).toBeNull();
+    expect(launcherNote(parseLoadOptions(['--world', 'small', '--rate', '100'], {}))).toBeNull();
+    expect(parseLoadOptions(['--world', 'small'], { npm_lifecycle_event: 'x' }).launcher).toBe('a package manager');
   });
 
   it('the command line answers bad usage with exit code 2 and the reason', async () => {

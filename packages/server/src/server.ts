@@ -1,7 +1,8 @@
 /**
  * `buildServer`: the Fastify app, built but not listening (tests call `inject()`; `serve` listens).
  *
- * Plugins in order, one per concern: errors (the one error shape), encoding (JSON / MessagePack),
+ * Plugins in order, one per concern: the route's config on the request (read once, by the hooks
+ * after it), errors (the one error shape), encoding (JSON / MessagePack),
  * the shutdown gate, auth (bearer keys and scopes), revisions (consistency tokens), OpenAPI
  * (collects route schemas, so it comes before any route), metrics; then the routes: health,
  * native v1, writes, AuthZEN.
@@ -18,6 +19,7 @@ import errorsPlugin, { frameworkErrors } from './plugins/errors.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import revisionsPlugin from './plugins/revisions.js';
+import routeConfigPlugin from './plugins/route-config.js';
 import { Replica } from './replica.js';
 import { authzenRoutes } from './routes/authzen.js';
 import { healthRoutes } from './routes/health.js';
@@ -154,6 +156,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   app.addHook('onClose', async () => replica.close());
 
+  app.register(routeConfigPlugin);
   app.register(errorsPlugin);
   app.register(encodingPlugin);
   // Shutdown: requests already in flight finish; their answers say `connection: close`, so no

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { allows, generateKey, KeyStore, parseKeysFile, sha256 } from '@palisade/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, CHECK_KEY, errorOf, get, post, testApp } from './support/http.js';
@@ -86,8 +87,17 @@ describe('KeyStore', () => {
     expect(store.authenticate('a-development-key-long-enough')?.id).toBe('plain');
     expect(store.authenticate(`${key} `)).toBeNull();
     expect(store.authenticate('')).toBeNull();
+    // The token's digest is written over one buffer: a miss must leave nothing for the next lookup.
+    expect(store.authenticate(key)?.id).toBe('hashed');
     expect(allows({ id: 'x', scopes: ['check'] }, 'admin')).toBe(false);
     expect(allows({ id: 'x', scopes: ['admin'] }, 'check')).toBe(true);
+  });
+
+  it('digests a key as UTF-8 SHA-256, as a keys file lists it', () => {
+    const key = 'clé-de-développement-😀';
+    const hex = createHash('sha256').update(key, 'utf8').digest('hex');
+    expect(sha256(key).toString('hex')).toBe(hex);
+    expect(new KeyStore([{ id: 'k', sha256: hex, scopes: ['check'] }]).authenticate(key)?.id).toBe('k');
   });
 
   it('refuses bad entries with PALISADE_INVALID_CONFIG', () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '@palisade/core';
 import { ReferenceEvaluator } from '../../../core/test/reference/reference.js';
 import { type BodySet, buildBodies } from './bodies.js';
-import { type Kind, LOAD_USAGE, type LoadOptions, LoadUsageError, parseLoadOptions } from './options.js';
+import { type Kind, LOAD_USAGE, type LoadOptions, LoadUsageError, launcherNote, parseLoadOptions } from './options.js';
 import { QuestionMaker } from './questions.js';
 import { buildReport, type LoadReport, writeJsonReport } from './report.js';
 import { writeHtmlReport } from './report-html.js';
@@ -79,6 +79,8 @@ export async function runLoadCommand(options: LoadOptions, io: LoadIo = consoleI
     return result;
   };
 
+  const note = launcherNote(options);
+  if (note !== null) io.error(note);
   const world = await step('world: read', () => loadWorld(options.world));
   const maker = new QuestionMaker(world.world, options.seed);
   const sets = await step('bodies: built', () => {

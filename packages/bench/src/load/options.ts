@@ -75,6 +75,11 @@ export interface LoadOptions {
   readonly poolMaxQueue: number | null;
   readonly server: ServerBuild;
   readonly startTimeoutMs: number;
+  /**
+   * The package manager whose script started this command (`pnpm`, `npm`, …), null when started
+   * directly. Its idle Node processes stay beside the run (see `launcherNote`).
+   */
+  readonly launcher: string | null;
 }
 
 export class LoadUsageError extends Error {
@@ -298,7 +303,29 @@ export function parseLoadOptions(
     poolMaxQueue: optionalInteger('pool-max-queue', text('pool-max-queue'), 0, 1_000_000),
     server: oneOf('server', text('server') ?? 'auto', ['auto', 'source', 'dist'] as const),
     startTimeoutMs: parseDuration('start-timeout', text('start-timeout') ?? DEFAULTS.startTimeout),
+    launcher: launcherOf(env),
   };
+}
+
+/** The package manager running this command as a script, from the variables every one of them sets. */
+export function launcherOf(env: Readonly<Record<string, string | undefined>>): string | null {
+  if (env.npm_lifecycle_event === undefined) return null;
+  const agent = env.npm_config_user_agent?.split('/', 1)[0] ?? '';
+  return agent === '' ? 'a package manager' : agent;
+}
+
+/**
+ * What an open-loop run started through a package manager should know: the manager's own Node
+ * processes (npx, pnpm, a filtered pnpm) wait idle beside the run, and their garbage collections,
+ * 40–80 ms of CPU each, land in the latency tail being measured (BENCHMARKS.md, tenth session).
+ */
+export function launcherNote(options: LoadOptions): string | null {
+  if (options.launcher === null || options.loop.type !== 'open') return null;
+  return (
+    `note: started by ${options.launcher}, whose idle processes collect garbage during the run and show in ` +
+    'its latency tail; for latency figures start it directly: ' +
+    'node --no-memory-reducer --import tsx packages/bench/src/cli.ts load … (from the repository root)'
+  );
 }
 
 /** `check:70,checks:20,filter:10` → entries with positive weights; a kind may appear once. */

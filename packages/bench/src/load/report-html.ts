@@ -53,7 +53,7 @@ export function renderHtml(report: LoadReport): string {
 <tr><td>started</td><td>${esc(report.startedAt)}</td></tr>
 <tr><td>target</td><td>${esc(report.target.url)}${report.target.started ? ` (started by this run, ${esc(report.target.build ?? '')} build)` : ''}</td></tr>
 <tr><td>world</td><td>${esc(report.target.world)}</td></tr>
-<tr><td>load</td><td>${esc(report.settings.loop)}; ${esc(report.settings.encoding)}; mix ${esc(report.settings.mix)}; ${report.durationS} s measured after ${report.settings.warmupS} s warm-up; req/s and items/s are answers per second over ${report.answerWindowS.toFixed(2)} s, to the last answer</td></tr>
+<tr><td>load</td><td>${esc(report.settings.loop)}; ${esc(report.settings.encoding)}; mix ${esc(report.settings.mix)}; ${report.durationS} s measured after ${report.settings.warmupS} s warm-up${report.settings.launcher === null ? '' : `; started by ${esc(report.settings.launcher)}`}; req/s and items/s are answers per second over ${report.answerWindowS.toFixed(2)} s, to the last answer</td></tr>
 <tr><td>bodies</td><td>batch ${report.settings.batch}, filter ${report.settings.rows} rows as ${esc(report.settings.filterRows)} → ${esc(report.settings.filterOutput)}, lookup pages of ${report.settings.lookupLimit}; prebuilt per kind: ${esc(JSON.stringify(report.settings.bodies))}</td></tr>
 <tr><td>machine</td><td>${esc(`${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}`)}</td></tr>
 ${report.schedule === null ? '' : `<tr><td>schedule</td><td>${esc(scheduleText(report.schedule))}</td></tr>\n`}<tr><td>client CPU</td><td>${report.clientCpuCores.toFixed(2)} cores${report.clientCpuCores > 0.9 ? ' — the load generator may be the bottleneck' : ''}</td></tr>

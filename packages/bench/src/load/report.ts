@@ -56,6 +56,8 @@ export interface LoadReport {
     readonly loop: string;
     /** `node` or `native`: who sent and timed the requests. */
     readonly generator: string;
+    /** The package manager whose script started the run (its idle processes were beside it), or null. */
+    readonly launcher: string | null;
     readonly durationS: number;
     readonly warmupS: number;
     readonly batch: number;
@@ -133,6 +135,7 @@ export function buildReport(context: ReportContext): LoadReport {
           : `open loop, ${options.loop.rate} requests/s over ${options.loop.connections} connections`) +
         (options.generator === 'native' ? ', native generator' : ''),
       generator: options.generator,
+      launcher: options.launcher,
       durationS: seconds,
       warmupS: options.warmupMs / 1000,
       batch: options.batch,

@@ -60,7 +60,7 @@ export function summaryText(report: LoadReport, files: readonly string[]): strin
     `  target   ${t.url}${t.started ? ` (started by this run, ${t.build} build)` : ''}; world ${t.world}`,
     `  load     ${report.settings.loop}; ${report.settings.encoding}; mix ${report.settings.mix}; ${report.durationS} s measured${
       report.settings.warmupS > 0 ? ` after ${report.settings.warmupS} s warm-up` : ''
-    }`,
+    }${report.settings.launcher === null ? '' : `; started by ${report.settings.launcher}`}`,
     '',
     table(report),
     '',

@@ -32,7 +32,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
 
   // Callback style: this runs on every request and needs no promise.
   app.addHook('onRequest', (request, _reply, done) => {
-    const scope = request.routeOptions.config.scope;
+    const scope = request.routeConfig?.scope;
     if (scope === undefined) return done();
     const header = request.headers.authorization;
     if (header === undefined || header === '') {

@@ -71,7 +71,7 @@ async function encodingPlugin(app: FastifyInstance): Promise<void> {
 
   // Callback style: this runs on every request and needs no promise.
   app.addHook('onRequest', (request, reply, done) => {
-    if (request.routeOptions.config.negotiate === true) {
+    if (request.routeConfig?.negotiate === true) {
       const wire = negotiate(request.headers.accept, request.headers['content-type']);
       request.wire = wire;
       // Fastify's typings say a serializer returns a string; it sends a Buffer just as well.

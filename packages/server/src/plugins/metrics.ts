@@ -11,24 +11,31 @@ import { errorResponses } from '../schemas.js';
 /** Latency bucket bounds in seconds: a check answers in tens of microseconds, a big lookup in tens of ms. */
 const kBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** One histogram series; every field set in the constructor so all series share a shape. */
-class Histogram {
+/**
+ * One route and method's series: request counts by status and a latency histogram. Every field
+ * set in the constructor, so all series share a shape.
+ */
+class RouteSeries {
+  /** `method="…",route="…"`, made once when the series is first seen. */
   readonly labels: string;
-  readonly counts: Float64Array;
+  readonly statuses: Map<number, number>;
+  readonly buckets: Float64Array;
   sum: number;
   count: number;
 
   constructor(labels: string) {
     this.labels = labels;
-    this.counts = new Float64Array(kBuckets.length);
+    this.statuses = new Map();
+    this.buckets = new Float64Array(kBuckets.length);
     this.sum = 0;
     this.count = 0;
   }
 
-  observe(seconds: number): void {
+  record(status: number, seconds: number): void {
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
     for (let i = 0; i < kBuckets.length; i++) {
       if (seconds <= (kBuckets[i] as number)) {
-        this.counts[i] = (this.counts[i] as number) + 1;
+        this.buckets[i] = (this.buckets[i] as number) + 1;
         break;
       }
     }
@@ -37,33 +44,42 @@ class Histogram {
   }
 }
 
-/** Request counters and latency histograms, keyed by their label strings. */
+/** Request counters and latency histograms by route and method. */
 export class HttpMetrics {
-  private readonly requests = new Map<string, number>();
-  private readonly latency = new Map<string, Histogram>();
+  /**
+   * route → method → series. A request finds its series by the strings it already has: building
+   * label strings per request was most of what recording a metric allocated.
+   */
+  private readonly routes = new Map<string, Map<string, RouteSeries>>();
 
   record(method: string, route: string, status: number, seconds: number): void {
-    const routeLabels = `method="${method}",route="${escapeLabel(route)}"`;
-    const key = `${routeLabels},status="${status}"`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    let histogram = this.latency.get(routeLabels);
-    if (histogram === undefined) {
-      histogram = new Histogram(routeLabels);
-      this.latency.set(routeLabels, histogram);
+    let methods = this.routes.get(route);
+    if (methods === undefined) {
+      methods = new Map();
+      this.routes.set(route, methods);
     }
-    histogram.observe(seconds);
+    let series = methods.get(method);
+    if (series === undefined) {
+      series = new RouteSeries(`method="${method}",route="${escapeLabel(route)}"`);
+      methods.set(method, series);
+    }
+    series.record(status, seconds);
   }
 
   render(lines: string[]): void {
+    const all = [...this.routes.values()].flatMap((methods) => [...methods.values()]);
     lines.push('# HELP palisade_http_requests_total HTTP requests answered, by method, route and status.');
     lines.push('# TYPE palisade_http_requests_total counter');
-    for (const [labels, value] of this.requests) lines.push(`palisade_http_requests_total{${labels}} ${value}`);
+    for (const { labels, statuses } of all) {
+      for (const [status, value] of statuses)
+        lines.push(`palisade_http_requests_total{${labels},status="${status}"} ${value}`);
+    }
     lines.push('# HELP palisade_http_request_duration_seconds Time from request to response, by method and route.');
     lines.push('# TYPE palisade_http_request_duration_seconds histogram');
-    for (const h of this.latency.values()) {
+    for (const h of all) {
       let cumulative = 0;
       for (let i = 0; i < kBuckets.length; i++) {
-        cumulative += h.counts[i] as number;
+        cumulative += h.buckets[i] as number;
         lines.push(`palisade_http_request_duration_seconds_bucket{${h.labels},le="${kBuckets[i]}"} ${cumulative}`);
       }
       lines.push(`palisade_http_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
@@ -104,7 +120,7 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Pro
   // Callback style: this runs on every request and needs no promise.
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     // Unmatched URLs share one label: arbitrary paths must not each make a series.
-    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
+    const route = request.routeConfig?.url ?? 'unmatched';
     http.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });

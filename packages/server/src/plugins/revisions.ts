@@ -34,23 +34,21 @@ const REVISION = /^\d{1,15}$/;
 
 /** The revision the request asks for at least (the larger of query and header), or -1. */
 function requestedRevision(request: FastifyRequest): number {
-  let wanted = -1;
   const query = (request.query as Record<string, unknown> | undefined)?.atLeastRevision;
   const header = request.headers[AT_LEAST_REVISION_HEADER];
-  for (const [field, value] of [
-    ['atLeastRevision', query],
-    [AT_LEAST_REVISION_HEADER, header],
-  ] as const) {
-    if (value === undefined) continue;
-    if (typeof value !== 'string' || !REVISION.test(value)) {
-      throw serverError(ServerErrorCodes.INVALID_REQUEST, `\`${field}\` must be a revision: a non-negative integer`, {
-        field,
-        rule: 'pattern',
-      });
-    }
-    wanted = Math.max(wanted, Number(value));
+  return Math.max(revisionIn('atLeastRevision', query), revisionIn(AT_LEAST_REVISION_HEADER, header));
+}
+
+/** The revision a query field or header asks for, or -1 when it is absent. */
+function revisionIn(field: string, value: unknown): number {
+  if (value === undefined) return -1;
+  if (typeof value !== 'string' || !REVISION.test(value)) {
+    throw serverError(ServerErrorCodes.INVALID_REQUEST, `\`${field}\` must be a revision: a non-negative integer`, {
+      field,
+      rule: 'pattern',
+    });
   }
-  return wanted;
+  return Number(value);
 }
 
 async function revisionsPlugin(app: FastifyInstance, options: RevisionsOptions): Promise<void> {
@@ -59,8 +57,8 @@ async function revisionsPlugin(app: FastifyInstance, options: RevisionsOptions):
 
   // After authentication and validation: a request that fails those does not wait.
   app.addHook('preHandler', (request, _reply, done) => {
-    const config = request.routeOptions.config;
-    if (config.negotiate !== true || config.write === true) return done();
+    const config = request.routeConfig;
+    if (config?.negotiate !== true || config.write === true) return done();
     let wanted: number;
     try {
       wanted = requestedRevision(request);
