@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { allows, generateKey, KeyStore, parseKeysFile, sha256 } from '@palisade/server';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import authPlugin from '../src/plugins/auth.js';
+import routeConfigPlugin from '../src/plugins/route-config.js';
 import { ADMIN_KEY, CHECK_KEY, errorOf, get, post, testApp } from './support/http.js';
 
 const question = { user: 'u-wendy', table: 'account', privilege: 'read', record: 'acc-litware' };
@@ -60,6 +63,30 @@ describe('API keys on routes', () => {
   });
 });
 
+describe('the auth plugin on its own', () => {
+  const keys = new KeyStore([{ id: 'k', key: 'a-development-key-long-enough', scopes: ['check'] }]);
+  const scoped = (app: FastifyInstance) =>
+    app.get('/secret', { config: { scope: 'admin' } }, async () => ({ secret: true }));
+
+  it('will not start without the route-config plugin before it: a scoped route must never go public', async () => {
+    const app = Fastify();
+    app.register(authPlugin, { keys });
+    app.register(async (instance) => scoped(instance));
+    await expect(app.ready()).rejects.toThrow(/palisade-route-config/);
+  });
+
+  it('with it, refuses a scoped route without a key', async () => {
+    const app = Fastify();
+    app.register(routeConfigPlugin);
+    app.register(authPlugin, { keys });
+    app.register(async (instance) => scoped(instance));
+    const answer = await app.inject({ method: 'GET', url: '/secret' });
+    expect(answer.statusCode).toBe(401);
+    expect(answer.body).not.toContain('secret":true');
+    await app.close();
+  });
+});
+
 describe('logs', () => {
   it('never contain a key, whatever the request', async () => {
     const lines: string[] = [];
@@ -93,16 +120,19 @@ describe('KeyStore', () => {
     expect(allows({ id: 'x', scopes: ['admin'] }, 'check')).toBe(true);
   });
 
-  it('digests a key as UTF-8 SHA-256, as a keys file lists it', () => {
-    const key = 'clé-de-développement-😀';
-    const hex = createHash('sha256').update(key, 'utf8').digest('hex');
-    expect(sha256(key).toString('hex')).toBe(hex);
-    expect(new KeyStore([{ id: 'k', sha256: hex, scopes: ['check'] }]).authenticate(key)?.id).toBe('k');
+  it('digests a key with SHA-256 as a keys file lists it (the digest of its UTF-8 bytes)', () => {
+    for (const key of [generateKey(), 'clé-de-développement-😀']) {
+      const hex = createHash('sha256').update(key, 'utf8').digest('hex');
+      expect(sha256(key).toString('hex')).toBe(hex);
+      expect(new KeyStore([{ id: 'k', sha256: hex, scopes: ['check'] }]).authenticate(key)?.id).toBe('k');
+    }
   });
 
   it('refuses bad entries with PALISADE_INVALID_CONFIG', () => {
     const bad = [
       [{ id: 'a', key: 'short', scopes: ['check'] }],
+      [{ id: 'a', key: 'a key with spaces in it', scopes: ['check'] }],
+      [{ id: 'a', key: 'clé-de-développement', scopes: ['check'] }],
       [{ id: 'a', sha256: 'abc', scopes: ['check'] }],
       [{ id: 'a', key: 'long-enough-key-0000', sha256: 'a'.repeat(64), scopes: ['check'] }],
       [{ id: 'a', key: 'long-enough-key-0000', scopes: [] }],

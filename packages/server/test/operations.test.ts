@@ -33,12 +33,15 @@ describe('GET /metrics', () => {
     await post(app, '/v1/check', question);
     await post(app, '/v1/check', { ...question, user: 5 });
     await get(app, '/no/such/route/12345');
+    // The docs' static route hands a missing file to the not-found handler: unmatched too.
+    expect((await get(app, '/docs/static/no-such-file-12345.css', { key: null })).status).toBe(404);
     const answer = await get(app, '/metrics', { key: ADMIN_KEY });
     expect(answer.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = answer.body as string;
     expect(text).toContain('palisade_http_requests_total{method="POST",route="/v1/check",status="200"} 2');
     expect(text).toContain('palisade_http_requests_total{method="POST",route="/v1/check",status="400"} 1');
-    expect(text).toContain('palisade_http_requests_total{method="GET",route="unmatched",status="404"} 1');
+    expect(text).toContain('palisade_http_requests_total{method="GET",route="unmatched",status="404"} 2');
+    expect(text).not.toContain('route="/docs/static/*"');
     expect(text).not.toContain('12345');
     expect(text).toContain('# TYPE palisade_http_request_duration_seconds histogram');
     expect(text).toMatch(

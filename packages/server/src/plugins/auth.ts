@@ -32,7 +32,8 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
 
   // Callback style: this runs on every request and needs no promise.
   app.addHook('onRequest', (request, _reply, done) => {
-    const scope = request.routeConfig?.scope;
+    // Fails closed: were the route's config not read yet, Fastify's own is (so a scoped route never goes public).
+    const scope = (request.routeConfig ?? request.routeOptions.config).scope;
     if (scope === undefined) return done();
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
@@ -59,4 +60,5 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
   });
 }
 
-export default fp(authPlugin, { name: 'palisade-auth', fastify: '5.x' });
+// Fastify refuses to start without the route-config plugin registered first: this hook reads its field.
+export default fp(authPlugin, { name: 'palisade-auth', fastify: '5.x', dependencies: ['palisade-route-config'] });

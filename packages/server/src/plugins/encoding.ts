@@ -82,4 +82,8 @@ async function encodingPlugin(app: FastifyInstance): Promise<void> {
   });
 }
 
-export default fp(encodingPlugin, { name: 'palisade-encoding', fastify: '5.x' });
+export default fp(encodingPlugin, {
+  name: 'palisade-encoding',
+  fastify: '5.x',
+  dependencies: ['palisade-route-config'],
+});

@@ -120,7 +120,9 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Pro
   // Callback style: this runs on every request and needs no promise.
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     // Unmatched URLs share one label: arbitrary paths must not each make a series.
-    const route = request.routeConfig?.url ?? 'unmatched';
+    // `is404` too: a handler that hands the request to the not-found handler (a missing static
+    // file) leaves `routeConfig` on the route it came through.
+    const route = request.is404 ? 'unmatched' : (request.routeConfig?.url ?? 'unmatched');
     http.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
@@ -173,4 +175,8 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Pro
   );
 }
 
-export default fp(metricsPlugin, { name: 'palisade-metrics', fastify: '5.x' });
+export default fp(metricsPlugin, {
+  name: 'palisade-metrics',
+  fastify: '5.x',
+  dependencies: ['palisade-route-config'],
+});

@@ -92,4 +92,8 @@ async function revisionsPlugin(app: FastifyInstance, options: RevisionsOptions):
   });
 }
 
-export default fp(revisionsPlugin, { name: 'palisade-revisions', fastify: '5.x' });
+export default fp(revisionsPlugin, {
+  name: 'palisade-revisions',
+  fastify: '5.x',
+  dependencies: ['palisade-route-config'],
+});
