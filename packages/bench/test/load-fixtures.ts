@@ -8,10 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, type WorldInput } from '@palisade/core';
 import { buildServer } from '@palisade/server';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { generateWorld, PRESETS } from '../src/generate/world.js';
 import { writeWorld } from '../src/generate/write.js';
-import type { LoadIo } from '../src/load/command.js';
+import { type BodySet, buildBodies } from '../src/load/bodies.js';
+import { type LoadIo, runLoadCommand } from '../src/load/command.js';
+import { type Kind, parseLoadOptions } from '../src/load/options.js';
+import { QuestionMaker } from '../src/load/questions.js';
+import type { RunPlan } from '../src/load/runner.js';
 
 export const KEY = 'load-test-key-0123456789';
 const KEYS = [{ id: 'load', key: KEY, scopes: ['check' as const] }];
@@ -104,6 +108,30 @@ export function shape() {
   } as const;
 }
 
+let stubSets: Map<Kind, BodySet> | null = null;
+
+/**
+ * A small open loop against a stub server on `port`: JSON checks at 20 a second over 4
+ * connections for 200 ms (due at 0, 50, 100 and 150 ms), nothing verified, unless `extra` says.
+ */
+export function stubPlan(port: number, extra: Partial<RunPlan> = {}): RunPlan {
+  stubSets ??= new Map([['check', buildBodies('check', new QuestionMaker(world, 5), shape())]]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    key: KEY,
+    encoding: 'json',
+    loop: { type: 'open', rate: 20, connections: 4 },
+    durationMs: 200,
+    warmupMs: 0,
+    timeoutMs: 5_000,
+    mix: [{ kind: 'check', weight: 1 }],
+    sets: stubSets,
+    seed: 1,
+    verifySample: 0,
+    ...extra,
+  };
+}
+
 /** A port nothing listens on: one the OS just handed out and was closed again. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -111,4 +139,33 @@ export async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * The error accounting every generator (`generator`: its options) must get right: each answer to a
+ * key no server accepts counted under the code in its body, with no throughput and nothing to
+ * verify; a closed port as LOAD_CONNECTION.
+ */
+export async function expectErrorsCounted(servers: LoadServers, name: string, generator: readonly string[]) {
+  const run = async (target: string, out: string, extra: readonly string[] = []) => {
+    const args = shortRunArgs(target, servers.worldFile, [
+      ...generator,
+      '--duration',
+      '300ms',
+      '--out',
+      join(servers.dir, `${name}-${out}`),
+    ]);
+    return runLoadCommand(parseLoadOptions([...args, ...extra], {}), quietIo());
+  };
+  const wrongKey = await run(servers.url, 'denied', ['--key', 'not-a-key-0123456789']);
+  expect(wrongKey.exitCode).toBe(1);
+  expect(wrongKey.report.errors[0]).toMatchObject({ code: 'PALISADE_UNAUTHENTICATED', status: 401 });
+  expect(wrongKey.report.errors[0]?.count).toBe(wrongKey.report.overall.requests);
+  // Throughput counts answers, and none came back 2xx.
+  expect(wrongKey.report.overall.rps).toBe(0);
+  expect(wrongKey.report.verification.status).toBe('skipped');
+
+  const refused = await run(`http://127.0.0.1:${await freePort()}`, 'refused');
+  expect(refused.exitCode).toBe(1);
+  expect(refused.report.errors[0]).toMatchObject({ code: 'LOAD_CONNECTION', status: null });
 }

@@ -7,14 +7,13 @@ import { createServer as createHttpServer, type RequestListener } from 'node:htt
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BodySet, buildBodies } from '../src/load/bodies.js';
+import type { BodySet } from '../src/load/bodies.js';
 import { runLoadCommand } from '../src/load/command.js';
 import { buildNativeGenerator } from '../src/load/native.js';
-import { type Kind, parseLoadOptions } from '../src/load/options.js';
-import { QuestionMaker } from '../src/load/questions.js';
+import { parseLoadOptions } from '../src/load/options.js';
 import { type RunPlan, runLoad } from '../src/load/runner.js';
 import { percentiles } from '../src/load/stats.js';
-import { freePort, KEY, quietIo, shape, shortRunArgs, useLoadServers, world } from './load-fixtures.js';
+import { expectErrorsCounted, KEY, quietIo, shortRunArgs, stubPlan, useLoadServers } from './load-fixtures.js';
 
 const servers = useLoadServers('palisade-load-native-');
 beforeAll(() => buildNativeGenerator(), 60_000);
@@ -122,47 +121,8 @@ describe('the native generator against a real server', () => {
     expect(report.verification.mismatches[0]?.got).toContain('system-administrator');
   });
 
-  it('counts error answers by the code in their body, and a closed port as LOAD_CONNECTION', async () => {
-    const wrongKey = await runLoadCommand(
-      parseLoadOptions(
-        [
-          ...shortRun(servers.url, [
-            '--generator',
-            'native',
-            '--duration',
-            '300ms',
-            '--out',
-            join(servers.dir, 'native-denied'),
-          ]),
-          '--key',
-          'not-a-key-0123456789',
-        ],
-        {},
-      ),
-      quietIo(),
-    );
-    expect(wrongKey.exitCode).toBe(1);
-    expect(wrongKey.report.errors[0]).toMatchObject({ code: 'PALISADE_UNAUTHENTICATED', status: 401 });
-    expect(wrongKey.report.errors[0]?.count).toBe(wrongKey.report.overall.requests);
-    expect(wrongKey.report.overall.rps).toBe(0);
-
-    const refused = await runLoadCommand(
-      parseLoadOptions(
-        shortRun(`http://127.0.0.1:${await freePort()}`, [
-          '--generator',
-          'native',
-          '--duration',
-          '300ms',
-          '--out',
-          join(servers.dir, 'native-refused'),
-        ]),
-        {},
-      ),
-      quietIo(),
-    );
-    expect(refused.exitCode).toBe(1);
-    expect(refused.report.errors[0]).toMatchObject({ code: 'LOAD_CONNECTION', status: null });
-  });
+  it('counts error answers by the code in their body, and a closed port as LOAD_CONNECTION', () =>
+    expectErrorsCounted(servers, 'native', ['--generator', 'native']));
 });
 
 describe('--generator', () => {
@@ -183,22 +143,7 @@ describe('--generator', () => {
 });
 
 describe('the native generator against servers that misbehave', () => {
-  const sets = new Map<Kind, BodySet>([['check', buildBodies('check', new QuestionMaker(world, 5), shape())]]);
-  const plan = (port: number, extra: Partial<RunPlan>): RunPlan => ({
-    url: `http://127.0.0.1:${port}`,
-    key: KEY,
-    encoding: 'json',
-    generator: 'native',
-    loop: { type: 'open', rate: 20, connections: 4 },
-    durationMs: 200,
-    warmupMs: 0,
-    timeoutMs: 5_000,
-    mix: [{ kind: 'check', weight: 1 }],
-    sets,
-    seed: 1,
-    verifySample: 0,
-    ...extra,
-  });
+  const plan = (port: number, extra: Partial<RunPlan>): RunPlan => stubPlan(port, { generator: 'native', ...extra });
 
   it('reads chunked answers, and counts answers that trail past the end', async () => {
     // Chunked (no content length), 300 ms late: due at 0, 50, 100 and 150 ms, last answer at ~450 ms.

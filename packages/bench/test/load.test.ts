@@ -15,7 +15,17 @@ import { runLoad } from '../src/load/runner.js';
 import { serveArgs } from '../src/load/server-process.js';
 import { logBuckets, newHistogram, percentiles, recordMs } from '../src/load/stats.js';
 import { verifySamples } from '../src/load/verify.js';
-import { everyoneAdmin, freePort, KEY, quietIo, shape, shortRunArgs, useLoadServers, world } from './load-fixtures.js';
+import {
+  everyoneAdmin,
+  expectErrorsCounted,
+  KEY,
+  quietIo,
+  shape,
+  shortRunArgs,
+  stubPlan,
+  useLoadServers,
+  world,
+} from './load-fixtures.js';
 
 const servers = useLoadServers('palisade-load-test-');
 const shortRun = (target: string, extra: readonly string[]) => shortRunArgs(target, servers.worldFile, extra);
@@ -216,20 +226,7 @@ describe('load runs against a real server', () => {
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = slow.address() as AddressInfo;
-      const sets = new Map<Kind, BodySet>([['check', buildBodies('check', new QuestionMaker(world, 5), shape())]]);
-      const run = await runLoad({
-        url: `http://127.0.0.1:${port}`,
-        key: KEY,
-        encoding: 'json',
-        loop: { type: 'open', rate: 20, connections: 4 },
-        durationMs: 200,
-        warmupMs: 0,
-        timeoutMs: 5_000,
-        mix: [{ kind: 'check', weight: 1 }],
-        sets,
-        seed: 1,
-        verifySample: 0,
-      });
+      const run = await runLoad(stubPlan(port));
       // Due at 0, 50, 100 and 150 ms; the last answer comes at about 450 ms.
       expect(run.recorder.all.requests).toBe(4);
       expect(run.recorder.all.errors).toBe(0);
@@ -241,36 +238,8 @@ describe('load runs against a real server', () => {
     }
   });
 
-  it('counts error answers by their code and transport failures as LOAD_CONNECTION', async () => {
-    const wrongKey = await runLoadCommand(
-      parseLoadOptions(
-        [
-          ...shortRun(servers.url, ['--duration', '300ms', '--out', join(servers.dir, 'denied')]),
-          '--key',
-          'not-a-key-0123456789',
-        ],
-        {},
-      ),
-      quietIo(),
-    );
-    expect(wrongKey.exitCode).toBe(1);
-    expect(wrongKey.report.errors[0]).toMatchObject({ code: 'PALISADE_UNAUTHENTICATED', status: 401 });
-    expect(wrongKey.report.errors[0]?.count).toBe(wrongKey.report.overall.requests);
-    // Throughput counts answers, and none came back 2xx.
-    expect(wrongKey.report.overall.rps).toBe(0);
-    expect(wrongKey.report.verification.status).toBe('skipped');
-
-    const closedPort = await freePort();
-    const refused = await runLoadCommand(
-      parseLoadOptions(
-        shortRun(`http://127.0.0.1:${closedPort}`, ['--duration', '300ms', '--out', join(servers.dir, 'refused')]),
-        {},
-      ),
-      quietIo(),
-    );
-    expect(refused.exitCode).toBe(1);
-    expect(refused.report.errors[0]).toMatchObject({ code: 'LOAD_CONNECTION', status: null });
-  });
+  it('counts error answers by their code and transport failures as LOAD_CONNECTION', () =>
+    expectErrorsCounted(servers, 'node', []));
 
   it('starts a server on a world in another process, drives it and stops it', { timeout: 60_000 }, async () => {
     const io = quietIo();
