@@ -1,342 +1,75 @@
 /**
  * Throws thousands of random, truncated, mistyped, deeply nested and oversized bodies at every
- * route, in JSON and MessagePack. Every answer must be a 2xx or a 4xx with the one error shape:
- * no 5xx, no crash, no hang. Seeded (PALISADE_FUZZ_SEED to change it), so a failure reproduces.
+ * route, in JSON and MessagePack (support/fuzz.ts), answered on the main thread and through the
+ * worker pool. Every answer must be a 2xx or a 4xx with the one error shape: no 5xx, no crash, no
+ * hang. Seeded (PALISADE_FUZZ_SEED to change it), so a failure reproduces; the write route is
+ * fuzzed against a store in write.test.ts.
  */
-import { encodeMsgpack } from '@palisade/server';
-import { Packr } from 'msgpackr';
+import { PoolEvaluator } from '@palisade/server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rng } from '../../core/test/reference/random-world.js';
-import { ADMIN_KEY, decodeBody, testApp } from './support/http.js';
+import { FUZZ_ROUTES, type FuzzRoute, fuzzRoutes } from './support/fuzz.js';
+import { ADMIN_KEY, sampleEngine, testApp } from './support/http.js';
 
 const SEED = Number(process.env.PALISADE_FUZZ_SEED ?? 20_261_122);
-const ROUNDS = Number(process.env.PALISADE_FUZZ_ROUNDS ?? 250);
-/** Longest any one request may take before the test calls it a hang. */
-const REQUEST_TIMEOUT_MS = 5_000;
+const PER_ROUTE = Number(process.env.PALISADE_FUZZ_PER_ROUTE ?? 1_000);
 
-/** The test suite's seeded PRNG: the same sequence everywhere for a seed. */
-const prng = rng;
-
-const random = prng(SEED);
-const int = (n: number) => Math.floor(random() * n);
-const pick = <T>(list: readonly T[]): T => list[int(list.length)] as T;
-
-const wendy = { type: 'user', id: 'u-wendy' };
-/** A valid body per route: the fuzzer breaks these, or ignores them. */
-const ROUTES: readonly { readonly url: string; readonly body: unknown }[] = [
-  { url: '/v1/check', body: { user: 'u-wendy', table: 'account', privilege: 'read', record: 'acc-litware' } },
-  {
-    url: '/v1/check',
-    body: { user: 'u-wendy', table: 'account', privilege: 'write', record: { ownerId: 'u-evan', id: 'acc-coho' } },
-  },
-  {
-    url: '/v1/checks',
-    body: {
-      user: 'u-wendy',
-      table: 'account',
-      privilege: 'read',
-      items: [
-        { id: 'a', record: 'acc-litware' },
-        { id: 'b', user: 'u-alex', record: { ownerId: 'u-wendy' } },
-      ],
-    },
-  },
-  {
-    url: '/v1/checks/columns',
-    body: {
-      users: ['u-wendy', 'u-alex'],
-      tables: ['account'],
-      privileges: ['read', 'write'],
-      items: { user: [0, 1, 1], privilege: [0, 1, 0], record: [0, 1, 99] },
-    },
-  },
-  {
-    url: '/v1/checks/columns',
-    body: { users: ['u-wendy'], tables: ['account'], privileges: ['read'], items: { recordId: ['acc-litware', 'x'] } },
-  },
-  { url: '/v1/filter', body: { user: 'u-wendy', table: 'account', privilege: 'read', ids: ['acc-litware', null] } },
-  {
-    url: '/v1/filter',
-    body: { user: 'u-wendy', table: 'account', privilege: 'read', ids: ['acc-litware'], hiddenColumns: true },
-  },
-  {
-    url: '/v1/column-access',
-    body: { user: 'u-wendy', table: 'account', record: 'acc-litware', column: 'creditlimit' },
-  },
-  { url: '/v1/explain/column', body: { user: 'u-wendy', table: 'account', record: 'acc-litware', column: 'name' } },
-  {
-    url: '/v1/filter',
-    body: { user: 'u-wendy', table: 'account', privilege: 'read', records: [0, 1, 99], output: 'bitmask' },
-  },
-  {
-    url: '/v1/filter',
-    body: {
-      user: 'u-wendy',
-      table: 'account',
-      privilege: 'read',
-      ownerIds: ['u-wendy', 'u-evan'],
-      businessUnitIds: ['bu-sales-west', null],
-    },
-  },
-  {
-    url: '/v1/lookup',
-    body: { user: 'u-wendy', table: 'account', privilege: 'read', format: 'page', limit: 2, cursor: 'r2' },
-  },
-  { url: '/v1/lookup', body: { user: 'u-wendy', table: 'account', privilege: 'read', format: 'roaring' } },
-  {
-    url: '/v1/filter-spec',
-    body: { user: 'u-wendy', table: 'account', privilege: 'read', columns: { owner: 'o' }, firstParameter: 2 },
-  },
-  { url: '/v1/access', body: { user: 'u-wendy', table: 'account', record: 'acc-litware' } },
-  { url: '/v1/explain', body: { user: 'u-wendy', table: 'account', privilege: 'read', record: 'acc-litware' } },
-  { url: '/v1/who-can-access', body: { table: 'account', record: 'acc-litware', privilege: 'read' } },
-  {
-    url: '/access/v1/evaluation',
-    body: { subject: wendy, action: { name: 'can_read' }, resource: { type: 'account', id: 'acc-litware' } },
-  },
-  {
-    url: '/access/v1/evaluations',
-    body: {
-      subject: wendy,
-      action: { name: 'can_read' },
-      options: { evaluations_semantic: 'deny_on_first_deny' },
-      evaluations: [{ resource: { type: 'account', id: 'acc-litware' } }, { resource: { type: 'account' } }],
-    },
-  },
-  {
-    url: '/access/v1/search/resource',
-    body: { subject: wendy, action: { name: 'read' }, resource: { type: 'account' }, page: { limit: 2, token: 'r1' } },
-  },
+const ROUTES: readonly FuzzRoute[] = [
+  ...FUZZ_ROUTES,
+  { url: '/v1/noop', body: { user: 'u-wendy', table: 'account', privilege: 'read', record: 'acc-litware' } },
 ];
-const GETS = ['/v1/users/u-wendy/privileges', '/healthz', '/readyz', '/metrics', '/.well-known/authzen-configuration'];
+/** The routes the pool answers when their batches are large enough. */
+const POOLED = ROUTES.filter((r) =>
+  ['/v1/checks', '/v1/checks/columns', '/v1/filter', '/access/v1/evaluations'].includes(r.url),
+);
 
-const STRINGS = [
-  '',
-  'u-wendy',
-  'account',
-  'read',
-  'acc-litware',
-  '__proto__',
-  'constructor',
-  '\u0000',
-  '😀',
-  'x'.repeat(2000),
-];
-
-/** A random value of any JSON type, with the awkward numbers. */
-function randomValue(depth: number): unknown {
-  switch (int(depth > 3 ? 6 : 9)) {
-    case 0:
-      return null;
-    case 1:
-      return random() < 0.5;
-    case 2:
-      return pick([0, -0, -1, 1.5, 2 ** 31, 2 ** 32, 2 ** 53 + 2, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 5e-324]);
-    case 3:
-      return pick(STRINGS);
-    case 4:
-      return int(1000);
-    case 5:
-      return String.fromCharCode(...Array.from({ length: int(20) }, () => int(0xffff)));
-    case 6:
-      return Array.from({ length: int(5) }, () => randomValue(depth + 1));
-    default: {
-      const object: Record<string, unknown> = {};
-      for (let i = int(5); i > 0; i--)
-        object[pick([...STRINGS, 'user', 'record', 'items', 'id', 'ownerId'])] = randomValue(depth + 1);
-      return object;
-    }
-  }
-}
-
-/** A copy of `value` with one random node replaced, removed, or given an extra key. */
-function mutate(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || random() < 0.15) return randomValue(0);
-  if (Array.isArray(value)) {
-    const copy = [...value];
-    if (copy.length === 0 || random() < 0.2) copy.push(randomValue(1));
-    else {
-      const i = int(copy.length);
-      copy[i] = mutate(copy[i]);
-    }
-    return copy;
-  }
-  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  const keys = Object.keys(copy);
-  const roll = random();
-  if (keys.length === 0 || roll < 0.15) copy[pick(STRINGS)] = randomValue(1);
-  else if (roll < 0.3) delete copy[pick(keys)];
-  else {
-    const key = pick(keys);
-    copy[key] = mutate(copy[key]);
-  }
-  return copy;
-}
-
-function randomBytes(length: number): Buffer {
-  return Buffer.from(Array.from({ length }, () => int(256)));
-}
-
-const packrWithExtensions = new Packr({ useRecords: false, moreTypes: true, structuredClone: true });
-
-interface Attempt {
-  readonly method: 'GET' | 'POST';
-  readonly url: string;
-  readonly contentType: string;
-  readonly accept: string | undefined;
-  readonly payload: string | Buffer | undefined;
-  readonly label: string;
-}
-
-/** One random request. */
-function attempt(): Attempt {
-  const route = pick(ROUTES);
-  const wire = random() < 0.5 ? 'json' : 'msgpack';
-  const contentType =
-    random() < 0.03
-      ? pick(['text/plain', 'application/xml', 'application/json; charset=latin1', ''])
-      : wire === 'json'
-        ? 'application/json'
-        : pick(['application/msgpack', 'application/x-msgpack']);
-  const accept = pick([undefined, 'application/json', 'application/msgpack', '*/*', 'text/html;q=0.9, */*;q=0.1']);
-  const encode = (value: unknown) => (wire === 'json' ? (JSON.stringify(value) ?? 'null') : encodeMsgpack(value));
-  const kind = int(11);
-  let payload: string | Buffer;
-  let label: string;
-  switch (kind) {
-    case 0:
-      payload = randomBytes(int(300));
-      label = 'random bytes';
-      break;
-    case 1: {
-      const whole = encode(route.body);
-      payload = whole.slice(0, int(whole.length)) as string | Buffer;
-      label = 'truncated';
-      break;
-    }
-    case 2: {
-      const depth = 1 + int(20_000);
-      payload =
-        wire === 'json'
-          ? `${'['.repeat(depth)}${']'.repeat(depth)}`
-          : Buffer.concat([Buffer.alloc(depth, 0x91), Buffer.from([0xc0])]);
-      label = `nested ${depth}`;
-      break;
-    }
-    case 3:
-      payload = encode(randomValue(0));
-      label = 'random value';
-      break;
-    case 4: {
-      // Extensions a standard decoder would not expect: typed arrays, sets, dates, errors, regexps.
-      const exotic = pick<unknown>([
-        new Set([1, 2]),
-        new Date(0),
-        new Error('e'),
-        /x/g,
-        Float64Array.from([1.5]),
-        new Map([[1, 'a']]),
-        2n ** 70n,
-      ]);
-      const body = { ...(route.body as Record<string, unknown>) };
-      body[pick(Object.keys(body))] = exotic;
-      payload = packrWithExtensions.pack(body);
-      label = 'msgpack extensions';
-      break;
-    }
-    case 5: {
-      // Huge or malformed numbers written as JSON text.
-      const text = JSON.stringify(route.body);
-      payload = text.replace(
-        /"(read|acc-litware|u-wendy)"|\d+/,
-        pick(['1e999', '-1e999', '123456789012345678901234567890', '0.0000', '-0']),
-      );
-      label = 'huge numbers';
-      break;
-    }
-    case 6:
-      payload = encode({ ...(route.body as object), padding: 'x'.repeat(int(2) === 0 ? 300_000 : 200_000) });
-      label = 'oversize';
-      break;
-    default:
-      payload = encode(mutate(route.body));
-      label = 'mutated';
-  }
-  return {
-    method: 'POST',
-    url: route.url,
-    contentType: kind === 4 ? 'application/msgpack' : kind === 5 ? 'application/json' : contentType,
-    accept,
-    payload,
-    label,
-  };
-}
-
-function getAttempt(): Attempt {
-  const url = random() < 0.5 ? pick(GETS) : `/v1/users/${encodeURIComponent(pick(STRINGS) || '%')}/privileges`;
-  return {
-    method: 'GET',
-    url,
-    contentType: '',
-    accept: pick([undefined, 'application/msgpack']),
-    payload: undefined,
-    label: 'get',
-  };
-}
+const VALID_CHECK = {
+  method: 'POST' as const,
+  url: '/v1/check',
+  headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+  payload: JSON.stringify(FUZZ_ROUTES[0]?.body),
+};
+const ALLOWED = { allowed: true, reason: 'role', missing: null, error: null };
 
 describe('fuzzing every route', () => {
   const app = testApp({ limits: { bodyLimit: 256 * 1024 } });
   afterAll(() => app.close());
 
-  it(`answers ${ROUNDS * 16} random requests with 2xx or a 4xx in the error shape (seed ${SEED})`, async () => {
-    const statuses = new Map<number, number>();
-    for (let round = 0; round < ROUNDS; round++) {
-      // 16 at a time: concurrent requests must not disturb each other either.
-      const batch = Array.from({ length: 16 }, () => (random() < 0.06 ? getAttempt() : attempt()));
-      await Promise.all(
-        batch.map(async (a, i) => {
-          const where = `seed ${SEED}, round ${round}, request ${i}: ${a.method} ${a.url} (${a.label}, ${a.contentType})`;
-          const headers: Record<string, string> = { authorization: `Bearer ${ADMIN_KEY}` };
-          if (a.contentType !== '') headers['content-type'] = a.contentType;
-          if (a.accept !== undefined) headers.accept = a.accept;
-          let timer: NodeJS.Timeout | undefined;
-          const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`hang: ${where}`)), REQUEST_TIMEOUT_MS);
-          });
-          const response = await Promise.race([
-            app.inject({
-              method: a.method,
-              url: a.url,
-              headers,
-              ...(a.payload === undefined ? {} : { payload: a.payload }),
-            }),
-            timeout,
-          ]).finally(() => clearTimeout(timer));
-          statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
-          expect(response.statusCode, where).toBeLessThan(500);
-          const contentType = String(response.headers['content-type'] ?? '');
-          const body = decodeBody(contentType, response.rawPayload);
-          if (response.statusCode >= 400) {
-            const error = (body as { error?: { code?: unknown; message?: unknown } }).error;
-            expect(error?.code, where).toMatch(/^PALISADE_[A-Z_]+$/);
-            expect(typeof error?.message, where).toBe('string');
-          }
-        }),
-      );
-    }
+  it(`answers ${PER_ROUTE} random requests per route with 2xx or a 4xx in the error shape (seed ${SEED})`, async () => {
+    const statuses = await fuzzRoutes(app, ROUTES, { seed: SEED, perRoute: PER_ROUTE, key: ADMIN_KEY, getShare: 0.06 });
     // The fuzzer reached both the answers and the refusals.
-    expect(statuses.get(200) ?? 0).toBeGreaterThan(ROUNDS);
-    expect(statuses.get(400) ?? 0).toBeGreaterThan(ROUNDS);
+    const total = ROUTES.length * PER_ROUTE;
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(total / 20);
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(total / 20);
     expect(statuses.get(413) ?? 0).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 
   it('still answers correctly afterwards', async () => {
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/check',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      payload: JSON.stringify(ROUTES[0]?.body),
-    });
-    expect(response.json()).toEqual({ allowed: true, reason: 'role', missing: null, error: null });
+    expect((await app.inject(VALID_CHECK)).json()).toEqual(ALLOWED);
+  });
+});
+
+describe('fuzzing the routes the worker pool answers', () => {
+  // Every batch of two or more goes to the pool, and the queue has room for all 16 requests in flight.
+  const pool = new PoolEvaluator(sampleEngine(), {
+    threads: 2,
+    threshold: 2,
+    columnThreshold: 2,
+    filterThreshold: 2,
+    maxQueue: 1_000,
+  });
+  const app = testApp({ evaluator: pool, limits: { bodyLimit: 256 * 1024 } });
+  afterAll(async () => {
+    await app.close();
+    await pool.close();
+  });
+
+  it(`answers ${PER_ROUTE} random requests per pooled route with 2xx or a 4xx (seed ${SEED + 1})`, async () => {
+    const statuses = await fuzzRoutes(app, POOLED, { seed: SEED + 1, perRoute: PER_ROUTE, key: ADMIN_KEY });
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('still answers correctly afterwards', async () => {
+    expect((await app.inject(VALID_CHECK)).json()).toEqual(ALLOWED);
   });
 });

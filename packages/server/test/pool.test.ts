@@ -10,7 +10,7 @@ import {
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CompiledWorld } from '../../core/src/compile/compile.js';
 import { SharedRegions, SharedScratch } from '../src/pool/shared-scratch.js';
-import { CHECK_KEY, post, sampleEngine, testApp } from './support/http.js';
+import { CHECK_KEY, errorOf, post, sampleEngine, testApp } from './support/http.js';
 
 const engine = sampleEngine();
 const users = engine.model.principals.filter((_, i) => engine.model.isUser(i)).map((p) => p.id);
@@ -159,6 +159,7 @@ describe('the worker pool', () => {
       );
       expect(answer.status).toBe(503);
       expect(answer.headers['retry-after']).toBe('1');
+      expect(errorOf(answer)).toMatchObject({ code: 'PALISADE_UNAVAILABLE', details: { retryAfter: 1 } });
       expect(Array.from((await openGate(first)).codes)).toEqual(Array.from(engine.checkBatch(items)));
       // Answered: the queue has room again.
       expect(Array.from((await openGate(busy.checkBatch(items))).codes)).toEqual(Array.from(engine.checkBatch(items)));
@@ -364,6 +365,35 @@ describe('a worker that crashes', () => {
         Array.from(engine.filter(user, 'account', 'read', rows)),
       );
     } finally {
+      await fragile.close();
+    }
+  });
+
+  it('over HTTP: the request it was answering gets 503 with its cause, the next request is answered', async () => {
+    const fragile = new PoolEvaluator(engine, {
+      threads: 1,
+      threshold: 10,
+      workerFile: new URL('./support/crashing-worker.mjs', import.meta.url),
+    });
+    const app = testApp({ evaluator: fragile });
+    const inline = testApp();
+    const checks = (from: number, to: number) => ({
+      items: items.slice(from, to).map((item, i) => ({ id: String(i), ...item })),
+    });
+    try {
+      // 13 items: one range on the one thread, which dies on it.
+      const crashed = await post(app, '/v1/checks', checks(0, 13), { key: CHECK_KEY });
+      expect(crashed.status).toBe(503);
+      expect(crashed.headers['retry-after']).toBe('1');
+      expect(errorOf(crashed)).toMatchObject({ code: 'PALISADE_UNAVAILABLE', details: { cause: 'worker-failed' } });
+      expect(JSON.stringify(crashed.body)).not.toMatch(/exit/);
+      // 20 items, pooled too: the replacement worker answers them as the main thread would.
+      const next = await post(app, '/v1/checks', checks(0, 20), { key: CHECK_KEY });
+      expect(next.status).toBe(200);
+      expect(next.body).toEqual((await post(inline, '/v1/checks', checks(0, 20), { key: CHECK_KEY })).body);
+    } finally {
+      await app.close();
+      await inline.close();
       await fragile.close();
     }
   });

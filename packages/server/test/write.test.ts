@@ -18,6 +18,7 @@ import {
 } from '@palisade/server';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fuzzRoutes } from './support/fuzz.js';
 import {
   ADMIN_KEY,
   type Answer,
@@ -165,6 +166,33 @@ describe('POST /v1/write', () => {
     expect((await write(app, { ops: [shareToSam('acc-fabrikam')] }, { key: CHECK_KEY })).status).toBe(403);
     expect(await store.revision()).toBe(1);
   });
+
+  it('answers a thousand random, truncated and broken write bodies with 2xx or a 4xx; the engine stays the store’s', async () => {
+    const store = await sampleStore('w_fuzz');
+    const app = await serverOn(store);
+    const created = [
+      { op: 'createRecord', table: 'account', id: 'acc-fuzz', ownerId: 'u-sam' },
+      { op: 'grantShare', table: 'account', recordId: 'acc-fuzz', principalId: 'u-wendy', rights: ['read'] },
+    ];
+    const routes = [
+      { url: '/v1/write', body: { ops: [shareToSam('acc-fabrikam')] } },
+      { url: '/v1/write', body: { ops: created } },
+    ];
+    const seed = Number(process.env.PALISADE_FUZZ_SEED ?? 20_261_122) + 2;
+    const statuses = await fuzzRoutes(app, routes, { seed, perRoute: 500, key: ADMIN_KEY });
+    // Refused bodies and committed writes both.
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+    // Whatever was committed is in the store, and only that: a server started on it afresh
+    // answers every question as this one does, at the same revision.
+    const revision = await store.revision();
+    const fresh = await serverOn(store);
+    expect((await get(fresh, '/readyz', { key: null })).body).toMatchObject({ revision });
+    expect((await get(app, '/readyz', { key: null })).body).toMatchObject({ revision });
+    // Its record too, if a fuzzed write created it (an unknown record is the same error on both).
+    const extra: [string, string][] = [['account', 'acc-fuzz']];
+    expect(await everyAnswer(app, extra)).toEqual(await everyAnswer(fresh, extra));
+  }, 120_000);
 
   it('grows the organization: business units, users, teams, roles, column security and settings, durable across a restart', async () => {
     const store = await sampleStore('w_grow');
