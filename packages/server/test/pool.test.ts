@@ -10,7 +10,7 @@ import {
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CompiledWorld } from '../../core/src/compile/compile.js';
 import { SharedRegions, SharedScratch } from '../src/pool/shared-scratch.js';
-import { CHECK_KEY, errorOf, post, sampleEngine, testApp } from './support/http.js';
+import { ADMIN_KEY, CHECK_KEY, errorOf, get, post, sampleEngine, testApp } from './support/http.js';
 
 const engine = sampleEngine();
 const users = engine.model.principals.filter((_, i) => engine.model.isUser(i)).map((p) => p.id);
@@ -197,10 +197,18 @@ describe('the worker pool', () => {
   it('by default lets 16 concurrent pooled requests wait (a closed loop of 16 clients sees no 503)', async () => {
     expect(defaultPoolMaxQueue(2)).toBe(2 * DEFAULT_POOL_QUEUE_PER_THREAD);
     const roomy = new PoolEvaluator(engine, { threads: 2, threshold: 64, workerFile: GATED_WORKER });
+    const app = testApp({ evaluator: roomy });
     try {
-      const settled = await openGate(Promise.allSettled(Array.from({ length: 16 }, () => roomy.checkBatch(items))));
+      const waiting = Promise.allSettled(Array.from({ length: 16 }, () => roomy.checkBatch(items)));
+      // While they wait, /metrics shows the queue: two ranges per batch, two of them being answered.
+      const metrics = (await get(app, '/metrics', { key: ADMIN_KEY })).body as string;
+      expect(metrics).toContain(`palisade_pool_queue_depth ${roomy.queueDepth()}`);
+      expect(roomy.queueDepth()).toBeGreaterThan(0);
+      const settled = await openGate(waiting);
       expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+      expect((await get(app, '/metrics', { key: ADMIN_KEY })).body).toContain('palisade_pool_queue_depth 0');
     } finally {
+      await app.close();
       await roomy.close();
     }
   });
