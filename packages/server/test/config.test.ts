@@ -9,6 +9,7 @@ import {
   parseKeysFile,
   resolveConfig,
   runCli,
+  SETTINGS,
 } from '@palisade/server';
 import { describe, expect, it } from 'vitest';
 
@@ -61,6 +62,28 @@ describe('resolveConfig', () => {
     );
     const banner = describeConfig(resolveConfig({ workers: '2' }, {}, '/'), '').join('\n');
     expect(banner).toMatch(/--pool-max-queue\s+64 ranges waiting \(32 per worker\)\s+\(PALISADE_POOL_MAX_QUEUE\)/);
+  });
+
+  it('prints every setting at start, each with its value and where the value came from', () => {
+    const config = resolveConfig(
+      { port: '9000', host: '127.0.0.2', world: 'w.json', store: 'none' },
+      { PALISADE_WORKERS: '3', PALISADE_KEYS: 'keys.json' },
+      '/srv',
+    );
+    const banner = describeConfig(config, '');
+    for (const [name, setting] of Object.entries(SETTINGS)) {
+      expect(
+        banner.some((line) => line.trimStart().startsWith(`--${setting.flag} `)),
+        name,
+      ).toBe(true);
+    }
+    const text = banner.join('\n');
+    expect(text).toMatch(/--port\s+9000\s+\[flag]/);
+    expect(text).toMatch(/--host\s+127\.0\.0\.2\s+\[flag]/);
+    expect(text).toMatch(/--world\s+\/srv\/w\.json\s+\[flag]/);
+    expect(text).toMatch(/--workers\s+3\s+\[env]/);
+    expect(text).toMatch(/--keys\s+\/srv\/keys\.json\s+\[env]/);
+    expect(text).toMatch(/--max-batch\s+10000\s+\(PALISADE_MAX_BATCH\)/);
   });
 
   it('bounds how long pooled workers may take: --pool-task-timeout, PALISADE_POOL_TASK_TIMEOUT, else 30 s', () => {
