@@ -132,7 +132,7 @@ interface RowForm {
 
 /** The caller's rows as dense columns: ids are resolved once here (an unknown id matches nothing). */
 function rowColumns(model: WorldModel, table: Table, rows: FilterRows): RowForm {
-  const ids = (list: readonly (string | null)[], index: ReadonlyMap<string, number>) =>
+  const ids = (list: readonly (string | null)[], index: { get(id: string): number | undefined }) =>
     Int32Array.from(list, (id) => (id === null ? NONE : (index.get(id) ?? NONE)));
   if ('owners' in rows) {
     const length = rows.owners.length;

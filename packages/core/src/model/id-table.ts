@@ -152,7 +152,7 @@ const SORT_FROM = 256;
 const SORT_BITS = 12;
 
 /** FNV-1a over the UTF-16 units, with a final mix so the low bits (the slot) depend on every unit. */
-function hashOf(id: string): number {
+export function hashOf(id: string): number {
   let hash = 0x811c9dc5 | 0;
   for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
   hash ^= hash >>> 16;

@@ -1,5 +1,6 @@
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx } from '../ids.js';
 import { ensureInt32, sharedInt32 } from '../util/growable.js';
+import { RecordIdIndex } from './record-ids.js';
 
 /**
  * A stored record is one row of ROW_STRIDE int32s in `RecordStore.rows`: 16 bytes, so a check on
@@ -23,8 +24,9 @@ export const RowField = {
  */
 export class RecordStore {
   /** External id per row. */
-  ids: string[];
-  readonly index: Map<string, RecordIdx>;
+  readonly ids: string[];
+  /** Live rows by id (a deleted row's id is unmapped). */
+  readonly index: RecordIdIndex;
   /** ROW_STRIDE int32s per row (see `RowField`). */
   rows: Int32Array;
   /** Rows ever created, deleted ones included: the bound for row indexes. */
@@ -32,7 +34,7 @@ export class RecordStore {
 
   constructor(capacity: number) {
     this.ids = [];
-    this.index = new Map();
+    this.index = new RecordIdIndex(this.ids);
     this.rows = sharedInt32(capacity * ROW_STRIDE, NONE);
     this.count = 0;
   }
