@@ -10,12 +10,11 @@ const DELETED = -2;
  * A table's record ids to their rows, with `Map`'s `get`/`has`/`set`/`delete`: open addressing
  * over (hash, row) pairs in one Int32Array, comparing against the ids the store already holds.
  *
- * A batch with string ids resolves thousands of records spread over a large table, which the
- * rest of the request has pushed out of the caches. A `Map` lookup then misses at its bucket, at
- * each entry of the chain, and at each key it compares: ~1.1 µs a lookup on the `medium` world,
- * where the same lookups warm take 85 ns (BENCHMARKS.md, "Tenth session"). Here a probe reads
- * consecutive pairs, a different id is almost always told apart by its hash, and only the match
- * reads an id string. It also holds no entry objects: 8 bytes a slot, at most half of them used.
+ * Why not a `Map`: the Map holds an entry object per record on the V8 heap, which a million-record
+ * world pays for in memory, load time and every full collection. This table is 8 bytes a slot,
+ * at most half of them used, off the heap: about 25 bytes less resident memory a record on the
+ * `medium` world and a faster load (BENCHMARKS.md, "Tenth session"). A cold lookup is no faster
+ * than the Map's: it still waits on the slot, the ids array and the id string in turn.
  */
 export class RecordIdIndex {
   /** Per slot: the id's hash, then its row (EMPTY, DELETED or a row). */
