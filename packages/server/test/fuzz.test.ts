@@ -15,7 +15,8 @@ const PER_ROUTE = Number(process.env.PALISADE_FUZZ_PER_ROUTE ?? 1_000);
 
 const ROUTES: readonly FuzzRoute[] = [
   ...FUZZ_ROUTES,
-  { url: '/v1/noop', body: { user: 'u-wendy', table: 'account', privilege: 'read', record: 'acc-litware' } },
+  // The check route's body: the floor route parses and validates it the same way.
+  { url: '/v1/noop', body: FUZZ_ROUTES[0]?.body },
 ];
 /** The routes the pool answers when their batches are large enough. */
 const POOLED = ROUTES.filter((r) =>

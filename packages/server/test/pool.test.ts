@@ -27,6 +27,11 @@ items.splice(99, 0, { user: 'u-wendy', table: 'account', privilege: 'read', reco
 
 const pool = new PoolEvaluator(engine, { threads: 2, threshold: 64, columnThreshold: 64 });
 
+/** Items `from` to `to` as a `/v1/checks` body, each with its position as correlation id. */
+const checksBody = (from: number, to: number) => ({
+  items: items.slice(from, to).map((item, i) => ({ id: String(i), ...item })),
+});
+
 /** The items whose record is an id (or some of them), as a `/v1/checks/columns` request. */
 function columnRequest(from = 0, to = items.length) {
   const tables = engine.model.tables.map((t) => t.name);
@@ -149,14 +154,7 @@ describe('the worker pool', () => {
     try {
       const first = busy.checkBatch(items);
       await expect(busy.checkBatch(items)).rejects.toMatchObject({ statusCode: 503, code: 'PALISADE_UNAVAILABLE' });
-      const answer = await post(
-        app,
-        '/v1/checks',
-        {
-          items: items.slice(0, 200).map((item, i) => ({ id: String(i), ...item })),
-        },
-        { key: CHECK_KEY },
-      );
+      const answer = await post(app, '/v1/checks', checksBody(0, 200), { key: CHECK_KEY });
       expect(answer.status).toBe(503);
       expect(answer.headers['retry-after']).toBe('1');
       expect(errorOf(answer)).toMatchObject({ code: 'PALISADE_UNAVAILABLE', details: { retryAfter: 1 } });
@@ -385,20 +383,17 @@ describe('a worker that crashes', () => {
     });
     const app = testApp({ evaluator: fragile });
     const inline = testApp();
-    const checks = (from: number, to: number) => ({
-      items: items.slice(from, to).map((item, i) => ({ id: String(i), ...item })),
-    });
     try {
       // 13 items: one range on the one thread, which dies on it.
-      const crashed = await post(app, '/v1/checks', checks(0, 13), { key: CHECK_KEY });
+      const crashed = await post(app, '/v1/checks', checksBody(0, 13), { key: CHECK_KEY });
       expect(crashed.status).toBe(503);
       expect(crashed.headers['retry-after']).toBe('1');
       expect(errorOf(crashed)).toMatchObject({ code: 'PALISADE_UNAVAILABLE', details: { cause: 'worker-failed' } });
       expect(JSON.stringify(crashed.body)).not.toMatch(/exit/);
       // 20 items, pooled too: the replacement worker answers them as the main thread would.
-      const next = await post(app, '/v1/checks', checks(0, 20), { key: CHECK_KEY });
+      const next = await post(app, '/v1/checks', checksBody(0, 20), { key: CHECK_KEY });
       expect(next.status).toBe(200);
-      expect(next.body).toEqual((await post(inline, '/v1/checks', checks(0, 20), { key: CHECK_KEY })).body);
+      expect(next.body).toEqual((await post(inline, '/v1/checks', checksBody(0, 20), { key: CHECK_KEY })).body);
     } finally {
       await app.close();
       await inline.close();
@@ -521,8 +516,7 @@ describe('a worker that hangs', () => {
     const stuck = await hangingPool({ threads: 1, threshold: 10 });
     const app = testApp({ evaluator: stuck });
     try {
-      const body = { items: items.slice(0, 13).map((item, i) => ({ id: String(i), ...item })) };
-      const answer = await post(app, '/v1/checks', body, { key: CHECK_KEY });
+      const answer = await post(app, '/v1/checks', checksBody(0, 13), { key: CHECK_KEY });
       expect(answer.status).toBe(503);
       expect(answer.headers['retry-after']).toBe('1');
       expect(answer.body).toEqual({
