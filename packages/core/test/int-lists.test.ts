@@ -1,19 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { hashList, IntListInterner, IntScratch, sortUnique } from '../src/util/int-lists.js';
+import { hashList, IntListTable, IntScratch, sortUnique } from '../src/util/int-lists.js';
 import { rng } from './reference/random-world.js';
 
-describe('IntListInterner', () => {
-  it('finds a list by content, not by the scratch array or its tail', () => {
-    const interner = new IntListInterner<string>();
+describe('IntListTable', () => {
+  it('finds a list by content, not by the scratch array or its tail, and numbers lists in order', () => {
+    const table = new IntListTable();
     const scratch = Int32Array.of(3, 7, 9, 99);
-    expect(interner.find(scratch, 3)).toBeUndefined();
-    expect(interner.add(scratch, 3, (list) => `list ${[...list]}`)).toBe('list 3,7,9');
+    expect(table.find(scratch, 3)).toBe(-1);
+    expect(table.add(scratch, 3)).toBe(0);
     scratch.set([3, 7, 9, -5]);
-    expect(interner.find(scratch, 3)).toBe('list 3,7,9');
-    expect(interner.find(scratch, 4)).toBeUndefined();
-    expect(interner.find(scratch, 2)).toBeUndefined();
-    expect(interner.find(new Int32Array(0), 0)).toBeUndefined();
-    expect(interner.size).toBe(1);
+    expect(table.find(scratch, 3)).toBe(0);
+    expect(table.find(scratch, 4)).toBe(-1);
+    expect(table.find(scratch, 2)).toBe(-1);
+    expect(table.find(new Int32Array(0), 0)).toBe(-1);
+    expect(table.add(new Int32Array(0), 0)).toBe(1);
+    expect(table.find(new Int32Array(8), 0)).toBe(1);
+    expect([...table.list(0)]).toEqual([3, 7, 9]);
+    expect(table.list(1).length).toBe(0);
+    expect(table.size).toBe(2);
   });
 
   it('keeps lists whose hashes collide apart', () => {
@@ -28,11 +32,27 @@ describe('IntListInterner', () => {
       if (other !== undefined && (other[0] !== list[0] || other[1] !== list[1])) pair = [other, list];
       else seen.set(hash, list);
     }
-    const interner = new IntListInterner<number>();
-    interner.add(pair[0], 2, () => 1);
-    expect(interner.find(pair[1], 2)).toBeUndefined();
-    interner.add(pair[1], 2, () => 2);
-    expect([interner.find(pair[0], 2), interner.find(pair[1], 2), interner.size]).toEqual([1, 2, 2]);
+    const table = new IntListTable();
+    table.add(pair[0], 2);
+    expect(table.find(pair[1], 2)).toBe(-1);
+    table.add(pair[1], 2);
+    expect([table.find(pair[0], 2), table.find(pair[1], 2), table.size]).toEqual([0, 1, 2]);
+  });
+
+  it('finds every list added, through its growth, by content', () => {
+    const random = rng(21);
+    const table = new IntListTable();
+    const byKey = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) {
+      const length = Math.floor(random() * 6);
+      const list = Int32Array.from({ length }, () => Math.floor(random() * 12));
+      const key = list.join(',');
+      const found = table.find(list, length);
+      expect(found).toBe(byKey.get(key) ?? -1);
+      if (found === -1) byKey.set(key, table.add(list, length));
+    }
+    expect(table.size).toBe(byKey.size);
+    for (const [key, id] of byKey) expect(table.list(id).join(',')).toBe(key);
   });
 });
 

@@ -1,12 +1,14 @@
 import { NONE, type PrincipalIdx, type RoleIdx, type UserIdx } from '../ids.js';
-import type { WorldModel } from '../model/world-model.js';
+import type { Role, WorldModel } from '../model/world-model.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
+import type { IntListTable } from '../util/int-lists.js';
 import { ColumnSecurity } from './columns.js';
 import { CoverageCache } from './coverage.js';
+import { GrantCache } from './grant-cache.js';
 import { GrantTables, UserFlag } from './grant-tables.js';
-import { assignmentRows, type ProfileInputs, profileInputs, profileKey } from './grants.js';
+import { ASSIGNMENT_STRIDE, assignmentRows, type ProfileInputs, profileInputs, profileKey } from './grants.js';
 import { HierarchyTables } from './hierarchy.js';
-import { GrantCache, type Profile } from './profile.js';
+import { Profile, ProfileRows } from './profile.js';
 
 /**
  * The compiled world: a profile per distinct (role assignments, teams), flattened into
@@ -25,19 +27,21 @@ export class CompiledWorld {
   readonly columns: ColumnSecurity;
   private readonly byKey: Map<string, number>;
   private readonly grants: GrantCache;
+  private readonly rows: ProfileRows;
   /** Per profile, how many users have it: recompiles skip a profile nobody has. */
   private readonly holders: number[];
-  /** Unused profiles a recompile skipped: compiled again when a user takes one. */
-  private readonly stale: Set<number>;
+  /** Per profile, 1 when a recompile skipped it for having no users: compiled again when a user takes it. */
+  private stale: Uint8Array;
 
   constructor(model: WorldModel) {
     this.model = model;
     this.profiles = [];
     this.tables = new GrantTables(model.tables.length * PRIVILEGE_COUNT, model.principals.length);
     this.byKey = new Map();
-    this.grants = new GrantCache(new CoverageCache(model));
+    this.grants = new GrantCache(new CoverageCache(model), this.tables);
+    this.rows = new ProfileRows();
     this.holders = [];
-    this.stale = new Set();
+    this.stale = new Uint8Array(1024);
     for (let principal = 0; principal < model.principals.length; principal++) {
       if (model.isUser(principal)) this.refreshUser(principal);
     }
@@ -52,14 +56,14 @@ export class CompiledWorld {
     let index = this.byKey.get(key);
     if (index === undefined) {
       index = this.profiles.length;
-      this.profiles.push(this.compile(copyInputs(inputs)));
+      this.profiles.push(new Profile(copyInputs(inputs)));
       this.holders.push(0);
-      this.tables.setProfile(index, this.profiles[index] as Profile);
+      if (index >= this.stale.length) this.stale = grown(this.stale, index + 1);
+      this.compileProfile(index);
       this.byKey.set(key, index);
-    } else if (this.stale.delete(index)) {
-      const profile = this.profiles[index] as Profile;
-      this.profiles[index] = this.compile(profile.inputs);
-      this.tables.setProfile(index, this.profiles[index] as Profile);
+    } else if (this.stale[index] === 1) {
+      this.stale[index] = 0;
+      this.compileProfile(index);
     }
     const previous = this.tables.userProfile[user] ?? NONE;
     if (previous !== NONE) this.holders[previous] = (this.holders[previous] as number) - 1;
@@ -78,26 +82,33 @@ export class CompiledWorld {
     roles: ReadonlySet<RoleIdx>;
     roleSlots: ReadonlySet<number>;
   }): void {
+    const { model, rows, grants } = this;
+    const changedTeams = reach.teams.size > 0 ? marks(model.principals.length, reach.teams) : null;
+    const changedRoles = marks(model.roles.length, reach.roles);
+    const roleSlots = Int32Array.from(reach.roleSlots);
+    const slots = this.tables.slots;
+    grants.useRoles(model.roles, slots);
     let administratorsChanged = false;
-    const roleSlots = [...reach.roleSlots];
-    const roles = this.model.roles;
-    const profiles = this.profiles;
-    for (let index = 0; index < profiles.length; index++) {
-      const profile = profiles[index] as Profile;
+    for (let index = 0; index < this.profiles.length; index++) {
       // Stale profiles have no holders either (taking one compiles it afresh).
       if (this.holders[index] === 0) {
-        this.stale.add(index);
+        this.stale[index] = 1;
         continue;
       }
-      if (reach.teams.size > 0 && profile.inputs.teams.some((t) => reach.teams.has(t))) {
-        const next = this.compile(profile.inputs);
-        administratorsChanged ||= next.systemAdministrator !== profile.systemAdministrator;
-        profiles[index] = next;
-        this.tables.setProfile(index, next);
-      } else if (holdsAny(profile.roles, reach.roles)) {
+      if (changedTeams !== null && holdsAny(grants.teamLists, rows.teamList[index] as number, changedTeams)) {
+        const profile = this.profiles[index] as Profile;
+        const wasAdministrator = profile.systemAdministrator;
+        this.compileProfile(index);
+        administratorsChanged ||= profile.systemAdministrator !== wasAdministrator;
+      } else if (reach.roles.size > 0 && rows.holdsAny(index, changedRoles)) {
         // Only depths changed: the profile's assignments, roles and administrator flag stand.
-        for (const slot of roleSlots) this.grants.compileSlot(profile, slot, roles);
-        this.tables.setProfile(index, profile, roleSlots);
+        const start = rows.range[2 * index] as number;
+        const end = rows.range[2 * index + 1] as number;
+        const teams = rows.teamList[index] as number;
+        for (let i = 0; i < roleSlots.length; i++) {
+          const slot = roleSlots[i] as number;
+          this.tables.profileGrant[index * slots + slot] = grants.compileSlot(rows.pool, start, end, teams, slot);
+        }
       }
     }
     if (!administratorsChanged) return;
@@ -117,9 +128,27 @@ export class CompiledWorld {
     this.tables.reindexCoverages();
   }
 
-  private compile(inputs: ProfileInputs): Profile {
-    const { model } = this;
-    return this.grants.compileProfile(inputs, assignmentRows(model, inputs), model.roles, model.tables.length);
+  /** Compiles profile `index` whole from its inputs: its rows, team list, administrator flag and every slot. */
+  private compileProfile(index: number): void {
+    const { model, rows, grants } = this;
+    const profile = this.profiles[index] as Profile;
+    const assignments = assignmentRows(model, profile.inputs);
+    const teamList = Int32Array.from(profile.inputs.teams);
+    const teams = grants.teamList(teamList, teamList.length);
+    rows.set(index, assignments, teams);
+    let systemAdministrator = false;
+    for (let row = 0; row < assignments.length; row += ASSIGNMENT_STRIDE) {
+      systemAdministrator ||= (model.roles[assignments[row] as number] as Role).systemAdministrator;
+    }
+    profile.systemAdministrator = systemAdministrator;
+    this.tables.reserveProfile(index);
+    const start = rows.range[2 * index] as number;
+    const end = rows.range[2 * index + 1] as number;
+    const slots = this.tables.slots;
+    grants.useRoles(model.roles, slots);
+    for (let slot = 0; slot < slots; slot++) {
+      this.tables.profileGrant[index * slots + slot] = grants.compileSlot(rows.pool, start, end, teams, slot);
+    }
   }
 
   private flags(user: UserIdx, profile: Profile): number {
@@ -130,9 +159,24 @@ export class CompiledWorld {
   }
 }
 
-function holdsAny(roles: ReadonlySet<RoleIdx>, changed: ReadonlySet<RoleIdx>): boolean {
-  // `changed` is small (usually the one role whose privileges changed).
-  for (const role of changed) if (roles.has(role)) return true;
+function grown(array: Uint8Array, needed: number): Uint8Array {
+  const next = new Uint8Array(Math.max(needed, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+/** A byte per index, 1 for those in `set`. */
+function marks(length: number, set: ReadonlySet<number>): Uint8Array {
+  const marked = new Uint8Array(length);
+  for (const index of set) marked[index] = 1;
+  return marked;
+}
+
+/** Whether team list `id` has a team marked in `marked`. */
+function holdsAny(lists: IntListTable, id: number, marked: Uint8Array): boolean {
+  const { pool, starts } = lists;
+  const end = starts[id + 1] as number;
+  for (let i = starts[id] as number; i < end; i++) if (marked[pool[i] as number] === 1) return true;
   return false;
 }
 

@@ -1,7 +1,8 @@
 import roaring from 'roaring';
-import type { BuIdx } from '../ids.js';
+import { type BuIdx, NONE } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
-import { IntListInterner, IntScratch, sortUnique } from '../util/int-lists.js';
+import { IntListTable, type IntScratch, sortUnique } from '../util/int-lists.js';
+import { DensePairMap } from '../util/int-pair-map.js';
 
 const { RoaringBitmap32 } = roaring;
 export type RoaringBitmap32 = InstanceType<typeof RoaringBitmap32>;
@@ -75,44 +76,65 @@ export class BuCoverage {
  * coded `bu * 2 + (deep ? 1 : 0)`; a set of anchors is its sorted, repeat-free list of codes.
  */
 export class CoverageCache {
-  /** The common case, one anchor, keyed by its code. */
-  private readonly byAnchor = new Map<number, BuCoverage>();
-  private readonly byAnchors = new IntListInterner<BuCoverage>();
+  /** The common case, one anchor: per code, its coverage's id, or NONE. */
+  private byAnchor = new Int32Array(0);
+  /** Two anchors, the next most common (a role's grant plus another's): their codes → coverage id. */
+  private readonly byPair = new DensePairMap(1024);
+  /** Three or more: their codes' list → coverage id, by list id. */
+  private readonly byAnchors = new IntListTable();
+  private readonly anchorsCoverage: number[] = [];
   private readonly all: BuCoverage[] = [];
-  private readonly codes = new IntScratch();
   private readonly model: WorldModel;
 
   constructor(model: WorldModel) {
     this.model = model;
   }
 
-  /** The coverage of the first `local.length` local and `deep.length` deep anchors (repeats allowed); null for none. */
-  get(local: IntScratch, deep: IntScratch): BuCoverage | null {
-    const count = local.length + deep.length;
-    if (count === 0) return null;
-    if (count === 1) {
-      return local.length === 1
-        ? this.ofAnchor((local.values[0] as number) * 2)
-        : this.ofAnchor((deep.values[0] as number) * 2 + 1);
+  /**
+   * The id of the coverage of one anchor, by its code. Ids, not objects: a role change asks this
+   * of tens of thousands of profiles, and reading a field of the object would be a cache miss.
+   */
+  idOfCode(code: number): number {
+    if (code < this.byAnchor.length) {
+      const known = this.byAnchor[code] as number;
+      if (known !== NONE) return known;
+    } else {
+      const grown = new Int32Array(Math.max(code + 1, this.byAnchor.length * 2)).fill(NONE);
+      grown.set(this.byAnchor);
+      this.byAnchor = grown;
     }
-    const codes = this.codes;
-    codes.clear();
-    for (let i = 0; i < local.length; i++) codes.push((local.values[i] as number) * 2);
-    for (let i = 0; i < deep.length; i++) codes.push((deep.values[i] as number) * 2 + 1);
-    const length = sortUnique(codes.values, codes.length);
-    if (length === 1) return this.ofAnchor(codes.values[0] as number);
-    const known = this.byAnchors.find(codes.values, length);
-    if (known !== undefined) return known;
-    return this.byAnchors.add(codes.values, length, (list) => this.create(list));
+    const id = this.create(Int32Array.of(code)).id;
+    this.byAnchor[code] = id;
+    return id;
   }
 
-  private ofAnchor(code: number): BuCoverage {
-    let coverage = this.byAnchor.get(code);
-    if (coverage === undefined) {
-      coverage = this.create(Int32Array.of(code));
-      this.byAnchor.set(code, coverage);
-    }
-    return coverage;
+  /** The id of the coverage of the anchors whose codes are in `codes` (repeats allowed; sorted in place); NONE for none. */
+  idOfCodes(codes: IntScratch): number {
+    const length = sortUnique(codes.values, codes.length);
+    if (length === 0) return NONE;
+    if (length === 1) return this.idOfCode(codes.values[0] as number);
+    if (length === 2) return this.idOfPair(codes.values[0] as number, codes.values[1] as number);
+    const known = this.byAnchors.find(codes.values, length);
+    if (known !== -1) return this.anchorsCoverage[known] as number;
+    const id = this.create(codes.values.slice(0, length)).id;
+    this.anchorsCoverage[this.byAnchors.add(codes.values, length)] = id;
+    return id;
+  }
+
+  /** Coverage `id` (from `idOfCode` or `idOfCodes`). */
+  byId(id: number): BuCoverage {
+    return this.all[id] as BuCoverage;
+  }
+
+  /** The id of the coverage of two anchors, by their codes (in any order, possibly equal). */
+  idOfPair(first: number, second: number): number {
+    if (first === second) return this.idOfCode(first);
+    if (first > second) return this.idOfPair(second, first);
+    const known = this.byPair.get(first, second);
+    if (known !== -1) return known;
+    const id = this.create(Int32Array.of(first, second)).id;
+    this.byPair.add(first, second, id);
+    return id;
   }
 
   private create(codes: Int32Array): BuCoverage {

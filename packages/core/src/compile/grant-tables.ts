@@ -1,7 +1,6 @@
 import { NONE } from '../ids.js';
 import { ensureInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
 import type { BuCoverage } from './coverage.js';
-import type { PrivilegeGrant, Profile } from './profile.js';
 
 export const UserFlag = { disabled: 1, systemAdministrator: 2 } as const;
 export const GrantFlag = { global: 1, scopeAll: 2 } as const;
@@ -42,8 +41,9 @@ export const GrantField = {
  *   buPool                               [start, end) pairs of preorder positions
  *   teamPool                             scope teams
  *
- * Incremental updates append profiles and grants and rewrite profile rows; arrays grow by
- * doubling, so readers must re-read the fields after an update (the engine rebinds its evaluator).
+ * Incremental updates append profiles and grants and rewrite profile rows (`GrantCache.compileSlot`);
+ * arrays grow by doubling, so readers must re-read the fields after an update (the engine rebinds
+ * its evaluator).
  */
 export class GrantTables {
   readonly slots: number;
@@ -82,38 +82,30 @@ export class GrantTables {
     this.userFlags[user] = flags;
   }
 
-  /** Writes profile row `index` (only `slots`, when given) from the profile's grants, interning grants not seen before. */
-  setProfile(index: number, profile: Profile, slots?: readonly number[]): void {
-    const base = index * this.slots;
-    this.profileGrant = ensureInt32(this.profileGrant, base + this.slots);
-    const count = slots === undefined ? profile.grants.length : slots.length;
-    for (let i = 0; i < count; i++) {
-      const slot = slots === undefined ? i : (slots[i] as number);
-      const grant = profile.grants[slot] ?? null;
-      this.profileGrant[base + slot] = grant === null ? NONE : this.intern(grant);
-    }
+  /** Makes room for profile row `index` (every slot NONE until compiled). */
+  reserveProfile(index: number): void {
+    this.profileGrant = ensureInt32(this.profileGrant, (index + 1) * this.slots, NONE);
   }
 
   get coverageCount(): number {
     return this.coverageOffset.size;
   }
 
-  private intern(grant: PrivilegeGrant): number {
-    if (grant.row !== NONE) return grant.row;
+  /** Appends a grant row; `scopeTeams` is sorted. Interning (equal grants, one row) is the caller's. */
+  addGrant(global: boolean, scopeAll: boolean, coverage: BuCoverage | null, scopeTeams: Int32Array): number {
     const g = this.grantCount++;
     const row = g * GRANT_STRIDE;
     this.grants = ensureInt32(this.grants, row + GRANT_STRIDE, 0);
     const grants = this.grants;
-    grants[row + GrantField.flags] = (grant.global ? GrantFlag.global : 0) | (grant.scopeAll ? GrantFlag.scopeAll : 0);
-    this.writeCoverage(g, grant.bus);
-    this.teamPool = ensureInt32(this.teamPool, this.teamsUsed + grant.scopeTeams.length);
-    this.teamPool.set(grant.scopeTeams, this.teamsUsed);
+    grants[row + GrantField.flags] = (global ? GrantFlag.global : 0) | (scopeAll ? GrantFlag.scopeAll : 0);
+    this.writeCoverage(g, coverage);
+    this.teamPool = ensureInt32(this.teamPool, this.teamsUsed + scopeTeams.length);
+    this.teamPool.set(scopeTeams, this.teamsUsed);
     grants[row + GrantField.teamStart] = this.teamsUsed;
-    this.teamsUsed += grant.scopeTeams.length;
+    this.teamsUsed += scopeTeams.length;
     grants[row + GrantField.teamEnd] = this.teamsUsed;
-    grants[row + GrantField.firstTeam] = grant.scopeTeams[0] ?? NONE;
-    this.grantBuSets[g] = grant.bus;
-    grant.row = g;
+    grants[row + GrantField.firstTeam] = scopeTeams[0] ?? NONE;
+    this.grantBuSets[g] = coverage;
     return g;
   }
 

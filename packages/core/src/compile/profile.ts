@@ -1,188 +1,108 @@
-import { NONE, type RoleIdx } from '../ids.js';
-import type { Role } from '../model/world-model.js';
-import { Depth, PRIVILEGE_COUNT } from '../privileges.js';
-import { IntListInterner, IntScratch, sortUnique } from '../util/int-lists.js';
-import type { BuCoverage, CoverageCache } from './coverage.js';
-import { ASSIGNMENT_STRIDE, type ProfileInputs } from './grants.js';
+import type { ProfileInputs } from './grants.js';
+import { ASSIGNMENT_STRIDE } from './grants.js';
 
 /**
- * What a profile's grants of one (table, privilege) add up to. Coverage is a union over grants
- * (semantics §7.6), so this is all a check needs:
- * - `global`: some grant is global;
- * - `bus`: BUs covered by local and deep grants;
- * - `scopeAll`: some grant's scope is userScope(U): records owned by U or any of U's teams are
- *   covered, and shares to U, its teams or the organization are usable;
- * - `scopeTeams`: the teams whose ownership and shares the grants reach (all of U's teams when
- *   `scopeAll`), sorted.
+ * What the compiler keeps of a profile (the grants of every user with the same role assignments
+ * and teams) beyond its flat rows: what it was compiled from, for recompiling it whole. Its slots
+ * live in `GrantTables.profileGrant`, its assignment rows and team list in `ProfileRows`.
  */
-export class PrivilegeGrant {
-  /** Dense per cache, in creation order. */
-  readonly id: number;
-  readonly global: boolean;
-  readonly bus: BuCoverage | null;
-  readonly scopeAll: boolean;
-  readonly scopeTeams: Int32Array;
-  /** Its row in the grant tables, NONE until they intern it: kept here, where a recompile already reads. */
-  row: number;
-
-  constructor(id: number, global: boolean, bus: BuCoverage | null, scopeAll: boolean, scopeTeams: Int32Array) {
-    this.id = id;
-    this.global = global;
-    this.bus = bus;
-    this.scopeAll = scopeAll;
-    this.scopeTeams = scopeTeams;
-    this.row = NONE;
-  }
-}
-
-/** The compiled grants of every user with the same role assignments and teams. */
 export class Profile {
   /** What the grants were compiled from; equal inputs give equal grants. */
   readonly inputs: ProfileInputs;
-  /** Every role held, directly or through a team. */
-  readonly roles: ReadonlySet<RoleIdx>;
-  readonly systemAdministrator: boolean;
-  /**
-   * Per (table, privilege) at `table * PRIVILEGE_COUNT + privilege`: null when nothing grants it.
-   * A role change rewrites its slots in place (the profile's inputs did not change).
-   */
-  readonly grants: (PrivilegeGrant | null)[];
-  /** The inputs' teams, interned: a grant's `scopeTeams` when its scope is userScope(U). */
-  readonly teams: TeamList;
-  /** Every role the profile holds as rows of ASSIGNMENT_STRIDE (see `assignmentRows`): what its slots compile from. */
-  readonly assignments: Int32Array;
+  /** Set when it is compiled (a team's role assignments may change it). */
+  systemAdministrator: boolean;
 
-  constructor(
-    inputs: ProfileInputs,
-    roles: ReadonlySet<RoleIdx>,
-    systemAdministrator: boolean,
-    grants: (PrivilegeGrant | null)[],
-    teams: TeamList,
-    assignments: Int32Array,
-  ) {
+  constructor(inputs: ProfileInputs) {
     this.inputs = inputs;
-    this.roles = roles;
-    this.systemAdministrator = systemAdministrator;
-    this.grants = grants;
-    this.teams = teams;
-    this.assignments = assignments;
-  }
-}
-
-/** A sorted list of teams, interned: equal lists, one object. */
-export class TeamList {
-  readonly teams: Int32Array;
-  /** The grants scoped to these teams, by `(coverage id + 1) * 4 + flags`: their intern table. */
-  readonly grants: Map<number, PrivilegeGrant>;
-
-  constructor(teams: Int32Array) {
-    this.teams = teams;
-    this.grants = new Map();
+    this.systemAdministrator = false;
   }
 }
 
 /**
- * Interns `PrivilegeGrant`s across profiles: most profiles repeat a few shapes. A grant is keyed
- * by its interned scope-team list and, within it, by numbers (its coverage's id and two flags), so
- * a role change that recompiles a slot of 40,000 profiles builds no strings.
+ * Every profile's role assignments (`assignmentRows`) in one flat pool, and its interned team
+ * list: what a role change reads for each of tens of thousands of profiles. Objects per profile
+ * cost a cache miss each (the profile, its role set, its rows, its grant array…); this is read in
+ * profile order, so a change to a role most users hold walks memory front to back.
+ *
+ *   pool[range[2p] .. range[2p + 1])   profile p's rows of ASSIGNMENT_STRIDE: role, anchor BU, scope team or -1
+ *   teamList[p]                        its teams' interned list (`GrantCache.teamList`)
+ *
+ * A profile compiled again (a team's roles changed) appends new rows; the old ones are garbage
+ * until the pool is rewritten, once garbage is over half of it.
  */
-export class GrantCache {
-  private readonly coverages: CoverageCache;
-  private readonly teamLists = new IntListInterner<TeamList>();
-  private count = 0;
-  // Scratch for one slot's reduction: reused, so recompiling allocates only what is new.
-  private readonly local = new IntScratch();
-  private readonly deep = new IntScratch();
-  private readonly scopeTeams = new IntScratch();
+export class ProfileRows {
+  pool: Int32Array;
+  range: Int32Array;
+  teamList: Int32Array;
+  private used: number;
+  private garbage: number;
+  private count: number;
 
-  constructor(coverages: CoverageCache) {
-    this.coverages = coverages;
+  constructor() {
+    this.pool = new Int32Array(1024);
+    this.range = new Int32Array(256);
+    this.teamList = new Int32Array(128);
+    this.used = 0;
+    this.garbage = 0;
+    this.count = 0;
   }
 
-  /** After a new BU renumbered the tree (grants keep their coverages; those recompute their intervals). */
-  reindexCoverages(): void {
-    this.coverages.reindex();
-  }
-
-  /**
-   * The profile of `inputs`, whose role assignments are `assignments` (`assignmentRows`): every
-   * slot reduced from those rows and the roles' depths, as a role change later reduces one.
-   */
-  compileProfile(inputs: ProfileInputs, assignments: Int32Array, roles: readonly Role[], tableCount: number): Profile {
-    const slots = tableCount * PRIVILEGE_COUNT;
-    const held = new Set<RoleIdx>();
-    let systemAdministrator = false;
-    for (let row = 0; row < assignments.length; row += ASSIGNMENT_STRIDE) {
-      const role = assignments[row] as RoleIdx;
-      held.add(role);
-      systemAdministrator ||= (roles[role] as Role).systemAdministrator;
-    }
-    const teams = this.teamList(Int32Array.from(inputs.teams), inputs.teams.length);
-    const grants = new Array<PrivilegeGrant | null>(slots).fill(null);
-    const profile = new Profile(inputs, held, systemAdministrator, grants, teams, assignments);
-    for (let slot = 0; slot < slots; slot++) this.compileSlot(profile, slot, roles);
-    return profile;
-  }
-
-  /**
-   * Slot `slot` of `profile` from its assignment rows and the roles' depths now (semantics §2):
-   * at compile, and for each profile holding a role whose privileges changed.
-   */
-  compileSlot(profile: Profile, slot: number, roles: readonly Role[]): void {
-    const { local, deep, scopeTeams } = this;
-    local.clear();
-    deep.clear();
-    scopeTeams.clear();
-    const rows = profile.assignments;
-    let granted = false;
-    let global = false;
-    let scopeAll = false;
-    for (let row = 0; row < rows.length; row += ASSIGNMENT_STRIDE) {
-      const role = roles[rows[row] as number] as Role;
-      const depth = role.depths[slot] as Depth;
-      if (depth === Depth.none) continue;
-      granted = true;
-      const anchor = rows[row + 1] as number;
-      if (depth === Depth.global) global = true;
-      else if (depth === Depth.deep) deep.push(anchor);
-      else if (depth === Depth.local) local.push(anchor);
-      const team = rows[row + 2] as number;
-      if (team === -1) scopeAll = true;
-      else {
-        scopeTeams.push(team);
-        // A `direct` team role also grants basic depth to userScope(U).
-        if (role.inheritance === 'direct') scopeAll = true;
+  /** Sets profile `index`'s rows (an index past the last one adds it). */
+  set(index: number, rows: Int32Array, teamList: number): void {
+    if (index >= this.count) {
+      this.count = index + 1;
+      if (this.teamList.length < this.count) {
+        this.range = grow(this.range, this.count * 2);
+        this.teamList = grow(this.teamList, this.count);
       }
+    } else {
+      this.garbage += (this.range[2 * index + 1] as number) - (this.range[2 * index] as number);
     }
-    profile.grants[slot] = granted ? this.intern(global, scopeAll, profile.teams) : null;
+    this.pool = grow(this.pool, this.used + rows.length);
+    this.pool.set(rows, this.used);
+    this.range[2 * index] = this.used;
+    this.used += rows.length;
+    this.range[2 * index + 1] = this.used;
+    this.teamList[index] = teamList;
+    if (this.garbage * 2 > this.used) this.compact();
   }
 
-  /** The grant of the reduction in the scratch lists; `profileTeams` is its scope when `scopeAll`. */
-  private intern(global: boolean, scopeAll: boolean, profileTeams: TeamList): PrivilegeGrant {
-    const scope = scopeAll
-      ? profileTeams
-      : this.teamList(this.scopeTeams.values, sortUnique(this.scopeTeams.values, this.scopeTeams.length));
-    // Global covers every BU, so the BU set would never be read.
-    const bus = global ? null : this.coverages.get(this.local, this.deep);
-    const key = ((bus === null ? -1 : bus.id) + 1) * 4 + (global ? 1 : 0) + (scopeAll ? 2 : 0);
-    let grant = scope.grants.get(key);
-    if (grant === undefined) {
-      grant = new PrivilegeGrant(this.count++, global, bus, scopeAll, scope.teams);
-      scope.grants.set(key, grant);
+  /** Profile `index`'s rows: a view, valid until the next `set`. */
+  rows(index: number): Int32Array {
+    return this.pool.subarray(this.range[2 * index], this.range[2 * index + 1]);
+  }
+
+  /** Whether profile `index` holds a role marked in `roles` (by role index). */
+  holdsAny(index: number, roles: Uint8Array): boolean {
+    const pool = this.pool;
+    const end = this.range[2 * index + 1] as number;
+    for (let row = this.range[2 * index] as number; row < end; row += ASSIGNMENT_STRIDE) {
+      if (roles[pool[row] as number] === 1) return true;
     }
-    return grant;
+    return false;
   }
 
-  /** The interned list of the first `length` (sorted, repeat-free) teams. */
-  private teamList(teams: Int32Array, length: number): TeamList {
-    return this.teamLists.find(teams, length) ?? this.teamLists.add(teams, length, (list) => new TeamList(list));
+  /** Rewrites the pool with only the live rows, in profile order. */
+  private compact(): void {
+    const live = new Int32Array(Math.max(1024, (this.used - this.garbage) * 2));
+    let used = 0;
+    for (let p = 0; p < this.count; p++) {
+      const start = this.range[2 * p] as number;
+      const end = this.range[2 * p + 1] as number;
+      live.set(this.pool.subarray(start, end), used);
+      this.range[2 * p] = used;
+      used += end - start;
+      this.range[2 * p + 1] = used;
+    }
+    this.pool = live;
+    this.used = used;
+    this.garbage = 0;
   }
+}
 
-  get size(): number {
-    return this.count;
-  }
-
-  get coverageCount(): number {
-    return this.coverages.size;
-  }
+function grow(array: Int32Array, needed: number): Int32Array {
+  if (needed <= array.length) return array;
+  const next = new Int32Array(Math.max(needed, array.length * 2));
+  next.set(array);
+  return next;
 }

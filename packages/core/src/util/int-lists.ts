@@ -1,45 +1,89 @@
 /**
- * Interns short lists of int32 by content: the first `length` values of a scratch array find the
- * value stored for an equal list. Keys are small-integer hashes (a Map's fastest key) with chains
- * for collisions, so a lookup builds no string and allocates nothing; only `add` copies the list.
- * What a role change does tens of thousands of times, where joined-string keys cost microseconds.
+ * Interns short lists of int32 by content and numbers them 0, 1, 2… in the order added: the first
+ * `length` values of a scratch array find the id of an equal list. Flat: the lists sit back to
+ * back in one pool and the hash table holds ids, so a lookup is a probe and a compare, without a
+ * Map, an entry object or an array per list (what a role change does tens of thousands of times,
+ * where each of those is a cache miss).
  */
-export class IntListInterner<T> {
-  private readonly heads = new Map<number, InternedList<T>>();
-  private count = 0;
+export class IntListTable {
+  /** List `id` is `pool[starts[id] .. starts[id + 1])`. */
+  pool: Int32Array;
+  starts: Int32Array;
+  private hashes: Int32Array;
+  /** Open addressing: id + 1, or 0 for a free slot. */
+  private slots: Int32Array;
+  private count: number;
 
-  find(values: Int32Array, length: number): T | undefined {
-    for (let entry = this.heads.get(hashList(values, length)); entry !== undefined; entry = entry.next) {
-      if (sameList(entry.values, values, length)) return entry.value;
-    }
-    return undefined;
+  constructor() {
+    this.pool = new Int32Array(256);
+    this.starts = new Int32Array(64);
+    this.hashes = new Int32Array(64);
+    this.slots = new Int32Array(128);
+    this.count = 0;
   }
 
-  /** Stores `make(a copy of the list)` for the list; the caller has checked that `find` misses. */
-  add(values: Int32Array, length: number, make: (list: Int32Array) => T): T {
+  /** The id of the list equal to the first `length` values, or -1. */
+  find(values: Int32Array, length: number): number {
     const hash = hashList(values, length);
-    const list = values.slice(0, length);
-    const value = make(list);
-    this.count++;
-    this.heads.set(hash, new InternedList(list, value, this.heads.get(hash)));
-    return value;
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const id = (this.slots[slot] as number) - 1;
+      if (id === -1) return -1;
+      if (this.hashes[id] === hash && this.equals(id, values, length)) return id;
+    }
+  }
+
+  /** Adds a copy of the first `length` values; the caller has checked that `find` misses. Returns its id. */
+  add(values: Int32Array, length: number): number {
+    const id = this.count++;
+    if (this.count + 1 > this.starts.length) {
+      this.starts = grow(this.starts, this.count + 1);
+      this.hashes = grow(this.hashes, this.count + 1);
+    }
+    const start = this.starts[id] as number;
+    this.pool = grow(this.pool, start + length);
+    this.pool.set(values.subarray(0, length), start);
+    this.starts[id + 1] = start + length;
+    this.hashes[id] = hashList(values, length);
+    if (this.count * 2 > this.slots.length) this.rehash();
+    else this.place(id);
+    return id;
+  }
+
+  /** List `id`: a view, valid until the next `add`. */
+  list(id: number): Int32Array {
+    return this.pool.subarray(this.starts[id], this.starts[id + 1]);
   }
 
   get size(): number {
     return this.count;
   }
+
+  private equals(id: number, values: Int32Array, length: number): boolean {
+    const start = this.starts[id] as number;
+    if ((this.starts[id + 1] as number) - start !== length) return false;
+    for (let i = 0; i < length; i++) if (this.pool[start + i] !== values[i]) return false;
+    return true;
+  }
+
+  private place(id: number): void {
+    const mask = this.slots.length - 1;
+    let slot = (this.hashes[id] as number) & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = id + 1;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (let id = 0; id < this.count; id++) this.place(id);
+  }
 }
 
-class InternedList<T> {
-  readonly values: Int32Array;
-  readonly value: T;
-  readonly next: InternedList<T> | undefined;
-
-  constructor(values: Int32Array, value: T, next: InternedList<T> | undefined) {
-    this.values = values;
-    this.value = value;
-    this.next = next;
-  }
+function grow(array: Int32Array, needed: number): Int32Array {
+  if (needed <= array.length) return array;
+  const next = new Int32Array(Math.max(needed, array.length * 2));
+  next.set(array);
+  return next;
 }
 
 export function hashList(values: Int32Array, length: number): number {
@@ -48,14 +92,8 @@ export function hashList(values: Int32Array, length: number): number {
     hash = Math.imul(hash ^ (values[i] as number), 0x9e3779b1);
     hash ^= hash >>> 15;
   }
-  // Within V8's small integers, so the Map keys are never heap numbers.
+  // Non-negative and within V8's small integers.
   return hash & 0x3fffffff;
-}
-
-function sameList(stored: Int32Array, values: Int32Array, length: number): boolean {
-  if (stored.length !== length) return false;
-  for (let i = 0; i < length; i++) if (stored[i] !== values[i]) return false;
-  return true;
 }
 
 /** Sorts the first `length` values in place and drops repeats; returns the new length. Mostly short lists: insertion sort. */
