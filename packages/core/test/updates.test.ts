@@ -517,7 +517,9 @@ describe('a valid update that fails while compiling is rolled back', () => {
   it('when the rollback cannot recompile either, the engine refuses every later update', () => {
     const engine = Engine.fromWorld(focusedWorld());
     const thrown = new Error('simulated allocation failure');
-    const refresh = vi.spyOn(CompiledWorld.prototype, 'refreshUser').mockImplementation(() => {
+    // What both the update's refresh and the fresh compile behind the rollback go through.
+    const compiler = CompiledWorld.prototype as unknown as { refresh: (user: number, rolesRead: boolean) => void };
+    const refresh = vi.spyOn(compiler, 'refresh').mockImplementation(() => {
       throw thrown;
     });
     const error = applyError(engine, [{ op: 'addTeamMember', teamId: 'team-sales', userId: 'u-cat' }]);

@@ -1,7 +1,6 @@
 import { NONE, type PrincipalIdx, type RoleIdx, type UserIdx } from '../ids.js';
 import type { Role, WorldModel } from '../model/world-model.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
-import type { IntListTable } from '../util/int-lists.js';
 import { ColumnSecurity } from './columns.js';
 import { CoverageCache } from './coverage.js';
 import { GrantCache } from './grant-cache.js';
@@ -42,8 +41,9 @@ export class CompiledWorld {
     this.rows = new ProfileRows();
     this.holders = [];
     this.stale = new Uint8Array(1024);
+    this.grants.useRoles(model.roles, this.tables.slots);
     for (let principal = 0; principal < model.principals.length; principal++) {
-      if (model.isUser(principal)) this.refreshUser(principal);
+      if (model.isUser(principal)) this.refresh(principal, true);
     }
     this.hierarchy = new HierarchyTables(model);
     this.columns = new ColumnSecurity(model);
@@ -51,6 +51,11 @@ export class CompiledWorld {
 
   /** Re-derives a user's profile and flags from the model: after its teams, roles, BU or state change. */
   refreshUser(user: UserIdx): void {
+    this.refresh(user, false);
+  }
+
+  /** `refreshUser`; `rolesRead` when the roles' depths are known to be read already (`GrantCache.useRoles`). */
+  private refresh(user: UserIdx, rolesRead: boolean): void {
     const inputs = profileInputs(this.model, user);
     const key = profileKey(inputs);
     let index = this.byKey.get(key);
@@ -59,10 +64,12 @@ export class CompiledWorld {
       this.profiles.push(new Profile(copyInputs(inputs)));
       this.holders.push(0);
       if (index >= this.stale.length) this.stale = grown(this.stale, index + 1);
+      if (!rolesRead) this.grants.useRoles(this.model.roles, this.tables.slots);
       this.compileProfile(index);
       this.byKey.set(key, index);
     } else if (this.stale[index] === 1) {
       this.stale[index] = 0;
+      if (!rolesRead) this.grants.useRoles(this.model.roles, this.tables.slots);
       this.compileProfile(index);
     }
     const previous = this.tables.userProfile[user] ?? NONE;
@@ -95,15 +102,15 @@ export class CompiledWorld {
         this.stale[index] = 1;
         continue;
       }
-      if (changedTeams !== null && holdsAny(grants.teamLists, rows.teamList[index] as number, changedTeams)) {
+      if (changedTeams !== null && grants.teamLists.hasMarked(rows.teamList[index] as number, changedTeams)) {
         const profile = this.profiles[index] as Profile;
         const wasAdministrator = profile.systemAdministrator;
         this.compileProfile(index);
         administratorsChanged ||= profile.systemAdministrator !== wasAdministrator;
       } else if (reach.roles.size > 0 && rows.holdsAny(index, changedRoles)) {
         // Only depths changed: the profile's assignments, roles and administrator flag stand.
-        const start = rows.range[2 * index] as number;
-        const end = rows.range[2 * index + 1] as number;
+        const start = rows.start(index);
+        const end = rows.end(index);
         const teams = rows.teamList[index] as number;
         for (let i = 0; i < roleSlots.length; i++) {
           const slot = roleSlots[i] as number;
@@ -128,7 +135,10 @@ export class CompiledWorld {
     this.tables.reindexCoverages();
   }
 
-  /** Compiles profile `index` whole from its inputs: its rows, team list, administrator flag and every slot. */
+  /**
+   * Compiles profile `index` whole from its inputs: its rows, team list, administrator flag and
+   * every slot. The roles' depths must have been read (`GrantCache.useRoles`).
+   */
   private compileProfile(index: number): void {
     const { model, rows, grants } = this;
     const profile = this.profiles[index] as Profile;
@@ -142,10 +152,9 @@ export class CompiledWorld {
     }
     profile.systemAdministrator = systemAdministrator;
     this.tables.reserveProfile(index);
-    const start = rows.range[2 * index] as number;
-    const end = rows.range[2 * index + 1] as number;
+    const start = rows.start(index);
+    const end = rows.end(index);
     const slots = this.tables.slots;
-    grants.useRoles(model.roles, slots);
     for (let slot = 0; slot < slots; slot++) {
       this.tables.profileGrant[index * slots + slot] = grants.compileSlot(rows.pool, start, end, teams, slot);
     }
@@ -170,14 +179,6 @@ function marks(length: number, set: ReadonlySet<number>): Uint8Array {
   const marked = new Uint8Array(length);
   for (const index of set) marked[index] = 1;
   return marked;
-}
-
-/** Whether team list `id` has a team marked in `marked`. */
-function holdsAny(lists: IntListTable, id: number, marked: Uint8Array): boolean {
-  const { pool, starts } = lists;
-  const end = starts[id + 1] as number;
-  for (let i = starts[id] as number; i < end; i++) if (marked[pool[i] as number] === 1) return true;
-  return false;
 }
 
 /** Profiles keep their own copy: the model's assignment lists change under later updates. */

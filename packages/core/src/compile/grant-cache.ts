@@ -58,23 +58,29 @@ export class GrantCache {
    * Reads the roles' depths into a table by slot, unless they are the ones last read: before
    * compiling slots. Reading them here once, rather than through each role object for each of
    * tens of thousands of profiles, keeps a role change's loop on flat arrays. Updates replace a
-   * role's depths (never change them in place), so comparing the arrays tells whether they moved.
+   * role's depths (never change them in place), so comparing the arrays tells which roles moved:
+   * only those are read again, unless roles were added.
    */
   useRoles(roles: readonly Role[], slots: number): void {
     const read = this.depthsRead;
-    let current = read.length === roles.length;
-    for (let role = 0; current && role < roles.length; role++) current = read[role] === (roles[role] as Role).depths;
-    if (current) return;
-    this.roleCount = roles.length;
-    this.slotRoles = new Uint8Array(slots * roles.length);
-    read.length = 0;
-    for (let role = 0; role < roles.length; role++) {
-      const { depths, inheritance } = roles[role] as Role;
-      read.push(depths);
-      const direct = inheritance === 'direct' ? DIRECT : 0;
-      for (let slot = 0; slot < slots; slot++)
-        this.slotRoles[slot * roles.length + role] = (depths[slot] as number) | direct;
+    if (read.length !== roles.length || this.slotRoles.length !== slots * roles.length) {
+      this.slotRoles = new Uint8Array(slots * roles.length);
+      this.roleCount = roles.length;
+      read.length = roles.length;
+      for (let role = 0; role < roles.length; role++) this.readRole(roles, role, slots);
+      return;
     }
+    for (let role = 0; role < roles.length; role++) {
+      if (read[role] !== (roles[role] as Role).depths) this.readRole(roles, role, slots);
+    }
+  }
+
+  private readRole(roles: readonly Role[], role: number, slots: number): void {
+    const { depths, inheritance } = roles[role] as Role;
+    this.depthsRead[role] = depths;
+    const direct = inheritance === 'direct' ? DIRECT : 0;
+    for (let slot = 0; slot < slots; slot++)
+      this.slotRoles[slot * roles.length + role] = (depths[slot] as number) | direct;
   }
 
   /**
@@ -152,6 +158,8 @@ export class GrantCache {
   /** The list of the scope teams reduced (`teams` of them; the first in `first`, all in the scratch when more). */
   private scopeOf(teams: number, first: number): number {
     if (teams > 1) return this.teamList(this.scopeTeams.values, sortUnique(this.scopeTeams.values, teams));
+    // Not reached today (a granted slot without a scope team has scopeAll), but an empty list is
+    // the right answer, and the single-team cache below must not be read at NONE.
     if (teams === 0) return this.teamList(this.scopeTeams.values, 0);
     if (first >= this.singleTeamLists.length) {
       const grown = new Int32Array(Math.max(first + 1, this.singleTeamLists.length * 2)).fill(NONE);

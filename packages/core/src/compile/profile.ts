@@ -67,6 +67,16 @@ export class ProfileRows {
     if (this.garbage * 2 > this.used) this.compact();
   }
 
+  /** Where profile `index`'s rows start in `pool`. */
+  start(index: number): number {
+    return this.range[2 * index] as number;
+  }
+
+  /** Where profile `index`'s rows end in `pool` (exclusive). */
+  end(index: number): number {
+    return this.range[2 * index + 1] as number;
+  }
+
   /** Profile `index`'s rows: a view, valid until the next `set`. */
   rows(index: number): Int32Array {
     return this.pool.subarray(this.range[2 * index], this.range[2 * index + 1]);

@@ -55,6 +55,13 @@ export class IntListTable {
     return this.pool.subarray(this.starts[id], this.starts[id + 1]);
   }
 
+  /** Whether list `id` holds a value marked 1 in `marked` (indexed by value). */
+  hasMarked(id: number, marked: Uint8Array): boolean {
+    const end = this.starts[id + 1] as number;
+    for (let i = this.starts[id] as number; i < end; i++) if (marked[this.pool[i] as number] === 1) return true;
+    return false;
+  }
+
   get size(): number {
     return this.count;
   }
