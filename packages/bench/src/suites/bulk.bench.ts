@@ -39,7 +39,16 @@ import {
 } from '../baselines/reference.js';
 import { Picker } from '../generate/random.js';
 import { generateWorld, type WorldShape } from '../generate/world.js';
-import { announce, bareScan, filterGathered, formatCount, printRatios, sink, writeResults } from '../harness.js';
+import {
+  announce,
+  bareBatchReads,
+  bareScan,
+  filterGathered,
+  formatCount,
+  printRatios,
+  sink,
+  writeResults,
+} from '../harness.js';
 import { buildLazyIndexes, engineMemory, memoryPerItem, retainedBy } from '../memory.js';
 import { startPostgres } from '../postgres.js';
 import { type Timing, timeIt } from '../timing.js';
@@ -371,6 +380,7 @@ console.log(
   `verified checkBatch against the map evaluator on every item of ${UNIFORM_BATCHES} uniform batches and the list-view batch, and the reference evaluator on ${BATCH_REFERENCE_SAMPLE} items of one uniform batch and of the list-view batch`,
 );
 const batchOut = new Uint8Array(BATCH);
+const batchState = engine.sharedState();
 let turn = 0;
 const nextUniform = <T>(batches: readonly T[]): T => batches[turn++ % batches.length] as T;
 results.push(
@@ -382,6 +392,13 @@ results.push(
     BATCH,
     () => {
       sink.value += engine.checkBatch(columns, batchOut)[0] as number;
+    },
+  ),
+  await timeIt(
+    'bare loop reading what a check must read (profile, grant, grant row, record row), 10,000 uniform items, a new batch each time',
+    BATCH,
+    () => {
+      sink.value += bareBatchReads(batchState, nextUniform(uniformColumns), batchOut);
     },
   ),
   await timeIt('engine checkBatch, 10,000 list-view items (20 users × 500 records) as dense columns', BATCH, () => {
@@ -707,6 +724,10 @@ const ratios = {
   'checkBatch uniform, string ids (a new batch each time) vs map evaluator (the same batches)': ratio(
     'engine checkBatch, 10,000 uniform random items with string ids',
     'map evaluator, 10,000 uniform',
+  ),
+  'checkBatch uniform (a new batch each time) vs the bare loop of its reads': ratio(
+    'engine checkBatch, 10,000 uniform random items as dense columns, a new',
+    'bare loop reading what a check must read',
   ),
   'checkBatch uniform, dense columns (a new batch each time) vs map evaluator on string ids': ratio(
     'engine checkBatch, 10,000 uniform random items as dense columns, a new',
