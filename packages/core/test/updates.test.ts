@@ -745,6 +745,63 @@ class Scenario {
 }
 
 describe('focused updates', () => {
+  it('a coverage of more than 32 anchors (sorted another way) before and after a new BU', () => {
+    // 48 sibling BUs; dan reads locally in every one but each fifth, deeply in each seventh.
+    const bus = Array.from({ length: 48 }, (_, i) => `bu-${i}`);
+    const world: WorldInput = {
+      businessUnits: [{ id: 'bu-root', parentId: null }, ...bus.map((id) => ({ id, parentId: 'bu-root' }))],
+      users: [
+        { id: 'u-dan', businessUnitId: 'bu-root' },
+        ...bus.map((id, i) => ({ id: `u-${i}`, businessUnitId: id })),
+      ],
+      tables: [{ name: 'account', ownership: 'user' }],
+      roles: [
+        { id: 'role-local', privileges: { account: { read: 'local' } } },
+        { id: 'role-deep', privileges: { account: { read: 'deep' } } },
+      ],
+      roleAssignments: bus.flatMap((id, i) => [
+        ...(i % 5 === 0 ? [] : [{ principalId: 'u-dan', roleId: 'role-local', businessUnitId: id }]),
+        ...(i % 7 === 0 ? [{ principalId: 'u-dan', roleId: 'role-deep', businessUnitId: id }] : []),
+      ]),
+      records: bus.map((_, i) => ({ table: 'account', id: `acc-${i}`, ownerId: `u-${i}` })),
+    };
+    const s = new Scenario(world);
+    const readable = () => bus.map((_, i) => s.reads('u-dan', `acc-${i}`));
+    const expected = bus.map((_, i) => i % 5 !== 0 || i % 7 === 0);
+    expect(readable()).toEqual(expected);
+    // Children of a deep anchor (covered) and of a local one (not), renumbering every coverage.
+    s.apply(
+      { op: 'createBusinessUnit', id: 'bu-7-child', parentId: 'bu-7' },
+      { op: 'createBusinessUnit', id: 'bu-8-child', parentId: 'bu-8' },
+      { op: 'createUser', id: 'u-7c', businessUnitId: 'bu-7-child' },
+      { op: 'createUser', id: 'u-8c', businessUnitId: 'bu-8-child' },
+      { op: 'createRecord', table: 'account', id: 'acc-7c', ownerId: 'u-7c' },
+      { op: 'createRecord', table: 'account', id: 'acc-8c', ownerId: 'u-8c' },
+    );
+    expect(readable()).toEqual(expected);
+    expect([s.reads('u-dan', 'acc-7c'), s.reads('u-dan', 'acc-8c')]).toEqual([true, false]);
+  });
+
+  it('a new BU between two local anchors whose positions touched splits their coverage', () => {
+    // Preorder: root 0, east 1, west 2: dan's local readers at east and west merge into one
+    // interval [1, 3). A child of east takes position 2, so the coverage must become [1, 2) and
+    // [3, 4), and the child's records stay out of it.
+    const world = focusedWorld();
+    world.roleAssignments = [
+      ...(world.roleAssignments ?? []),
+      { principalId: 'u-dan', roleId: 'role-bu-reader', businessUnitId: 'bu-west' },
+    ];
+    const s = new Scenario(world);
+    expect([s.reads('u-dan', 'acc-east'), s.reads('u-dan', 'acc-west-team')]).toEqual([true, true]);
+    s.apply(
+      { op: 'createBusinessUnit', id: 'bu-east-child', parentId: 'bu-east' },
+      { op: 'createUser', id: 'u-eve', businessUnitId: 'bu-east-child' },
+      { op: 'createRecord', table: 'account', id: 'acc-eve', ownerId: 'u-eve' },
+    );
+    expect([s.reads('u-dan', 'acc-east'), s.reads('u-dan', 'acc-west-team')]).toEqual([true, true]);
+    expect(s.reads('u-dan', 'acc-eve')).toBe(false);
+  });
+
   it('assign with shareToPreviousOwnerOnAssign gives the previous owner all seven rights', () => {
     const s = new Scenario(focusedWorld({ shareToPreviousOwnerOnAssign: true }));
     expect(s.reason('u-ann', 'acc-ann')).toBe('role');

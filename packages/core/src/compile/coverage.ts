@@ -17,8 +17,10 @@ export class BuCoverage {
   /** Unique per cache: interned coverages compare by id. */
   readonly id: number;
   /**
-   * [start0, end0, start1, end1, …], end exclusive, ascending, never touching. Replaced (never
-   * changed in place) when a new BU renumbers the tree: `reindex`.
+   * [start0, end0, start1, end1, …], end exclusive, ascending, never touching. Recomputed when a
+   * new BU renumbers the tree (`reindex`): in place when the count of intervals stays, since a new
+   * BU recomputes every coverage and an array per coverage each time kept the collector busy.
+   * Nothing else holds the array (the grant tables copy it).
    */
   intervals: Int32Array;
   private readonly localAnchors: readonly BuIdx[];
@@ -31,23 +33,27 @@ export class BuCoverage {
     this.localAnchors = localAnchors;
     this.deepAnchors = deepAnchors;
     this.model = model;
-    this.intervals = this.compute();
+    const length = this.compute();
+    // After compute: it may have grown the scratch into a new array.
+    this.intervals = spans.values.slice(0, length);
     this.bus = null;
   }
 
   /** Recomputes the intervals from the anchors after the BU tree was numbered again. */
   reindex(): void {
-    this.intervals = this.compute();
+    const length = this.compute();
+    if (length === this.intervals.length) this.intervals.set(spans.values.subarray(0, length));
+    else this.intervals = spans.values.slice(0, length);
     this.bus = null;
   }
 
-  private compute(): Int32Array {
+  /** The intervals into `spans`; returns their length. */
+  private compute(): number {
     const { buPosition, buSubtreeEnd } = this.model;
-    const spans: [number, number][] = [
-      ...this.localAnchors.map((bu): [number, number] => [buPosition[bu] as number, (buPosition[bu] as number) + 1]),
-      ...this.deepAnchors.map((bu): [number, number] => [buPosition[bu] as number, buSubtreeEnd[bu] as number]),
-    ];
-    return mergeIntervals(spans);
+    spans.clear();
+    for (const bu of this.localAnchors) spans.push(buPosition[bu] as number, (buPosition[bu] as number) + 1);
+    for (const bu of this.deepAnchors) spans.push(buPosition[bu] as number, buSubtreeEnd[bu] as number);
+    return mergeSpans(spans);
   }
 
   /** The covered BU indexes as a roaring bitmap: for set algebra and export, built on first use. */
@@ -156,14 +162,69 @@ export class CoverageCache {
   }
 }
 
-/** Sorts and merges overlapping or touching intervals into the flat canonical form. */
-function mergeIntervals(spans: [number, number][]): Int32Array {
-  spans.sort((a, b) => a[0] - b[0]);
-  const merged: number[] = [];
-  for (const [start, end] of spans) {
-    const last = merged.length - 1;
-    if (last > 0 && start <= (merged[last] as number)) merged[last] = Math.max(merged[last] as number, end);
-    else merged.push(start, end);
+/** [start, end) pairs while a coverage computes its intervals: one per thread, reused. */
+class Spans {
+  values = new Int32Array(64);
+  length = 0;
+
+  clear(): void {
+    this.length = 0;
   }
-  return Int32Array.from(merged);
+
+  push(start: number, end: number): void {
+    if (this.length + 2 > this.values.length) {
+      const grown = new Int32Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = start;
+    this.values[this.length++] = end;
+  }
+}
+
+const spans = new Spans();
+
+/**
+ * Sorts the pairs of `spans` by start and merges overlapping or touching ones in place, into the
+ * flat canonical form; returns its length. Most coverages have one or two anchors, so an
+ * insertion sort over pairs.
+ */
+function mergeSpans(list: Spans): number {
+  const values = list.values;
+  const count = list.length >> 1;
+  if (count > 32) sortPairs(values, count);
+  for (let i = 1; i < count; i++) {
+    const start = values[2 * i] as number;
+    const end = values[2 * i + 1] as number;
+    let j = i - 1;
+    while (j >= 0 && (values[2 * j] as number) > start) {
+      values[2 * j + 2] = values[2 * j] as number;
+      values[2 * j + 3] = values[2 * j + 1] as number;
+      j--;
+    }
+    values[2 * j + 2] = start;
+    values[2 * j + 3] = end;
+  }
+  let merged = 0;
+  for (let i = 0; i < count; i++) {
+    const start = values[2 * i] as number;
+    const end = values[2 * i + 1] as number;
+    if (merged > 0 && start <= (values[merged - 1] as number)) {
+      values[merged - 1] = Math.max(values[merged - 1] as number, end);
+    } else {
+      values[merged++] = start;
+      values[merged++] = end;
+    }
+  }
+  return merged;
+}
+
+/** Sorts the first `count` pairs by start: for the rare coverage with many anchors. */
+function sortPairs(values: Int32Array, count: number): void {
+  const pairs = Array.from({ length: count }, (_, i) => [values[2 * i] as number, values[2 * i + 1] as number]);
+  pairs.sort((a, b) => (a[0] as number) - (b[0] as number));
+  pairs.forEach(([start, end], i) => {
+    values[2 * i] = start as number;
+    values[2 * i + 1] = end as number;
+  });
 }
