@@ -185,9 +185,10 @@ class Spans {
 const spans = new Spans();
 
 /**
- * Sorts the pairs of `spans` by start and merges overlapping or touching ones in place, into the
+ * Sorts the pairs of `list` by start and merges overlapping or touching ones in place, into the
  * flat canonical form; returns its length. Most coverages have one or two anchors, so an
- * insertion sort over pairs.
+ * insertion sort over pairs (above 32, `sortPairs` first, after which the insertion pass is one
+ * linear walk).
  */
 function mergeSpans(list: Spans): number {
   const values = list.values;

@@ -60,7 +60,10 @@ export class GrantTables {
   private teamsUsed: number;
   /** Per grant, its coverage's id, or NONE. */
   private grantCoverage: Int32Array;
-  /** Per coverage id, PLACED ints: where its intervals sit in `buPool` (NONE before its first grant) and its first interval. */
+  /**
+   * Per coverage id, PLACED ints: where its intervals sit in `buPool` (NONE before its first
+   * grant), how many ints they take, and its first interval.
+   */
   private placed: Int32Array;
   private coveragesPlaced: number;
 
@@ -118,9 +121,9 @@ export class GrantTables {
   /**
    * After a new BU renumbered the tree (and the coverages recomputed their intervals): `buPool`
    * and every grant's BU fields written again. A coverage's interval count may change, so the
-   * pool is laid out afresh rather than patched. Grants are walked by coverage id and each
-   * coverage read once: a new BU does this for every grant, where following each grant's
-   * coverage object cost a few cache misses per grant.
+   * pool is laid out afresh rather than patched. Each grant's coverage is found by its id in flat
+   * arrays and each coverage object read once: a new BU does this for every grant, where
+   * following each grant's coverage object cost a few cache misses per grant.
    */
   reindexCoverages(): void {
     // About as many intervals as before: one allocation instead of a doubling chain.
@@ -138,7 +141,11 @@ export class GrantTables {
 
   /** The grant row's BU fields: its first interval inline, all of them in `buPool`; empty without coverage. */
   private writeCoverage(g: number, coverage: BuCoverage | null): void {
-    this.grantCoverage = ensureInt32(this.grantCoverage, g + 1);
+    if (g >= this.grantCoverage.length) {
+      const grown = new Int32Array(Math.max(g + 1, this.grantCoverage.length * 2));
+      grown.set(this.grantCoverage);
+      this.grantCoverage = grown;
+    }
     if (coverage === null || coverage.intervals.length === 0) {
       this.grantCoverage[g] = NONE;
       const row = g * GRANT_STRIDE;
@@ -153,6 +160,7 @@ export class GrantTables {
     this.writePlaced(g, coverage.id);
   }
 
+  /** Grant `g`'s BU fields from coverage `id`'s placement. */
   private writePlaced(g: number, id: number): void {
     const row = g * GRANT_STRIDE;
     const at = id * PLACED;
