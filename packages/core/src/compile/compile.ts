@@ -1,6 +1,7 @@
 import { NONE, type PrincipalIdx, type RoleIdx, type UserIdx } from '../ids.js';
 import type { Role, WorldModel } from '../model/world-model.js';
 import { PRIVILEGE_COUNT } from '../privileges.js';
+import { growUint8 } from '../util/growable.js';
 import { ColumnSecurity } from './columns.js';
 import { CoverageCache } from './coverage.js';
 import { GrantCache } from './grant-cache.js';
@@ -63,7 +64,7 @@ export class CompiledWorld {
       index = this.profiles.length;
       this.profiles.push(new Profile(copyInputs(inputs)));
       this.holders.push(0);
-      if (index >= this.stale.length) this.stale = grown(this.stale, index + 1);
+      this.stale = growUint8(this.stale, index + 1);
       if (!rolesRead) this.grants.useRoles(this.model.roles, this.tables.slots);
       this.compileProfile(index);
       this.byKey.set(key, index);
@@ -166,12 +167,6 @@ export class CompiledWorld {
       (profile.systemAdministrator ? UserFlag.systemAdministrator : 0)
     );
   }
-}
-
-function grown(array: Uint8Array, needed: number): Uint8Array {
-  const next = new Uint8Array(Math.max(needed, array.length * 2));
-  next.set(array);
-  return next;
 }
 
 /** A byte per index, 1 for those in `set`. */

@@ -1,6 +1,7 @@
 import roaring from 'roaring';
 import { type BuIdx, NONE } from '../ids.js';
 import type { WorldModel } from '../model/world-model.js';
+import { growInt32 } from '../util/growable.js';
 import { IntListTable, type IntScratch, sortUnique } from '../util/int-lists.js';
 import { DensePairMap } from '../util/int-pair-map.js';
 
@@ -83,7 +84,7 @@ export class BuCoverage {
  */
 export class CoverageCache {
   /** The common case, one anchor: per code, its coverage's id, or NONE. */
-  private byAnchor = new Int32Array(0);
+  private byAnchor: Int32Array = new Int32Array(0);
   /** Two anchors, the next most common (a role's grant plus another's): their codes → coverage id. */
   private readonly byPair = new DensePairMap(1024);
   /** Three or more: their codes' list → coverage id, by list id. */
@@ -101,14 +102,9 @@ export class CoverageCache {
    * of tens of thousands of profiles, and reading a field of the object would be a cache miss.
    */
   idOfCode(code: number): number {
-    if (code < this.byAnchor.length) {
-      const known = this.byAnchor[code] as number;
-      if (known !== NONE) return known;
-    } else {
-      const grown = new Int32Array(Math.max(code + 1, this.byAnchor.length * 2)).fill(NONE);
-      grown.set(this.byAnchor);
-      this.byAnchor = grown;
-    }
+    this.byAnchor = growInt32(this.byAnchor, code + 1, NONE);
+    const known = this.byAnchor[code] as number;
+    if (known !== NONE) return known;
     const id = this.create(Int32Array.of(code)).id;
     this.byAnchor[code] = id;
     return id;
@@ -164,7 +160,7 @@ export class CoverageCache {
 
 /** [start, end) pairs while a coverage computes its intervals: one per thread, reused. */
 class Spans {
-  values = new Int32Array(64);
+  values: Int32Array = new Int32Array(64);
   length = 0;
 
   clear(): void {
@@ -172,11 +168,7 @@ class Spans {
   }
 
   push(start: number, end: number): void {
-    if (this.length + 2 > this.values.length) {
-      const grown = new Int32Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
+    this.values = growInt32(this.values, this.length + 2);
     this.values[this.length++] = start;
     this.values[this.length++] = end;
   }

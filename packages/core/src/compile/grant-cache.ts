@@ -1,6 +1,7 @@
 import { NONE } from '../ids.js';
 import type { Role } from '../model/world-model.js';
 import { Depth } from '../privileges.js';
+import { growInt32 } from '../util/growable.js';
 import { IntListTable, IntScratch, sortUnique } from '../util/int-lists.js';
 import { DensePairMap } from '../util/int-pair-map.js';
 import type { CoverageCache } from './coverage.js';
@@ -31,7 +32,7 @@ export class GrantCache {
   /** Interned team lists, by id. */
   readonly teamLists = new IntListTable();
   /** Per team, the id of the list of just that team, or NONE: the scope of most team grants. */
-  private singleTeamLists = new Int32Array(0);
+  private singleTeamLists: Int32Array = new Int32Array(0);
   /** (team list id, coverage key) → grant row; the coverage key is `(coverage id + 1) * 4 + GrantFlag bits`. */
   private readonly grantRows = new DensePairMap(4096);
   // Scratch for a slot with more than one anchor or scope team: reused, so a slot allocates nothing.
@@ -161,11 +162,7 @@ export class GrantCache {
     // Not reached today (a granted slot without a scope team has scopeAll), but an empty list is
     // the right answer, and the single-team cache below must not be read at NONE.
     if (teams === 0) return this.teamList(this.scopeTeams.values, 0);
-    if (first >= this.singleTeamLists.length) {
-      const grown = new Int32Array(Math.max(first + 1, this.singleTeamLists.length * 2)).fill(NONE);
-      grown.set(this.singleTeamLists);
-      this.singleTeamLists = grown;
-    }
+    this.singleTeamLists = growInt32(this.singleTeamLists, first + 1, NONE);
     let list = this.singleTeamLists[first] as number;
     if (list === NONE) {
       this.scopeTeams.clear();

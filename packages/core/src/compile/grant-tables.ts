@@ -1,5 +1,5 @@
 import { NONE } from '../ids.js';
-import { ensureInt32, ensureUint8, sharedInt32, sharedUint8 } from '../util/growable.js';
+import { ensureInt32, ensureUint8, growInt32, sharedInt32, sharedUint8 } from '../util/growable.js';
 import type { BuCoverage } from './coverage.js';
 
 export const UserFlag = { disabled: 1, systemAdministrator: 2 } as const;
@@ -141,11 +141,7 @@ export class GrantTables {
 
   /** The grant row's BU fields: its first interval inline, all of them in `buPool`; empty without coverage. */
   private writeCoverage(g: number, coverage: BuCoverage | null): void {
-    if (g >= this.grantCoverage.length) {
-      const grown = new Int32Array(Math.max(g + 1, this.grantCoverage.length * 2));
-      grown.set(this.grantCoverage);
-      this.grantCoverage = grown;
-    }
+    this.grantCoverage = growInt32(this.grantCoverage, g + 1);
     if (coverage === null || coverage.intervals.length === 0) {
       this.grantCoverage[g] = NONE;
       const row = g * GRANT_STRIDE;
@@ -174,11 +170,7 @@ export class GrantTables {
   /** Appends a coverage's intervals to `buPool` on first sight, and notes where (`placed`). */
   private place(coverage: BuCoverage): void {
     const at = coverage.id * PLACED;
-    if (at >= this.placed.length) {
-      const grown = new Int32Array(Math.max(at + PLACED, this.placed.length * 2)).fill(NONE);
-      grown.set(this.placed);
-      this.placed = grown;
-    }
+    this.placed = growInt32(this.placed, at + PLACED, NONE);
     if (this.placed[at] !== NONE) return;
     const intervals = coverage.intervals;
     const offset = this.busUsed;

@@ -1,3 +1,4 @@
+import { growInt32 } from '../util/growable.js';
 import type { ProfileInputs } from './grants.js';
 import { ASSIGNMENT_STRIDE } from './grants.js';
 
@@ -52,13 +53,13 @@ export class ProfileRows {
     if (index >= this.count) {
       this.count = index + 1;
       if (this.teamList.length < this.count) {
-        this.range = grow(this.range, this.count * 2);
-        this.teamList = grow(this.teamList, this.count);
+        this.range = growInt32(this.range, this.count * 2);
+        this.teamList = growInt32(this.teamList, this.count);
       }
     } else {
       this.garbage += (this.range[2 * index + 1] as number) - (this.range[2 * index] as number);
     }
-    this.pool = grow(this.pool, this.used + rows.length);
+    this.pool = growInt32(this.pool, this.used + rows.length);
     this.pool.set(rows, this.used);
     this.range[2 * index] = this.used;
     this.used += rows.length;
@@ -108,11 +109,4 @@ export class ProfileRows {
     this.used = used;
     this.garbage = 0;
   }
-}
-
-function grow(array: Int32Array, needed: number): Int32Array {
-  if (needed <= array.length) return array;
-  const next = new Int32Array(Math.max(needed, array.length * 2));
-  next.set(array);
-  return next;
 }

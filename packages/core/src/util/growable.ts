@@ -33,6 +33,25 @@ export function ensureInt32(array: Int32Array, needed: number, fill = -1): Int32
   return next;
 }
 
+/**
+ * `ensureInt32` for arrays that no worker reads (interning tables, scratch): ordinary memory.
+ * The new tail holds `fill`.
+ */
+export function growInt32(array: Int32Array, needed: number, fill = 0): Int32Array {
+  if (needed <= array.length) return array;
+  const next = new Int32Array(Math.max(needed, array.length * 2, 16));
+  next.set(array);
+  if (fill !== 0) next.fill(fill, array.length);
+  return next;
+}
+
+export function growUint8(array: Uint8Array, needed: number): Uint8Array {
+  if (needed <= array.length) return array;
+  const next = new Uint8Array(Math.max(needed, array.length * 2, 16));
+  next.set(array);
+  return next;
+}
+
 export function ensureUint8(array: Uint8Array, needed: number): Uint8Array {
   if (needed <= array.length) return array;
   const next = sharedUint8(Math.max(needed, array.length * 2, 16));

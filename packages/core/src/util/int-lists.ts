@@ -1,3 +1,5 @@
+import { growInt32 } from './growable.js';
+
 /**
  * Interns short lists of int32 by content and numbers them 0, 1, 2… in the order added: the first
  * `length` values of a scratch array find the id of an equal list. Flat: the lists sit back to
@@ -37,11 +39,11 @@ export class IntListTable {
   add(values: Int32Array, length: number): number {
     const id = this.count++;
     if (this.count + 1 > this.starts.length) {
-      this.starts = grow(this.starts, this.count + 1);
-      this.hashes = grow(this.hashes, this.count + 1);
+      this.starts = growInt32(this.starts, this.count + 1);
+      this.hashes = growInt32(this.hashes, this.count + 1);
     }
     const start = this.starts[id] as number;
-    this.pool = grow(this.pool, start + length);
+    this.pool = growInt32(this.pool, start + length);
     this.pool.set(values.subarray(0, length), start);
     this.starts[id + 1] = start + length;
     this.hashes[id] = hashList(values, length);
@@ -84,13 +86,6 @@ export class IntListTable {
     this.slots = new Int32Array(this.slots.length * 2);
     for (let id = 0; id < this.count; id++) this.place(id);
   }
-}
-
-function grow(array: Int32Array, needed: number): Int32Array {
-  if (needed <= array.length) return array;
-  const next = new Int32Array(Math.max(needed, array.length * 2));
-  next.set(array);
-  return next;
 }
 
 export function hashList(values: Int32Array, length: number): number {

@@ -1,3 +1,5 @@
+import { growInt32 } from './growable.js';
+
 /**
  * A map from a pair of non-negative int32s to a non-negative int32, in one flat Int32Array with
  * open addressing. A role change looks up tens of thousands of pairs; a Map per first key, or a
@@ -110,11 +112,7 @@ export class DensePairMap {
   /** Stores `value` for (a, b), which must not be stored yet (`get` returned -1). */
   add(a: number, b: number, value: number): void {
     const at = a * RUN * 2;
-    if (at >= this.runs.length) {
-      const grown = new Int32Array(Math.max(at + RUN * 2, this.runs.length * 2)).fill(EMPTY);
-      grown.set(this.runs);
-      this.runs = grown;
-    }
+    this.runs = growInt32(this.runs, at + RUN * 2, EMPTY);
     const runs = this.runs;
     for (let i = at; i < at + RUN * 2; i += 2) {
       if (runs[i] === EMPTY) {
