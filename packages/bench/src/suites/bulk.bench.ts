@@ -537,20 +537,22 @@ const applied = (op: UpdateOp) => {
 // The role change is timed twice: here, on the world as loaded (but for the few updates verified
 // above), and again after the timed updates below, which churn it to about twice the profiles (a
 // user who joins a team gets a new one).
-console.log(`  (profiles before the first role change: ${engine.stats().profiles.toLocaleString('en-US')})`);
-results.push(
-  await timeIt(
-    'update: setRolePrivileges on the fresh world (a role 70% of users hold, one slot changes)',
+const timeRoleChange = (world: string) => {
+  console.log(`  (profiles before the role change ${world}: ${engine.stats().profiles.toLocaleString('en-US')})`);
+  return timeIt(
+    `update: setRolePrivileges ${world} (a role 70% of users hold, one slot changes)`,
     1,
     () => {
+      // Alternating: the same map again would recompile nothing.
       salesDeep = !salesDeep;
       const privileges = salesDeep ? SALES_PRIVILEGES_DEEP : SALES_PRIVILEGES;
       applied({ op: 'setRolePrivileges', roleId: 'role-salesperson', privileges });
       sink.value += engine.revision;
     },
     { timeMs: 3000, iterations: 16 },
-  ),
-);
+  );
+};
+results.push(await timeRoleChange('on the fresh world'));
 results.push(
   await timeIt('update: createRecord, then check it', 1, () => {
     const id = `bench-${created++}`;
@@ -577,23 +579,8 @@ results.push(
     sink.value += engine.revision;
   }),
 );
-// The updates timed above made profiles of their own (a user who joins a team gets a new one).
-console.log(
-  `  (profiles before the role change on the churned world: ${engine.stats().profiles.toLocaleString('en-US')})`,
-);
 results.push(
-  await timeIt(
-    'update: setRolePrivileges after the updates above (a role 70% of users hold, one slot changes)',
-    1,
-    () => {
-      // Alternating: the same map again would recompile nothing.
-      salesDeep = !salesDeep;
-      const privileges = salesDeep ? SALES_PRIVILEGES_DEEP : SALES_PRIVILEGES;
-      applied({ op: 'setRolePrivileges', roleId: 'role-salesperson', privileges });
-      sink.value += engine.revision;
-    },
-    { timeMs: 3000, iterations: 16 },
-  ),
+  await timeRoleChange('after the updates above'),
   await timeIt('update: createUser in a random BU, then check for it', 1, () => {
     const id = `bench-user-${created++}`;
     const businessUnitId = (pick.pick(world.businessUnits ?? []) as { id: string }).id;
