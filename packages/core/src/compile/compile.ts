@@ -115,7 +115,10 @@ export class CompiledWorld {
         const teams = rows.teamList[index] as number;
         for (let i = 0; i < roleSlots.length; i++) {
           const slot = roleSlots[i] as number;
-          this.tables.profileGrant[index * slots + slot] = grants.compileSlot(rows.pool, start, end, teams, slot);
+          // Before reading `profileGrant`: an assignment reads its target first, and a compile
+          // that grew the array would then write to the old one.
+          const grant = grants.compileSlot(rows.pool, start, end, teams, slot);
+          this.tables.profileGrant[index * slots + slot] = grant;
         }
       }
     }
@@ -157,7 +160,8 @@ export class CompiledWorld {
     const end = rows.end(index);
     const slots = this.tables.slots;
     for (let slot = 0; slot < slots; slot++) {
-      this.tables.profileGrant[index * slots + slot] = grants.compileSlot(rows.pool, start, end, teams, slot);
+      const grant = grants.compileSlot(rows.pool, start, end, teams, slot);
+      this.tables.profileGrant[index * slots + slot] = grant;
     }
   }
 
