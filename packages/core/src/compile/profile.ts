@@ -1,6 +1,5 @@
 import { growInt32 } from '../util/growable.js';
-import type { ProfileInputs } from './grants.js';
-import { ASSIGNMENT_STRIDE } from './grants.js';
+import { ASSIGNMENT_STRIDE, type ProfileInputs } from './grants.js';
 
 /**
  * What the compiler keeps of a profile (the grants of every user with the same role assignments
