@@ -115,6 +115,55 @@ describe('filter on long lists of record indexes (marking)', () => {
   });
 });
 
+describe('filter on long caller columns', () => {
+  // Longer than the rows that choose how the rest are written (8,192 in `filterRows`), odd, in
+  // orders whose first rows are all denied (the rest written sparsely), real (each user's own
+  // density decides) and mixed with rows no test passes.
+  it('answers as check does, written densely or sparsely, with and without a record column', () => {
+    const world = widerWorld(3_000);
+    const engine = Engine.fromWorld(world);
+    const t = engine.table('account');
+    const store = engine.model.tables[t]?.records;
+    if (store === undefined) throw new Error('no account table');
+    const live = Array.from({ length: store.count }, (_, r) => r).filter((r) => store.has(r));
+    const JUNK = -1;
+    const denied = (n: number) => Array.from({ length: n }, () => JUNK);
+    const tiled = (n: number, step: number) =>
+      Array.from({ length: n }, (_, i) => live[(i * step) % live.length] as number);
+    const orders = {
+      'denied first': [...denied(8_192), ...tiled(12_001, 7)],
+      'real rows': tiled(20_001, 13),
+      'mixed with junk': tiled(20_001, 3).map((r, i) => (i % 5 === 0 ? JUNK : r)),
+    };
+    const users = (world.users ?? []).map((u) => u.id);
+    for (const [name, order] of Object.entries(orders)) {
+      // A junk row: an owner, BU and record no test passes (outside every table).
+      const owners = Int32Array.from(order, (r) => (r === JUNK ? -2 : store.ownerOf(r)));
+      const businessUnits = Int32Array.from(order, (r) => (r === JUNK ? 2 ** 30 : store.buOf(r)));
+      const records = Int32Array.from(order, (r) => (r === JUNK ? -1 : r));
+      const unknown = new Int32Array(order.length).fill(-1);
+      for (const user of users) {
+        for (const privilege of ['read', 'write', 'share'] as const) {
+          // Administrators and global readers take every caller row, junk too: the engine cannot know it is junk.
+          const all = engine.filterJob(user, t, privilege, { owners, businessUnits, records }).kind === 'all';
+          const want = order.flatMap((r, i) =>
+            (r === JUNK ? all : engine.check(user, t, privilege, r as never).allowed) ? [i] : [],
+          );
+          const got = engine.filter(user, t, privilege, { owners, businessUnits, records });
+          expect(Array.from(got), `${name}: ${user} ${privilege}`).toEqual(want);
+          // Without a record column no share counts: the same as a column of records no one shares.
+          const withoutShares = Array.from(
+            engine.filter(user, t, privilege, { owners, businessUnits, records: unknown }),
+          );
+          expect(Array.from(engine.filter(user, t, privilege, { owners, businessUnits })), `${name}: ${user}`).toEqual(
+            withoutShares,
+          );
+        }
+      }
+    }
+  });
+});
+
 describe('filter columns', () => {
   it('must be Int32Arrays or Uint32Arrays: another array is refused naming the column, never reinterpreted', () => {
     const engine = Engine.fromWorld(sampleWorld());
