@@ -116,38 +116,44 @@ describe('filter on long lists of record indexes (marking)', () => {
 });
 
 describe('filter on long caller columns', () => {
-  // Longer than the rows that choose how the rest are written (8,192 in `filterRows`), odd, in
-  // orders whose first rows are all denied (the rest written sparsely), real (each user's own
-  // density decides) and mixed with rows no test passes.
-  it('answers as check does, written densely or sparsely, with and without a record column', () => {
-    const world = widerWorld(3_000);
+  /** As in `filterRows`: the rows that choose the loop, and the share of them allowed that makes it sparse. */
+  const SAMPLE = 8_192;
+  const SPARSE = 16;
+  const JUNK = -1;
+  type Paths = Set<string>;
+
+  /**
+   * Every user and three privileges over caller columns tiled from `table`'s live records: longer
+   * than the sample, odd, in orders whose first rows are all denied (the rest written sparsely),
+   * real (each user's own density decides) and mixed with rows no test passes. Answers as `check`
+   * does, with and without a record column; returns which loops the questions took.
+   */
+  function expectLongColumnsAgree(world: WorldInput, table: string, paths: Paths): void {
     const engine = Engine.fromWorld(world);
-    const t = engine.table('account');
+    const t = engine.table(table);
     const store = engine.model.tables[t]?.records;
-    if (store === undefined) throw new Error('no account table');
+    if (store === undefined) throw new Error(`no ${table} table`);
     const live = Array.from({ length: store.count }, (_, r) => r).filter((r) => store.has(r));
-    const JUNK = -1;
     const denied = (n: number) => Array.from({ length: n }, () => JUNK);
     const tiled = (n: number, step: number) =>
       Array.from({ length: n }, (_, i) => live[(i * step) % live.length] as number);
     const orders = {
-      'denied first': [...denied(8_192), ...tiled(12_001, 7)],
+      'denied first': [...denied(SAMPLE), ...tiled(12_001, 7)],
       'real rows': tiled(20_001, 13),
       'mixed with junk': tiled(20_001, 3).map((r, i) => (i % 5 === 0 ? JUNK : r)),
     };
-    const users = (world.users ?? []).map((u) => u.id);
     for (const [name, order] of Object.entries(orders)) {
       // A junk row: an owner, BU and record no test passes (outside every table).
       const owners = Int32Array.from(order, (r) => (r === JUNK ? -2 : store.ownerOf(r)));
       const businessUnits = Int32Array.from(order, (r) => (r === JUNK ? 2 ** 30 : store.buOf(r)));
       const records = Int32Array.from(order, (r) => (r === JUNK ? -1 : r));
       const unknown = new Int32Array(order.length).fill(-1);
-      for (const user of users) {
+      for (const user of (world.users ?? []).map((u) => u.id)) {
         for (const privilege of ['read', 'write', 'share'] as const) {
+          const job = engine.filterJob(user, t, privilege, { owners, businessUnits, records });
           // Administrators and global readers take every caller row, junk too: the engine cannot know it is junk.
-          const all = engine.filterJob(user, t, privilege, { owners, businessUnits, records }).kind === 'all';
           const want = order.flatMap((r, i) =>
-            (r === JUNK ? all : engine.check(user, t, privilege, r as never).allowed) ? [i] : [],
+            (r === JUNK ? job.kind === 'all' : engine.check(user, t, privilege, r as never).allowed) ? [i] : [],
           );
           const got = engine.filter(user, t, privilege, { owners, businessUnits, records });
           expect(Array.from(got), `${name}: ${user} ${privilege}`).toEqual(want);
@@ -158,9 +164,42 @@ describe('filter on long caller columns', () => {
           expect(Array.from(engine.filter(user, t, privilege, { owners, businessUnits })), `${name}: ${user}`).toEqual(
             withoutShares,
           );
+          if (job.kind === 'rows') {
+            const sparse = want.filter((i) => i < SAMPLE).length * SPARSE <= SAMPLE;
+            paths.add(`${job.test?.ownerTable === null ? 'registers' : 'owner table'}, ${sparse ? 'sparse' : 'dense'}`);
+          }
         }
       }
     }
+  }
+
+  it('answer as check does, in every loop: owners in registers or in a table, written densely or sparsely', () => {
+    const paths: Paths = new Set();
+    expectLongColumnsAgree(widerWorld(3_000), 'account', paths);
+    // A random world whose users include some with more than two scope teams or hierarchy reach.
+    const seed = Array.from({ length: 200 }, (_, i) => i + 1).find((s) => {
+      const world = randomWorld(s, OPTIONS);
+      const engine = Engine.fromWorld(world);
+      return (world.users ?? []).some((u) =>
+        engine.model.tables.some((table) => {
+          if (table.records.count === 0) return false;
+          const job = engine.filterJob(u.id, table.name, 'read', {
+            owners: new Int32Array(1),
+            businessUnits: new Int32Array(1),
+          });
+          return job.test !== null && job.test.ownerTable !== null;
+        }),
+      );
+    });
+    expect(seed).toBeDefined();
+    const world = randomWorld(seed as number, OPTIONS);
+    for (const table of new Set((world.records ?? []).map((r) => r.table))) expectLongColumnsAgree(world, table, paths);
+    expect([...paths].sort()).toEqual([
+      'owner table, dense',
+      'owner table, sparse',
+      'registers, dense',
+      'registers, sparse',
+    ]);
   });
 });
 

@@ -19,6 +19,9 @@ import { DEFAULT_CATCH_UP_MS, DEFAULT_REVISION_WAIT_MS } from './replica.js';
 import { DEFAULT_LIMITS, DEFAULT_LISTEN, httpOrigin, type ServerLimits } from './routes/options.js';
 import { DEFAULT_DATA_DIR, describeDatabaseUrl } from './store/open.js';
 
+/** How long shutdown waits for in-flight requests before closing their connections, in ms. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
 /** The sample world, used when neither `--world` nor `PALISADE_WORLD` names one. */
 export const SAMPLE_WORLD = new URL('../../../fixtures/worlds/sample.json', import.meta.url);
 
@@ -56,6 +59,8 @@ export interface ServerConfig {
   readonly poolMaxQueue: number;
   /** Longest a pooled question's ranges may take before their workers are terminated and it fails with 503, in ms. */
   readonly poolTaskTimeoutMs: number;
+  /** Longest wait at shutdown for requests in flight, in ms; then their connections are cut. */
+  readonly drainTimeoutMs: number;
   /** Where each setting came from, by setting name. */
   readonly sources: Readonly<Record<SettingName, Source>>;
 }
@@ -152,6 +157,11 @@ export const SETTINGS = {
       `longest a pooled request's workers may take, ms; past it they are terminated and replaced and ` +
       `the request is answered 503 with Retry-After (default ${DEFAULT_POOL_TASK_TIMEOUT_MS})`,
   },
+  drainTimeout: {
+    flag: 'drain-timeout',
+    env: 'PALISADE_DRAIN_TIMEOUT',
+    help: `longest wait at shutdown for requests in flight, ms; then their connections are cut (default ${DEFAULT_DRAIN_TIMEOUT_MS})`,
+  },
   logLevel: {
     flag: 'log-level',
     env: 'PALISADE_LOG_LEVEL',
@@ -233,6 +243,7 @@ export function resolveConfig(
     filterPoolThreshold: integer('filterPoolThreshold', DEFAULT_FILTER_POOL_THRESHOLD, 1, 100_000_000),
     poolMaxQueue: integer('poolMaxQueue', defaultPoolMaxQueue(workers), 0, 1_000_000),
     poolTaskTimeoutMs: integer('poolTaskTimeout', DEFAULT_POOL_TASK_TIMEOUT_MS, 1, 3_600_000),
+    drainTimeoutMs: integer('drainTimeout', DEFAULT_DRAIN_TIMEOUT_MS, 0, 3_600_000),
     keysFile: keys === undefined ? null : resolve(cwd, keys),
     limits: {
       bodyLimit: integer('bodyLimit', DEFAULT_LIMITS.bodyLimit, 1, 2 ** 31 - 1),
@@ -306,6 +317,7 @@ export function describeConfig(config: ServerConfig, keysNote: string): string[]
           (config.sources.poolMaxQueue === 'default' ? ` (${DEFAULT_POOL_QUEUE_PER_THREAD} per worker)` : ''),
     ],
     ['poolTaskTimeout', config.workers === 0 ? '(unused: no workers)' : `${config.poolTaskTimeoutMs} ms`],
+    ['drainTimeout', `${config.drainTimeoutMs} ms`],
   ];
   const width = Math.max(...rows.map(([name]) => SETTINGS[name].flag.length));
   return rows.map(([name, value]) => {

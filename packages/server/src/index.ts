@@ -1,7 +1,7 @@
 export type { Output } from './cli/run.js';
 export { runCli, SAMPLE_WORLD } from './cli/run.js';
 export type { ServerConfig, SettingName, Source, StoreMode } from './config.js';
-export { describeConfig, resolveConfig, SETTINGS } from './config.js';
+export { DEFAULT_DRAIN_TIMEOUT_MS, describeConfig, resolveConfig, SETTINGS } from './config.js';
 export type { ErrorBody, ErrorDetails, FailureCause, ServerErrorCode } from './errors.js';
 export {
   FailureCauses,

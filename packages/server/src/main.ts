@@ -24,9 +24,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** How long shutdown waits for in-flight requests before closing their connections. */
-const kDrainTimeoutMs = 10_000;
-
 export async function serve(config: ServerConfig, out: Output): Promise<RunningServer> {
   // Keys first: a bad keys file fails before the world is loaded.
   let keys: KeyStore;
@@ -136,15 +133,15 @@ export async function serve(config: ServerConfig, out: Output): Promise<RunningS
     url,
     close: async () => {
       // HTTP first (in-flight requests, writes included, finish), then the database.
-      await drain(running);
+      await drain(running, config.drainTimeoutMs);
       await opened?.close();
     },
   };
 }
 
-/** Closes the app: new requests get 503, in-flight ones finish (connections are cut after a timeout). */
-async function drain(app: FastifyInstance): Promise<void> {
-  const timer = setTimeout(() => app.server.closeAllConnections(), kDrainTimeoutMs);
+/** Closes the app: new requests get 503, in-flight ones finish (their connections are cut after `timeoutMs`). */
+async function drain(app: FastifyInstance, timeoutMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), timeoutMs);
   timer.unref();
   try {
     await app.close();

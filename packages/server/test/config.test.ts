@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   DEFAULT_COLUMN_POOL_THRESHOLD,
+  DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_POOL_QUEUE_PER_THREAD,
   DEFAULT_POOL_TASK_TIMEOUT_MS,
   DEFAULT_POOL_THRESHOLD,
@@ -84,6 +85,21 @@ describe('resolveConfig', () => {
     expect(text).toMatch(/--workers\s+3\s+\[env]/);
     expect(text).toMatch(/--keys\s+\/srv\/keys\.json\s+\[env]/);
     expect(text).toMatch(/--max-batch\s+10000\s+\(PALISADE_MAX_BATCH\)/);
+  });
+
+  it('bounds the shutdown drain: --drain-timeout, PALISADE_DRAIN_TIMEOUT, else 10 s', () => {
+    expect(resolveConfig({}, {}, '/').drainTimeoutMs).toBe(DEFAULT_DRAIN_TIMEOUT_MS);
+    expect(DEFAULT_DRAIN_TIMEOUT_MS).toBe(10_000);
+    const fromEnv = resolveConfig({}, { PALISADE_DRAIN_TIMEOUT: '0' }, '/');
+    expect([fromEnv.drainTimeoutMs, fromEnv.sources.drainTimeout]).toEqual([0, 'env']);
+    const fromFlag = resolveConfig({ 'drain-timeout': '250' }, { PALISADE_DRAIN_TIMEOUT: '500' }, '/');
+    expect([fromFlag.drainTimeoutMs, fromFlag.sources.drainTimeout]).toEqual([250, 'flag']);
+    expect(describeConfig(fromFlag, '').join('\n')).toMatch(/--drain-timeout\s+250 ms\s+\[flag]/);
+    for (const bad of ['-5', 'soon', '1.5']) {
+      expect(() => resolveConfig({ 'drain-timeout': bad }, {}, '/')).toThrow(
+        /--drain-timeout \(PALISADE_DRAIN_TIMEOUT\)/,
+      );
+    }
   });
 
   it('bounds how long pooled workers may take: --pool-task-timeout, PALISADE_POOL_TASK_TIMEOUT, else 30 s', () => {

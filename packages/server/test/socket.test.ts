@@ -113,6 +113,37 @@ describe('a real socket', () => {
     expect(logs.join('')).toContain('the server is shutting down');
   });
 
+  it('cuts a connection still open when the drain times out, and close() then resolves', async () => {
+    const lines: string[] = [];
+    const out = { log: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
+    const config = resolveConfig({ port: '0', store: 'none', 'drain-timeout': '300', workers: '0' }, {}, process.cwd());
+    const running = await serve(config, out);
+    const { port } = running.app.server.address() as AddressInfo;
+    // A client that stalls in the middle of its body: a request in flight that never finishes.
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    // Flowing, so that the end the server sends is read and the socket closes.
+    socket.resume();
+    const ended = once(socket, 'close');
+    socket.write(
+      `POST /v1/check HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${CHECK_KEY}\r\n` +
+        'content-type: application/json\r\ncontent-length: 100\r\n\r\n{"user":',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    let closed = false;
+    const closing = running.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(closed).toBe(false);
+    await closing;
+    await ended;
+    // Cut at the timeout, not at Node's own request timeouts (minutes).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it('serve() loads the world, listens, prints its configuration and a development key that works', async () => {
     const lines: string[] = [];
     const out = { log: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
