@@ -29,6 +29,8 @@ export const PRESETS = {
   small: { seed: 1, businessUnits: 50, depth: 4, users: 500, records: 10_000, shareRatio: 0.05 },
   check: { seed: 1, businessUnits: 1_000, depth: 8, users: 10_000, records: 100_000, shareRatio: 0.05 },
   medium: { seed: 1, businessUnits: 1_000, depth: 8, users: 10_000, records: 1_000_000, shareRatio: 0.05 },
+  /** The world of `bench:bulk` and `bench:updates`. */
+  bulk: { seed: 7, businessUnits: 10_000, depth: 8, users: 100_000, records: 1_000_000, shareRatio: 0.05 },
   large: { seed: 1, businessUnits: 10_000, depth: 8, users: 100_000, records: 10_000_000, shareRatio: 0.05 },
 } as const satisfies Record<string, WorldShape>;
 

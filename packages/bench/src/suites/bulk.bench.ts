@@ -38,7 +38,7 @@ import {
   WorldEditor,
 } from '../baselines/reference.js';
 import { Picker } from '../generate/random.js';
-import { generateWorld, type WorldShape } from '../generate/world.js';
+import { generateWorld, PRESETS, type WorldShape } from '../generate/world.js';
 import {
   announce,
   bareBatchReads,
@@ -57,20 +57,19 @@ import { type Timing, timeIt } from '../timing.js';
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
-    records: { type: 'string', default: '1000000' },
-    users: { type: 'string', default: '100000' },
-    bus: { type: 'string', default: '10000' },
-    depth: { type: 'string', default: '8' },
+    records: { type: 'string', default: String(PRESETS.bulk.records) },
+    users: { type: 'string', default: String(PRESETS.bulk.users) },
+    bus: { type: 'string', default: String(PRESETS.bulk.businessUnits) },
+    depth: { type: 'string', default: String(PRESETS.bulk.depth) },
     'no-postgres': { type: 'boolean', default: false },
   },
 });
 const shape: WorldShape = {
-  seed: 7,
+  ...PRESETS.bulk,
   businessUnits: Number(args.bus),
   depth: Number(args.depth),
   users: Number(args.users),
   records: Number(args.records),
-  shareRatio: 0.05,
 };
 const TABLE = 'account';
 const PRIVILEGE: PrivilegeName = 'read';

@@ -11,25 +11,23 @@
 import { parseArgs } from 'node:util';
 import { Engine, PRIVILEGES, type UpdateOp } from '@palisade/core';
 import { Picker } from '../generate/random.js';
-import { generateWorld, type WorldShape } from '../generate/world.js';
+import { generateWorld, PRESETS, type WorldShape } from '../generate/world.js';
 import { announce, formatNs, formatRatio, sink, writeResults } from '../harness.js';
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
-    records: { type: 'string', default: '1000000' },
-    users: { type: 'string', default: '100000' },
-    bus: { type: 'string', default: '10000' },
+    records: { type: 'string', default: String(PRESETS.bulk.records) },
+    users: { type: 'string', default: String(PRESETS.bulk.users) },
+    bus: { type: 'string', default: String(PRESETS.bulk.businessUnits) },
     count: { type: 'string', default: '200' },
   },
 });
 const shape: WorldShape = {
-  seed: 7,
+  ...PRESETS.bulk,
   businessUnits: Number(args.bus),
-  depth: 8,
   users: Number(args.users),
   records: Number(args.records),
-  shareRatio: 0.05,
 };
 const COUNT = Number(args.count);
 /** Role changes rewrite a slot of most profiles: fewer of them, alternating between two maps. */

@@ -183,7 +183,7 @@ function denseRows(
  * Per-thread copies of a row test's lookup tables, for the sparse loops. V8 folds a module constant's
  * address and length into a loop; an array reached through a parameter or a field has both
  * reloaded at every read, since the loop's stores to `out` might have changed them. That measured
- * 1.51 → 1.19 ms on the sparse loop, but no gain on the dense one (1.77 → 2.0 ms), so only the
+ * 1.51 → 1.19 ms on the sparse loop, but made the dense one slower (1.77 → 2.0 ms), so only the
  * sparse loop reads them. The capacities are generous because a large typed array is zero pages
  * until written: only what a call copies becomes resident.
  */
