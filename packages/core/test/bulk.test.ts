@@ -1,5 +1,5 @@
 import { Engine, PRIVILEGES, type ShareRight, type WorldInput } from '@palisade/core';
-import { Evaluator, filterRange } from '@palisade/core/internal';
+import { Evaluator, filterRange, kernelTests, useRowKernels } from '@palisade/core/internal';
 import { describe, expect, it } from 'vitest';
 import { randomWorld } from './reference/random-world.js';
 import { firstBulkMismatch } from './support/bulk-differential.js';
@@ -24,6 +24,18 @@ describe('bulk paths agree with check', () => {
   it(`on ${WORLDS} random worlds`, { timeout: 120_000 }, () => {
     for (let seed = 1; seed <= WORLDS; seed++)
       expectAgreement(`seed ${seed}`, firstBulkMismatch(randomWorld(seed, OPTIONS), seed));
+  });
+
+  // The worlds' calls are short, and `filter` runs them in the JavaScript loop; here every call on
+  // caller columns goes through the row kernels.
+  it(`on ${WORLDS} random worlds, the row kernels taking every call`, { timeout: 120_000 }, () => {
+    useRowKernels('always');
+    try {
+      for (let seed = 1; seed <= WORLDS; seed++)
+        expectAgreement(`seed ${seed}`, firstBulkMismatch(randomWorld(seed, OPTIONS), seed));
+    } finally {
+      useRowKernels('auto');
+    }
   });
 });
 
@@ -116,17 +128,16 @@ describe('filter on long lists of record indexes (marking)', () => {
 });
 
 describe('filter on long caller columns', () => {
-  /** As in `filterRows`: the rows that choose the loop, and the share of them allowed that makes it sparse. */
-  const SAMPLE = 8_192;
-  const SPARSE = 16;
   const JUNK = -1;
+  /** Each way a call's columns were tested: the row kernels' three tests, or the loop's owner test. */
   type Paths = Set<string>;
 
   /**
    * Every user and three privileges over caller columns tiled from `table`'s live records: longer
-   * than the sample, odd, in orders whose first rows are all denied (the rest written sparsely),
-   * real (each user's own density decides) and mixed with rows no test passes. Answers as `check`
-   * does, with and without a record column; returns which loops the questions took.
+   * than a kernel block, odd, in orders whose first rows are all denied, real (each user's own
+   * density decides) and mixed with rows no test passes. Through the row kernels and through the
+   * JavaScript loop, with and without a record column, answers as `check` does; returns which
+   * paths the questions took.
    */
   function expectLongColumnsAgree(world: WorldInput, table: string, paths: Paths): void {
     const engine = Engine.fromWorld(world);
@@ -138,7 +149,7 @@ describe('filter on long caller columns', () => {
     const tiled = (n: number, step: number) =>
       Array.from({ length: n }, (_, i) => live[(i * step) % live.length] as number);
     const orders = {
-      'denied first': [...denied(SAMPLE), ...tiled(12_001, 7)],
+      'denied first': [...denied(8_192), ...tiled(12_001, 7)],
       'real rows': tiled(20_001, 13),
       'mixed with junk': tiled(20_001, 3).map((r, i) => (i % 5 === 0 ? JUNK : r)),
     };
@@ -155,50 +166,66 @@ describe('filter on long caller columns', () => {
           const want = order.flatMap((r, i) =>
             (r === JUNK ? job.kind === 'all' : engine.check(user, t, privilege, r as never).allowed) ? [i] : [],
           );
-          const got = engine.filter(user, t, privilege, { owners, businessUnits, records });
-          expect(Array.from(got), `${name}: ${user} ${privilege}`).toEqual(want);
-          // Without a record column no share counts: the same as a column of records no one shares.
-          const withoutShares = Array.from(
-            engine.filter(user, t, privilege, { owners, businessUnits, records: unknown }),
-          );
-          expect(Array.from(engine.filter(user, t, privilege, { owners, businessUnits })), `${name}: ${user}`).toEqual(
-            withoutShares,
-          );
-          if (job.kind === 'rows') {
-            const sparse = want.filter((i) => i < SAMPLE).length * SPARSE <= SAMPLE;
-            paths.add(`${job.test?.ownerTable === null ? 'registers' : 'owner table'}, ${sparse ? 'sparse' : 'dense'}`);
+          for (const use of ['auto', 'never'] as const) {
+            useRowKernels(use);
+            const got = engine.filter(user, t, privilege, { owners, businessUnits, records });
+            expect(Array.from(got), `${name}: ${user} ${privilege} (kernels: ${use})`).toEqual(want);
+            // Without a record column no share counts: the same as a column of records no one shares.
+            const withoutShares = Array.from(
+              engine.filter(user, t, privilege, { owners, businessUnits, records: unknown }),
+            );
+            expect(
+              Array.from(engine.filter(user, t, privilege, { owners, businessUnits })),
+              `${name}: ${user} (kernels: ${use})`,
+            ).toEqual(withoutShares);
+          }
+          if (job.test !== null) {
+            paths.add(`loop, ${job.test.ownerTable === null ? 'owner registers' : 'owner table'}`);
+            for (const withRecords of [true, false]) {
+              const [bu, owner, record] = kernelTests(job.test, withRecords);
+              paths.add(`kernel, BU ${bu}`).add(`kernel, owner ${owner}`).add(`kernel, record ${record}`);
+            }
           }
         }
       }
     }
+    useRowKernels('auto');
   }
 
-  it('answer as check does, in every loop: owners in registers or in a table, written densely or sparsely', () => {
+  it('answer as check does, through the row kernels and the loop, each way of testing each column', () => {
     const paths: Paths = new Set();
     expectLongColumnsAgree(widerWorld(3_000), 'account', paths);
-    // A random world whose users include some with more than two scope teams or hierarchy reach.
+    // A random world whose users include some with more than two scope teams or hierarchy reach,
+    // and some whose grant covers more than four BUs.
     const seed = Array.from({ length: 200 }, (_, i) => i + 1).find((s) => {
       const world = randomWorld(s, OPTIONS);
       const engine = Engine.fromWorld(world);
-      return (world.users ?? []).some((u) =>
-        engine.model.tables.some((table) => {
-          if (table.records.count === 0) return false;
+      const tests = (world.users ?? []).flatMap((u) =>
+        engine.model.tables.flatMap((table) => {
+          if (table.records.count === 0) return [];
           const job = engine.filterJob(u.id, table.name, 'read', {
             owners: new Int32Array(1),
             businessUnits: new Int32Array(1),
           });
-          return job.test !== null && job.test.ownerTable !== null;
+          return job.test === null ? [] : [job.test];
         }),
       );
+      return tests.some((test) => test.ownerTable !== null) && tests.some((test) => test.buCount > 4);
     });
     expect(seed).toBeDefined();
     const world = randomWorld(seed as number, OPTIONS);
     for (const table of new Set((world.records ?? []).map((r) => r.table))) expectLongColumnsAgree(world, table, paths);
     expect([...paths].sort()).toEqual([
-      'owner table, dense',
-      'owner table, sparse',
-      'registers, dense',
-      'registers, sparse',
+      'kernel, BU none',
+      'kernel, BU registers',
+      'kernel, BU table',
+      'kernel, owner registers',
+      'kernel, owner table',
+      'kernel, record none',
+      'kernel, record registers',
+      'kernel, record table',
+      'loop, owner registers',
+      'loop, owner table',
     ]);
   });
 });

@@ -25,7 +25,7 @@ import {
   type UpdateOp,
   type UserIdx,
 } from '@palisade/core';
-import { Evaluator, RowField } from '@palisade/core/internal';
+import { Evaluator, RowField, useRowKernels } from '@palisade/core/internal';
 import pg from 'pg';
 import { MapEvaluator } from '../baselines/map-evaluator.js';
 import { PostgresDataverseBaseline } from '../baselines/postgres-dataverse.js';
@@ -249,6 +249,12 @@ const bits = new Uint32Array(((shape.businessUnits + 31) >>> 5) + 1).fill(0x0101
 const results = [
   await timeIt('engine filter, caller columns (owner, BU, record)', rowCount, () => {
     sink.value += engine.filter(nextUser(), t, p, rows).length;
+  }),
+  // The same calls with the WebAssembly row kernels off: the JavaScript loop they replace.
+  await timeIt('JavaScript row loop, the same filter with the row kernels off', rowCount, () => {
+    useRowKernels('never');
+    sink.value += engine.filter(nextUser(), t, p, rows).length;
+    useRowKernels('auto');
   }),
   await timeIt('engine filter, engine record indexes', rowCount, () => {
     sink.value += engine.filter(nextUser(), t, p, { records: rows.records }).length;
@@ -669,6 +675,10 @@ const referenceTableNs = (1e9 / rowsPerSecond('reference evaluator, check per ro
 console.log('\n| case | median | throughput |\n| --- | --- | --- |');
 for (const r of results) console.log(`| ${r.name} | ${r.median} | ${formatCount(r.perSecond)}/s |`);
 const ratios = {
+  'filter columns, row kernels vs the JavaScript row loop': ratio(
+    'engine filter, caller columns',
+    'JavaScript row loop',
+  ),
   'filter columns vs bare loop (one column)': ratio('engine filter, caller columns', 'bare typed-array loop (one'),
   'filter columns vs bare loop (three columns)': ratio('engine filter, caller columns', 'bare typed-array loop over'),
   'filter columns vs map evaluator': ratio('engine filter, caller columns', 'map evaluator, check per row'),

@@ -3,6 +3,7 @@ import { NONE } from '../ids.js';
 import { ROW_STRIDE, RowField } from '../model/records.js';
 import type { Table } from '../model/world-model.js';
 import { sharedUint8, sharedUint32 } from '../util/growable.js';
+import { kernelRows } from './kernel/rows-kernel.js';
 import { coveredBus, type FilterPlan, planScope, usableShares } from './plan.js';
 
 /** Row columns of dense engine indexes. `records` (record indexes, NONE for rows the engine does not store) enables shares. */
@@ -22,6 +23,9 @@ export interface RowColumns {
 export interface RowTest {
   /** 1 for each BU index the grant's local and deep anchors cover. */
   readonly bus: Uint8Array;
+  /** How many BUs `bus` covers, and the first four (fewer repeat the first), for the row kernels. */
+  readonly buCount: number;
+  readonly firstBus: Int32Array;
   /**
    * Up to three owners in scope, compared in registers: the user (when the scope is userScope(U))
    * and the first teams. Fewer owners repeat one of them, so every slot names an owner in scope.
@@ -38,6 +42,9 @@ export interface RowTest {
   /** Bit r set when stored record r is shared, with the privilege, to a principal in scope. */
   readonly shared: Uint32Array;
   readonly sharedLimit: number;
+  /** How many records `shared` holds, and the first four (fewer repeat the first). */
+  readonly sharedCount: number;
+  readonly firstShared: Int32Array;
 }
 
 /** The row test of a `rows` plan; with `shared`, its arrays live in SharedArrayBuffers. */
@@ -50,7 +57,8 @@ export function rowTest(
 ): RowTest {
   const { grant, user } = plan;
   const bus = shared ? sharedUint8(evaluator.buCount) : new Uint8Array(evaluator.buCount);
-  for (const bu of coveredBus(evaluator, grant)) bus[bu] = 1;
+  const covered = coveredBus(evaluator, grant);
+  for (const bu of covered) bus[bu] = 1;
   const scope = planScope(evaluator, plan);
   const rows = usableShares(scope, table, privilege)?.toUint32Array() ?? new Uint32Array(0);
   const last = rows[rows.length - 1];
@@ -75,30 +83,34 @@ export function rowTest(
   const first = registers[0] ?? -2;
   return {
     bus,
+    buCount: covered.length,
+    firstBus: firstFour(covered),
     self: first,
     team0: registers[1] ?? first,
     team1: registers[2] ?? first,
     ownerTable,
     shared: sharedRecords,
     sharedLimit,
+    sharedCount: rows.length,
+    firstShared: firstFour(rows),
   };
+}
+
+/** The first four values, the first repeated when fewer (zeros when none). */
+function firstFour(values: ArrayLike<number>): Int32Array {
+  return Int32Array.from({ length: 4 }, (_, k) => (values[Math.min(k, values.length - 1)] as number | undefined) ?? 0);
 }
 
 /**
  * Row i is allowed when the grant covers its owning BU, or its owner is in the grant's scope, or
  * its record is in the usable-shares bitset.
  *
- * Two ways to write the answer, chosen by the first SAMPLE rows (written the first way):
- * - every position is stored and the cursor advances by the answer's bit: no branch to mispredict
- *   on rows whose answers alternate;
- * - where allowed rows are rare (a local reader over a whole table: a few dozen of 333,334 rows),
- *   a pair's positions are stored only when one of them is allowed, a branch that almost never
- *   goes the other way, and the lookup tables are read from per-thread copies (`sparseRows`).
- * On 333,334 rows of the bulk world: 1.75 → 1.19 ms for local readers, unchanged (1.77 ms) when
- * half the rows are allowed in random order (`scratch/filt12b.ts`).
- *
- * Owner scopes beyond the user and two teams read a byte per principal instead of comparing
- * registers (`denseTableRows`, `sparseTableRows`), chosen the same way.
+ * Long calls run in the WebAssembly row kernels (`kernel/rows-kernel.ts`), four rows per SIMD turn:
+ * on 333,334 rows of the bulk world, 3× the JavaScript loop below for a local reader, 1.6× where
+ * half the rows are allowed (`BENCHMARKS.md`). Short calls, and any the kernels do not take, run
+ * the loop: every position is stored and the cursor advances by the answer's bit, so no branch
+ * mispredicts on rows whose answers alternate. Owner scopes beyond the user and two teams read a
+ * byte per principal instead of comparing registers (`tableRows`).
  */
 export function filterRows(
   test: RowTest,
@@ -108,51 +120,37 @@ export function filterRows(
   length: number,
   out: Uint32Array,
 ): number {
+  const shares = records !== null && test.sharedLimit > 0;
+  const n = kernelRows(test, owners, businessUnits, shares ? records : null, length, out);
+  if (n >= 0) return n;
   // No usable shares: the share test reads the owner column a second time (in the cache by then)
   // against a limit of 0, which no row passes; as fast as a loop without the test.
-  const shares = records !== null && test.sharedLimit > 0;
   const column = shares ? records : owners;
   const limit = shares ? test.sharedLimit : 0;
-  const head = Math.min(length, SAMPLE);
-  if (test.ownerTable !== null) {
-    const n = denseTableRows(test, owners, businessUnits, column, limit, 0, head, out, 0);
-    return n * SPARSE <= head && copyTables(test, length - head)
-      ? sparseTableRows(test, owners, businessUnits, column, limit, head, length, out, n)
-      : denseTableRows(test, owners, businessUnits, column, limit, head, length, out, n);
-  }
-  const n = denseRows(test, owners, businessUnits, column, limit, 0, head, out, 0);
-  return n * SPARSE <= head && copyTables(test, length - head)
-    ? sparseRows(test, owners, businessUnits, column, limit, head, length, out, n)
-    : denseRows(test, owners, businessUnits, column, limit, head, length, out, n);
+  return test.ownerTable !== null
+    ? tableRows(test, owners, businessUnits, column, limit, length, out)
+    : registerRows(test, owners, businessUnits, column, limit, length, out);
 }
 
-/** Rows that choose how the rest are written; even, so that only the rest may end on an odd row. */
-const SAMPLE = 8192;
-/** At most one allowed row in SPARSE among the sampled rows predicts a sparse rest. */
-const SPARSE = 16;
-
 /**
- * Rows [from, to), every position stored (see `filterRows`); allowed positions are appended to
- * `out` from `start`, and the new count returned. `records` may be the owner column with a
- * `sharedLimit` of 0.
+ * Allowed positions of rows [0, length) into `out`, and their count. `records` may be the owner
+ * column with a `sharedLimit` of 0.
  */
-function denseRows(
+function registerRows(
   test: RowTest,
   owners: Int32Array,
   businessUnits: Int32Array,
   records: Int32Array,
   sharedLimit: number,
-  from: number,
-  to: number,
+  length: number,
   out: Uint32Array,
-  start: number,
 ): number {
   const { bus, self, team0, team1, shared } = test;
   const buLimit = bus.length;
-  const pairs = to - ((to - from) % 2);
-  let n = start;
+  const pairs = length - (length % 2);
+  let n = 0;
   // Two rows per turn: their loads are independent, and the loop's own overhead halves (~10% here).
-  for (let i = from; i < pairs; i += 2) {
+  for (let i = 0; i < pairs; i += 2) {
     // `>>> 0` only inside comparisons: a variable holding it may leave int32 range, and V8 then
     // keeps it as a double, which costs several times the loop's other work.
     const bu0 = businessUnits[i] as number;
@@ -172,81 +170,7 @@ function denseRows(
     out[n] = i + 1;
     n += ok1;
   }
-  if (pairs < to) {
-    out[n] = pairs;
-    n += oddRow(test, owners, businessUnits, records, sharedLimit, pairs);
-  }
-  return n;
-}
-
-/**
- * Per-thread copies of a row test's lookup tables, for the sparse loops. V8 folds a module constant's
- * address and length into a loop; an array reached through a parameter or a field has both
- * reloaded at every read, since the loop's stores to `out` might have changed them. That measured
- * 1.51 → 1.19 ms on the sparse loop, but made the dense one slower (1.77 → 2.0 ms), so only the
- * sparse loop reads them. The capacities are generous because a large typed array is zero pages
- * until written: only what a call copies becomes resident.
- */
-const BU_CAPACITY = 1 << 20;
-const OWNER_CAPACITY = 1 << 22;
-/** Words: stored records up to 2^25. */
-const SHARED_CAPACITY = 1 << 20;
-const busCopy = new Uint8Array(BU_CAPACITY);
-const ownerCopy = new Uint8Array(OWNER_CAPACITY);
-const sharedCopy = new Uint32Array(SHARED_CAPACITY);
-
-/**
- * Copies the test's tables into the module's copies, when they fit and the rows pay for it: a
- * copy costs well under 0.1 ns a byte, the copies save about a nanosecond a row.
- */
-function copyTables(test: RowTest, rows: number): boolean {
-  const { bus, ownerTable, shared } = test;
-  const ownerBytes = ownerTable === null ? 0 : ownerTable.length;
-  if (bus.length > BU_CAPACITY || ownerBytes > OWNER_CAPACITY || shared.length > SHARED_CAPACITY) return false;
-  if (bus.length + ownerBytes + shared.byteLength > rows * 16) return false;
-  busCopy.set(bus);
-  if (ownerTable !== null) ownerCopy.set(ownerTable);
-  sharedCopy.set(shared);
-  return true;
-}
-
-/** As `denseRows`, but a pair's positions are stored only when one of them is allowed; reads the copies. */
-function sparseRows(
-  test: RowTest,
-  owners: Int32Array,
-  businessUnits: Int32Array,
-  records: Int32Array,
-  sharedLimit: number,
-  from: number,
-  to: number,
-  out: Uint32Array,
-  start: number,
-): number {
-  const { self, team0, team1 } = test;
-  const buLimit = test.bus.length;
-  const pairs = to - ((to - from) % 2);
-  let n = start;
-  for (let i = from; i < pairs; i += 2) {
-    const bu0 = businessUnits[i] as number;
-    const bu1 = businessUnits[i + 1] as number;
-    const owner0 = owners[i] as number;
-    const owner1 = owners[i + 1] as number;
-    const record0 = records[i] as number;
-    const record1 = records[i + 1] as number;
-    let ok0 = bu0 >>> 0 < buLimit ? (busCopy[bu0] as number) : 0;
-    let ok1 = bu1 >>> 0 < buLimit ? (busCopy[bu1] as number) : 0;
-    ok0 |= owner0 === self || owner0 === team0 || owner0 === team1 ? 1 : 0;
-    ok1 |= owner1 === self || owner1 === team0 || owner1 === team1 ? 1 : 0;
-    ok0 |= record0 >>> 0 < sharedLimit ? ((sharedCopy[record0 >>> 5] as number) >>> (record0 & 31)) & 1 : 0;
-    ok1 |= record1 >>> 0 < sharedLimit ? ((sharedCopy[record1 >>> 5] as number) >>> (record1 & 31)) & 1 : 0;
-    if ((ok0 | ok1) !== 0) {
-      out[n] = i;
-      n += ok0;
-      out[n] = i + 1;
-      n += ok1;
-    }
-  }
-  if (pairs < to) {
+  if (pairs < length) {
     out[n] = pairs;
     n += oddRow(test, owners, businessUnits, records, sharedLimit, pairs);
   }
@@ -273,26 +197,24 @@ function oddRow(
 }
 
 /**
- * As `denseRows`, for owner scopes too large for registers (more scope teams, or the principals
+ * As `registerRows`, for owner scopes too large for registers (more scope teams, or the principals
  * hierarchy security reaches): one byte per principal says whether an owner is in scope.
  */
-function denseTableRows(
+function tableRows(
   test: RowTest,
   owners: Int32Array,
   businessUnits: Int32Array,
   records: Int32Array,
   sharedLimit: number,
-  from: number,
-  to: number,
+  length: number,
   out: Uint32Array,
-  start: number,
 ): number {
   const { bus, shared } = test;
   const ownerTable = test.ownerTable as Uint8Array;
   const buLimit = bus.length;
   const ownerLimit = ownerTable.length;
-  let n = start;
-  for (let i = from; i < to; i++) {
+  let n = 0;
+  for (let i = 0; i < length; i++) {
     const bu = businessUnits[i] as number;
     const owner = owners[i] as number;
     const record = records[i] as number;
@@ -301,33 +223,6 @@ function denseTableRows(
     ok |= record >>> 0 < sharedLimit ? ((shared[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
     out[n] = i;
     n += ok;
-  }
-  return n;
-}
-
-/** As `denseTableRows`, storing a position only for an allowed row; reads the copies. */
-function sparseTableRows(
-  test: RowTest,
-  owners: Int32Array,
-  businessUnits: Int32Array,
-  records: Int32Array,
-  sharedLimit: number,
-  from: number,
-  to: number,
-  out: Uint32Array,
-  start: number,
-): number {
-  const buLimit = test.bus.length;
-  const ownerLimit = (test.ownerTable as Uint8Array).length;
-  let n = start;
-  for (let i = from; i < to; i++) {
-    const bu = businessUnits[i] as number;
-    const owner = owners[i] as number;
-    const record = records[i] as number;
-    let ok = bu >>> 0 < buLimit ? (busCopy[bu] as number) : 0;
-    ok |= owner >>> 0 < ownerLimit ? (ownerCopy[owner] as number) : 0;
-    ok |= record >>> 0 < sharedLimit ? ((sharedCopy[record >>> 5] as number) >>> (record & 31)) & 1 : 0;
-    if (ok !== 0) out[n++] = i;
   }
   return n;
 }
