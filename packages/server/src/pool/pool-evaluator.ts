@@ -57,7 +57,14 @@ export interface PoolOptions {
 
 export const DEFAULT_POOL_THRESHOLD = 32_768;
 export const DEFAULT_COLUMN_POOL_THRESHOLD = 2_048;
-export const DEFAULT_FILTER_POOL_THRESHOLD = 131_072;
+/**
+ * Past the default `--max-rows` (1,000,000): no filter is pooled unless asked. Since `filter` runs
+ * caller columns in WebAssembly kernels, copying a filter's rows into shared memory and posting
+ * them costs more than filtering them on the main thread: two workers measured 0.08–0.52× inline
+ * on columns of 16,384 to 1,048,576 rows, 0.19–1.18× on record indexes (BENCHMARKS.md, "When a
+ * worker pool pays"). It was 131,072 when the JavaScript loop was four times slower.
+ */
+export const DEFAULT_FILTER_POOL_THRESHOLD = 2_097_152;
 /** A pooled range takes about a millisecond, a full queue about 40 ms: 30 s is only ever a hung worker. */
 export const DEFAULT_POOL_TASK_TIMEOUT_MS = 30_000;
 /**
