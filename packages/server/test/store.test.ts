@@ -4,14 +4,17 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine, PRIVILEGES, type WorldInput } from '@palisade/core';
 import { openStore, Replica, runCli, type Store } from '@palisade/server';
 import { Packr } from 'msgpackr';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomWorld } from '../../core/test/reference/random-world.js';
+import { databaseFailure } from '../src/store/failures.js';
 import { parseJsonWorld } from '../src/store/json-world.js';
 import { readWorldFile } from '../src/store/world-source.js';
 import { usePostgres } from './support/postgres.js';
@@ -263,6 +266,102 @@ describe('a connection that dies while in use', () => {
       }),
     ).rejects.toThrow(/not queryable|terminat/);
     expect(await opened.revision()).toBe(0);
+  });
+});
+
+/**
+ * pg reports some lost connections with no code, only words, and `databaseFailure` goes by them:
+ * these failures are made for real, so an upgrade of pg that rewords them fails here, not in a
+ * 500 where a 503 belonged.
+ */
+describe('real connection failures', () => {
+  const failureOf = async (work: () => Promise<unknown>): Promise<unknown> => {
+    try {
+      await work();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('the work did not fail');
+  };
+
+  it('are told apart as an unreachable database, and a refused statement as a database error', async () => {
+    const killedIdle = await failureOf(async () => {
+      const client = new pg.Client({ connectionString: postgres.url });
+      client.on('error', () => {});
+      await client.connect();
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await postgres.client.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await client.query('SELECT 1');
+    });
+    const killedBusy = await failureOf(async () => {
+      const client = new pg.Client({ connectionString: postgres.url });
+      client.on('error', () => {});
+      await client.connect();
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const sleeping = client.query('SELECT pg_sleep(30)');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await postgres.client.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+      await sleeping;
+    });
+    const port = Number(new URL(postgres.url).port);
+    const refused = await failureOf(async () => {
+      const client = new pg.Client({ connectionString: postgres.url.replace(`:${port}/`, ':1/') });
+      await client.connect();
+    });
+    // A connection cut under a running query with no word from the server (a network failure):
+    // through a proxy that drops both sides.
+    const sockets: Socket[] = [];
+    const proxy = createServer((inbound) => {
+      const outbound = connect(port, '127.0.0.1');
+      sockets.push(inbound, outbound);
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('error', () => {});
+      outbound.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyPort = (proxy.address() as AddressInfo).port;
+    const cut = await failureOf(async () => {
+      const client = new pg.Client({ connectionString: postgres.url.replace(`:${port}/`, `:${proxyPort}/`) });
+      client.on('error', () => {});
+      await client.connect();
+      const sleeping = client.query('SELECT pg_sleep(30)');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const socket of sockets) socket.destroy();
+      await sleeping;
+    });
+    // A server that takes the connection and never answers.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = postgres.url.replace(`:${port}/`, `:${(silent.address() as AddressInfo).port}/`);
+    const connectTimeout = await failureOf(async () => {
+      const client = new pg.Client({ connectionString: silentUrl, connectionTimeoutMillis: 100 });
+      await client.connect();
+    });
+    const poolTimeout = await failureOf(async () => {
+      const pool = new pg.Pool({ connectionString: silentUrl, connectionTimeoutMillis: 100 });
+      try {
+        await pool.query('SELECT 1');
+      } finally {
+        await pool.end().catch(() => {});
+      }
+    });
+    silent.close();
+    proxy.close();
+    const closedPool = await failureOf(async () => {
+      const pool = new pg.Pool({ connectionString: postgres.url });
+      await pool.end();
+      await pool.query('SELECT 1');
+    });
+    for (const error of [killedIdle, killedBusy, refused, cut, connectTimeout, poolTimeout]) {
+      expect(databaseFailure(error)?.cause, String(error)).toBe('database-unreachable');
+    }
+    expect(databaseFailure(killedBusy)).toEqual({ cause: 'database-unreachable', sqlState: '57P01' });
+    // A pool this process closed is its own mistake, not the database's.
+    expect(databaseFailure(closedPool), String(closedPool)).toBeNull();
+
+    const refusedStatement = await failureOf(() => postgres.client.query('SELECT * FROM no_such_table'));
+    expect(databaseFailure(refusedStatement)).toEqual({ cause: 'database-error', sqlState: '42P01' });
   });
 });
 
