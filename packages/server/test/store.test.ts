@@ -299,10 +299,15 @@ describe('real connection failures', () => {
       client.on('error', () => {});
       await client.connect();
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      const sleeping = client.query('SELECT pg_sleep(30)');
+      // Its failure is taken at once: it can come while the terminate's own answer is awaited.
+      const sleeping = client.query('SELECT pg_sleep(30)').then(
+        () => null,
+        (error: unknown) => error,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       await postgres.client.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
-      await sleeping;
+      const error = await sleeping;
+      if (error !== null) throw error;
     });
     const port = Number(new URL(postgres.url).port);
     const refused = await failureOf(async () => {
@@ -325,10 +330,14 @@ describe('real connection failures', () => {
       const client = new pg.Client({ connectionString: postgres.url.replace(`:${port}/`, `:${proxyPort}/`) });
       client.on('error', () => {});
       await client.connect();
-      const sleeping = client.query('SELECT pg_sleep(30)');
+      const sleeping = client.query('SELECT pg_sleep(30)').then(
+        () => null,
+        (error: unknown) => error,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       for (const socket of sockets) socket.destroy();
-      await sleeping;
+      const error = await sleeping;
+      if (error !== null) throw error;
     });
     // A server that takes the connection and never answers.
     const silent = createServer(() => {});
