@@ -487,7 +487,7 @@ export class Engine {
   checkBatch(items: CheckColumns | readonly CheckItem[], out?: Uint8Array): Uint8Array {
     if (Array.isArray(items)) {
       const list = items as readonly CheckItem[];
-      const { columns, inline } = itemsToColumns(this.evaluator, this.model, list);
+      const { columns, inline } = itemsToColumns(this.model, this.userIdTable(), list);
       const result = this.checkBatch(columns, out);
       for (const i of inline) {
         const item = list[i] as CheckItem;
@@ -510,7 +510,7 @@ export class Engine {
    * which `checkColumns` cannot answer: ask those with `check`.
    */
   batchColumns(items: readonly CheckItem[]): BatchColumns {
-    return itemsToColumns(this.evaluator, this.model, items);
+    return itemsToColumns(this.model, this.userIdTable(), items);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordIdx } from '../src/ids.js';
+import { hashOf } from '../src/model/id-table.js';
 import { RecordIdIndex } from '../src/model/record-ids.js';
 import { rng } from './reference/random-world.js';
 
@@ -36,6 +37,8 @@ describe('RecordIdIndex', () => {
       }
       if (step % 97 === 0) {
         for (const other of pool) expect(s.index.get(other), other).toBe(s.reference.get(other));
+        const rows = s.index.getAll(pool, new Int32Array(pool.length));
+        expect(Array.from(rows)).toEqual(pool.map((other) => s.reference.get(other) ?? -1));
         expect(s.index.size).toBe(s.reference.size);
       }
     }
@@ -54,6 +57,29 @@ describe('RecordIdIndex', () => {
     expect(s.index.get('contact-1100000')).toBeUndefined();
     expect(s.index.get('')).toBeUndefined();
     expect(s.index.has('contact-')).toBe(false);
+  });
+
+  it('tells ids with the same hash apart, one at a time and in bulk', () => {
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null; i++) {
+      const id = `c-${i}`;
+      const other = seen.get(hashOf(id));
+      if (other === undefined) seen.set(hashOf(id), id);
+      else pair = [other, id];
+    }
+    const [first, second] = pair;
+    const s = store();
+    s.ids.push(first);
+    s.index.set(first, 0 as RecordIdx);
+    // Only the first is stored: the second's probe meets the first's hash and must not take its row.
+    expect(s.index.get(second)).toBeUndefined();
+    expect(Array.from(s.index.getAll([second, first, second], new Int32Array(3)))).toEqual([-1, 0, -1]);
+    s.ids.push(second);
+    s.index.set(second, 1 as RecordIdx);
+    expect(Array.from(s.index.getAll([second, first, 'c-x'], new Int32Array(3)))).toEqual([1, 0, -1]);
+    s.index.delete(first);
+    expect(Array.from(s.index.getAll([second, first], new Int32Array(2)))).toEqual([1, -1]);
   });
 
   it('stays bounded under churn: tombstones are dropped when the table is laid out again', () => {

@@ -335,8 +335,12 @@ const question = (user: string, record: { table: string; id: string }): Item => 
   privilege: pick.pick(ASKED),
   record: record.id,
 });
-const uniformBatches = Array.from({ length: UNIFORM_BATCHES }, () =>
-  Array.from({ length: BATCH }, () => question(pick.pick(candidates).id, pick.pick(allRecords))),
+// Fresh strings, as a request's decoder makes them: the world's own id strings would compare by
+// pointer against the engine's copies, which no caller's ids do.
+const uniformBatches: Item[][] = Array.from({ length: UNIFORM_BATCHES }, () =>
+  JSON.parse(
+    JSON.stringify(Array.from({ length: BATCH }, () => question(pick.pick(candidates).id, pick.pick(allRecords)))),
+  ),
 );
 const items = uniformBatches[0] as Item[];
 const pageUsers = Array.from({ length: 20 }, () => pick.pick(candidates).id);

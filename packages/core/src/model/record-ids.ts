@@ -1,10 +1,12 @@
-import type { RecordIdx } from '../ids.js';
+import { NONE, type RecordIdx } from '../ids.js';
 import { hashOf } from './id-table.js';
 
 /** A slot's row when nothing was ever stored there: a probe stops. */
 const EMPTY = -1;
 /** A slot's row after its record was deleted: a probe goes on past it. */
 const DELETED = -2;
+/** What `getAll`'s read-ahead pass leaves behind, so the compiler cannot drop its reads. */
+const touched = { length: 0 };
 
 /**
  * A table's record ids to their rows, with `Map`'s `get`/`has`/`set`/`delete`: open addressing
@@ -41,6 +43,45 @@ export class RecordIdIndex {
   get(id: string): RecordIdx | undefined {
     const at = this.slotOf(id, hashOf(id));
     return at === EMPTY ? undefined : (this.slots[at * 2 + 1] as RecordIdx);
+  }
+
+  /**
+   * Each of `ids`' rows, or NONE, into `out`: a batch's lookups overlapped. One lookup waits on
+   * three misses in turn (its slot, the ids array, the id string); done one by one, a batch waits
+   * on all of them. Here each step is a pass over the batch, one independent read per id, so the
+   * CPU keeps many in flight, as `checkBatch` does for record rows.
+   */
+  getAll(ids: readonly string[], out: Int32Array): Int32Array {
+    const n = ids.length;
+    const { slots, mask } = this;
+    const found = new Int32Array(n);
+    for (let k = 0; k < n; k++) found[k] = hashOf(ids[k] as string);
+    // The first slot with the id's hash (or EMPTY): its row, or NONE.
+    for (let k = 0; k < n; k++) {
+      const hash = found[k] as number;
+      let at = hash & mask;
+      let row = slots[at * 2 + 1] as number;
+      while (row !== EMPTY && (row < 0 || slots[at * 2] !== hash)) {
+        at = (at + 1) & mask;
+        row = slots[at * 2 + 1] as number;
+      }
+      found[k] = row === EMPTY ? NONE : row;
+    }
+    // The stored ids, read ahead of the comparisons so that their misses overlap too.
+    const stored = this.ids;
+    let length = 0;
+    for (let k = 0; k < n; k++) {
+      const row = found[k] as number;
+      if (row !== NONE) length += (stored[row] as string).length;
+    }
+    touched.length = length;
+    for (let k = 0; k < n; k++) {
+      const row = found[k] as number;
+      const id = ids[k] as string;
+      // A row with the same hash but another id (rare): the full probe decides.
+      out[k] = row === NONE || stored[row] === id ? row : (this.get(id) ?? NONE);
+    }
+    return out;
   }
 
   has(id: string): boolean {

@@ -214,6 +214,11 @@ export function firstBulkMismatch(
     { user, table, privilege: 'read', record: { ownerId: 'nobody' } },
     { user, table, privilege: 'read', record },
     { user, table, privilege: 'write', record: inlineRow },
+    // Not a user: a team's id, and what a caller outside TypeScript might send.
+    { user: world.teams?.[0]?.id ?? 'no-team', table, privilege: 'read', record },
+    { user: null as unknown as string, table, privilege: 'read', record },
+    { user: 7 as unknown as string, table, privilege: 'read', record },
+    { user, table, privilege: 'read', record: `${record}x` },
   ];
   const expected = [
     BatchCode.unknownUser,
@@ -225,6 +230,10 @@ export function firstBulkMismatch(
       : BatchCode.unknownPrincipal,
     codeOfReason(engine.check(user, table, 'read', record)),
     codeOfReason(engine.check(user, table, 'write', inlineRow)),
+    BatchCode.unknownUser,
+    BatchCode.unknownUser,
+    BatchCode.unknownUser,
+    BatchCode.unknownRecord,
   ];
   return differ('checkBatch error slots', Array.from(engine.checkBatch(batch)), expected);
 }
