@@ -45,7 +45,7 @@ function rowTest(scope: Scope): RowTest {
     firstBus: firstFour(scope.bus),
     self: 7,
     team0: 11,
-    team1: 7,
+    team1: 13,
     ownerTable,
     shared,
     sharedLimit: scope.sharedLimit,
@@ -176,6 +176,53 @@ describe('kernelRows', () => {
       const at = (v: number, at: number) => new Int32Array(6).fill(v === at ? at : 100);
       expect(kernelRows(narrow, at(owner, 23), at(bu, 35), at(record, 160), 6, out)).toBe(0);
     }
+  });
+
+  it('takes tables up to their capacity, declines larger ones, and a full one leaves nothing behind', () => {
+    useRowKernels('always');
+    const L = KernelLayout;
+    const full: RowTest = {
+      bus: new Uint8Array(L.buSentinel).fill(1),
+      buCount: L.buSentinel,
+      firstBus: new Int32Array(4),
+      self: 7,
+      team0: 11,
+      team1: 13,
+      ownerTable: new Uint8Array(L.ownerSentinel).fill(1),
+      // Every bit of the last word too, past the limit: the sentinel's bit among them.
+      shared: new Uint32Array((L.sharedSentinel + 1) >>> 5).fill(0xffff_ffff),
+      sharedLimit: L.sharedSentinel,
+      sharedCount: L.sharedSentinel,
+      firstShared: new Int32Array(4),
+    };
+    const column = (values: number[]) => Int32Array.from(values);
+    const out = new Uint32Array(8);
+    const none = column([-1, -1, -1, -1, -1, -1, -1, -1]);
+    const values = (last: number) => column([0, last - 1, last, last + 1, 2 ** 31 - 1, -1, -(2 ** 31), 5]);
+    const inRange = [0, 1, 7];
+    expect(kernelRows(full, none, values(L.buSentinel), null, 8, out)).toBe(3);
+    expect(Array.from(out.subarray(0, 3))).toEqual(inRange);
+    expect(kernelRows(full, values(L.ownerSentinel), none, null, 8, out)).toBe(3);
+    expect(kernelRows(full, none, none, values(L.sharedSentinel), 8, out)).toBe(3);
+    expect(Array.from(out.subarray(0, 3))).toEqual(inRange);
+    // One entry more than the memory holds: the JavaScript loop's.
+    const larger = (change: Partial<RowTest>) => kernelRows({ ...full, ...change }, none, values(5), none, 8, out);
+    expect(larger({ bus: new Uint8Array(L.buSentinel + 1) })).toBe(-1);
+    expect(larger({ ownerTable: new Uint8Array(L.ownerSentinel + 1) })).toBe(-1);
+    expect(larger({ sharedLimit: L.sharedSentinel + 1 })).toBe(-1);
+    // After the full tables, a small test allows nothing past its own limits, the sentinels included.
+    const small = rowTest({
+      bus: [0, 1, 2, 3, 4],
+      buCount: 6,
+      owners: [0],
+      ownerLimit: 6,
+      shared: [0, 1, 2, 3, 4],
+      sharedLimit: 6,
+    });
+    const past = (last: number) => column([6, 7, last - 1, last, last + 1, 2 ** 31 - 1, 1000, 12]);
+    expect(kernelRows(small, none, past(L.buSentinel), null, 8, out)).toBe(0);
+    expect(kernelRows(small, past(L.ownerSentinel), none, null, 8, out)).toBe(0);
+    expect(kernelRows(small, none, none, past(L.sharedSentinel), 8, out)).toBe(0);
   });
 
   it('declines calls the JavaScript loop should take, unless told otherwise', () => {

@@ -141,6 +141,13 @@ export function kernelRows(
   if (bu === 'table') k.buTable.set(test.bus);
   if (owner === 'table') k.ownerTable.set(ownerTable);
   if (record === 'table') k.sharedBits.set(test.shared);
+  // Values out of a table's range read its sentinel entry, so that entry must be 0. The limit
+  // checks above keep tables off it; clearing it every call also clears anything a caller's words
+  // past its limit (the last word of `shared`) or an earlier call could have left there.
+  k.buTable[L.buSentinel] = 0;
+  k.ownerTable[L.ownerSentinel] = 0;
+  k.sharedBits[L.sharedSentinel >>> 5] =
+    (k.sharedBits[L.sharedSentinel >>> 5] as number) & ~(1 << (L.sharedSentinel & 31));
 
   const kernel = k.kernels[kernelIndex(bu, owner, record)] as Kernel;
   let n = 0;
