@@ -1098,6 +1098,48 @@ describe('column security (§6)', () => {
   });
 });
 
+describe('names that are also properties of every object', () => {
+  // A world's names are data: a table or column called `constructor` or `toString` is no grant.
+  it('grant nothing: a role without the table has no depth on it', () => {
+    const ref = new ReferenceEvaluator({
+      businessUnits: [{ id: 'root', parentId: null }],
+      users: [user('u-a', 'root'), user('u-b', 'root')],
+      tables: [
+        { name: 'constructor', ownership: 'user' },
+        { name: 'toString', ownership: 'user' },
+      ],
+      roles: [{ id: 'r-empty', privileges: {} }],
+      roleAssignments: [{ principalId: 'u-a', roleId: 'r-empty' }],
+      records: [{ table: 'constructor', id: 'rec', ownerId: 'u-b' }],
+      // A share needs a grant whose scope holds the recipient (§3): none here.
+      shares: [{ table: 'constructor', recordId: 'rec', principalId: 'u-a', rights: ['assign', 'read'] }],
+    });
+    for (const privilege of PRIVILEGES) {
+      expect(ref.grants('u-a', 'constructor', privilege), privilege).toEqual([]);
+      expect(ref.grants('u-a', 'toString', privilege), privilege).toEqual([]);
+    }
+    expect(ref.accessRights('u-a', 'constructor', 'rec')).toBe(0);
+  });
+
+  it('permit no column: a profile that does not name the column does not allow it', () => {
+    const ref = new ReferenceEvaluator({
+      businessUnits: [{ id: 'root', parentId: null }],
+      users: [user('u-a', 'root')],
+      tables: [{ name: 'account', ownership: 'user', securedColumns: ['constructor', 'x'] }],
+      roles: [role('r', 'account', { read: 'global' })],
+      roleAssignments: [{ principalId: 'u-a', roleId: 'r' }],
+      records: [{ table: 'account', id: 'rec', ownerId: 'u-a' }],
+      fieldSecurityProfiles: [{ id: 'fsp', members: ['u-a'], permissions: { account: { x: ['read'] } } }],
+    });
+    expect(ref.columnAccess('u-a', 'account', 'rec', 'constructor')).toEqual({
+      read: false,
+      create: false,
+      update: false,
+    });
+    expect(ref.columnAccess('u-a', 'account', 'rec', 'x').read).toBe(true);
+  });
+});
+
 describe('randomWorld', () => {
   it('rng is deterministic and in [0, 1)', () => {
     const a = rng(42);

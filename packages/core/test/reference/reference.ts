@@ -355,7 +355,7 @@ export class ReferenceEvaluator {
     for (const assignment of this.world.roleAssignments ?? []) {
       const role = this.findRole(assignment.roleId);
       if (role === undefined) continue;
-      const depth = role.privileges[tableName]?.[privilege] ?? 'none';
+      const depth = own(own(role.privileges, tableName), privilege) ?? 'none';
       if (depth === 'none') continue; // depth none: no grant
       if (assignment.principalId === user.id) {
         // role assigned to U (from BU b, default U's BU): (t, p, d, b, userScope(U))
@@ -551,7 +551,7 @@ export class ReferenceEvaluator {
     const principals = [user.id, ...this.teamsOf(user)];
     for (const profile of this.world.fieldSecurityProfiles ?? []) {
       if (!profile.members.some((member) => principals.includes(member))) continue;
-      const allowed = profile.permissions[record.table.name]?.[column] ?? [];
+      const allowed = own(own(profile.permissions, record.table.name), column) ?? [];
       if (allowed.includes(permission)) return true;
     }
     if (permission === 'create' || record.id === null) return false;
@@ -655,4 +655,12 @@ export class ReferenceEvaluator {
     this.requireBusinessUnit(owningBusinessUnitId);
     return { table, id, ownerId: record.ownerId, owningBusinessUnitId };
   }
+}
+
+/**
+ * `object[key]` when the object holds it itself. A world's names are data: a table or column
+ * named `constructor` must not read a function from Object.prototype (the engine keeps names in maps).
+ */
+function own<T>(object: Readonly<Partial<Record<string, T>>> | undefined, key: string): T | undefined {
+  return object !== undefined && Object.hasOwn(object, key) ? object[key] : undefined;
 }

@@ -21,7 +21,7 @@ export interface Outcome {
 export interface Subject {
   check(user: string, table: string, privilege: string, record: FixtureRecord): Outcome;
   /** The privileges in the mask, in `RIGHTS_ORDER`, or the error code. */
-  accessRights(user: string, table: string, record: string): { rights: string[] } | { code: string };
+  accessRights(user: string, table: string, record: string): { rights: string[]; mask: number } | { code: string };
   composite(c: CompositeCase): Outcome;
   /** §6: what the user may do with one column of the record, or the error code. */
   columnAccess(user: string, table: string, record: FixtureRecord, column: string): ColumnOutcome | { code: string };
@@ -55,7 +55,8 @@ export function engineSubject(engine: Engine): Subject {
     check: (user, table, privilege, record) => fromDecision(engine.check(user, table, privilege as never, record)),
     accessRights(user, table, record) {
       try {
-        return { rights: rightsOfMask(engine.accessRights(user, table, record)) };
+        const mask = engine.accessRights(user, table, record);
+        return { rights: rightsOfMask(mask), mask };
       } catch (error) {
         if (isPalisadeError(error)) return { code: error.code };
         throw error;
@@ -129,7 +130,8 @@ export const referenceImplementation: Implementation = {
         guarded(() => ref.decide(user, table, privilege as PrivilegeName, record)),
       accessRights(user, table, record) {
         try {
-          return { rights: rightsOfMask(ref.accessRights(user, table, record)) };
+          const mask = ref.accessRights(user, table, record);
+          return { rights: rightsOfMask(mask), mask };
         } catch (error) {
           return { code: referenceCode(error) };
         }

@@ -25,6 +25,8 @@ export interface AccessRightsCase {
   table: string;
   record: string;
   rights?: string[];
+  /** The mask as a number, worked out from the spec's bit values (not the code's constants). */
+  mask?: number;
   code?: string;
 }
 

@@ -156,7 +156,8 @@ export function applyToWorld(world: WorldInput, op: UpdateOp): WorldInput {
       record.ownerId = op.ownerId;
       const move = w.settings?.alwaysMoveRecordToOwnerBusinessUnit ?? true;
       record.owningBusinessUnitId = move ? principalBusinessUnit(w, op.ownerId) : currentBU;
-      if (w.settings?.shareToPreviousOwnerOnAssign === true) {
+      // Assigned to its own owner, there is no previous owner to share with (docs/semantics-notes.md).
+      if (w.settings?.shareToPreviousOwnerOnAssign === true && previousOwner !== op.ownerId) {
         orShare(w, op.table, op.id, previousOwner, [...SHARE_RIGHTS]);
       }
       break;
@@ -696,7 +697,8 @@ const GENERATORS: Record<UpdateOp['op'], Generator> = {
   assignRecord(v, p) {
     const record = p.one(v.recordsOf('user'));
     if (record === undefined) return null;
-    const ownerId = p.one(v.owners.filter((owner) => owner !== record.ownerId));
+    // Now and then to its own owner: the record may still move BU, and shares with no one.
+    const ownerId = p.chance(0.1) ? record.ownerId : p.one(v.owners.filter((owner) => owner !== record.ownerId));
     return ownerId === undefined ? null : { op: 'assignRecord', table: record.table, id: record.id, ownerId };
   },
   grantShare(v, p) {
