@@ -274,12 +274,22 @@ export class Engine {
 
   /** Record `i` is `ids[i]` in table `tables[i]`: its record index, or -1 (also where the table is -1). */
   recordIndexes(tables: Int32Array, ids: readonly string[]): Int32Array {
-    const out = new Int32Array(ids.length);
-    const all = this.model.tables;
+    const out = new Int32Array(ids.length).fill(NONE);
+    // A table's ids at a time, through `getAll`, which overlaps their cache misses.
+    const byTable = new Map<number, number[]>();
     for (let i = 0; i < ids.length; i++) {
       const t = tables[i] as number;
-      const table = t >= 0 ? all[t] : undefined;
-      out[i] = table === undefined ? NONE : (table.records.index.get(ids[i] as string) ?? NONE);
+      if (this.model.tables[t] === undefined) continue;
+      const at = byTable.get(t);
+      if (at === undefined) byTable.set(t, [i]);
+      else at.push(i);
+    }
+    for (const [t, at] of byTable) {
+      const rows = (this.model.tables[t] as Table).records.index.getAll(
+        at.map((i) => ids[i] as string),
+        new Int32Array(at.length),
+      );
+      for (let k = 0; k < at.length; k++) out[at[k] as number] = rows[k] as number;
     }
     return out;
   }
@@ -349,7 +359,7 @@ export class Engine {
     if (u === NONE || t === NONE) throw this.refError(user, table, Privilege.read);
     const store = (this.model.tables[t] as Table).records;
     const indexes = Array.isArray(records)
-      ? Int32Array.from(records as readonly string[], (id) => store.index.get(id) ?? NONE)
+      ? store.index.getAll(records as readonly string[], new Int32Array(records.length))
       : (records as Int32Array | Uint32Array);
     // Which records the user may read, by the bulk filter rather than a check per record.
     const job = filterJob(

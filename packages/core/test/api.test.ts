@@ -94,13 +94,11 @@ describe('decisions', () => {
       engine.user('u-sam'),
     ]);
     expect([...engine.tableIndexes(['account', 'nope', 'contact'])]).toEqual([t, -1, engine.table('contact')]);
-    const tables = Int32Array.of(t, t, -1, engine.table('contact'));
-    expect([...engine.recordIndexes(tables, ['acc-fabrikam', 'nope', 'acc-fabrikam', 'acc-fabrikam'])]).toEqual([
-      r,
-      -1,
-      -1,
-      -1,
-    ]);
+    const c = engine.table('contact');
+    const tables = Int32Array.of(t, t, -1, c, c, t);
+    expect([
+      ...engine.recordIndexes(tables, ['acc-fabrikam', 'nope', 'acc-fabrikam', 'acc-fabrikam', 'con-ben', 'con-ben']),
+    ]).toEqual([r, -1, -1, -1, engine.record(c, 'con-ben'), -1]);
   });
 
   it('stats count what was loaded and how far profiles were shared', () => {

@@ -80,6 +80,9 @@ describe('RecordIdIndex', () => {
     expect(Array.from(s.index.getAll([second, first, 'c-x'], new Int32Array(3)))).toEqual([1, 0, -1]);
     s.index.delete(first);
     expect(Array.from(s.index.getAll([second, first], new Int32Array(2)))).toEqual([1, -1]);
+    // What a caller's list may hold besides ids: nulls, and from JavaScript anything at all.
+    const junk = [null, '', 5, undefined, {}, second] as unknown as string[];
+    expect(Array.from(s.index.getAll(junk, new Int32Array(junk.length)))).toEqual([-1, -1, -1, -1, -1, 1]);
   });
 
   it('stays bounded under churn: tombstones are dropped when the table is laid out again', () => {

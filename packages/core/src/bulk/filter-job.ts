@@ -134,6 +134,9 @@ interface RowForm {
 function rowColumns(model: WorldModel, table: Table, rows: FilterRows): RowForm {
   const ids = (list: readonly (string | null)[], index: { get(id: string): number | undefined }) =>
     Int32Array.from(list, (id) => (id === null ? NONE : (index.get(id) ?? NONE)));
+  // Record ids in bulk: a long list of them is cold lookups whose misses `getAll` overlaps.
+  const recordRows = (list: readonly (string | null)[]) =>
+    table.records.index.getAll(list, new Int32Array(list.length));
   if ('owners' in rows) {
     const length = rows.owners.length;
     if (rows.businessUnits.length !== length || (rows.records !== undefined && rows.records.length !== length)) {
@@ -150,9 +153,9 @@ function rowColumns(model: WorldModel, table: Table, rows: FilterRows): RowForm 
       length,
       owners: ids(rows.ownerIds, model.principalIndex),
       businessUnits: ids(rows.businessUnitIds, model.buIndex),
-      records: rows.ids === undefined ? null : ids(rows.ids, table.records.index),
+      records: rows.ids === undefined ? null : recordRows(rows.ids),
     };
   }
-  const records = 'records' in rows ? rows.records : ids(rows.ids, table.records.index);
+  const records = 'records' in rows ? rows.records : recordRows(rows.ids);
   return { length: records.length, owners: null, businessUnits: null, records };
 }

@@ -49,13 +49,17 @@ export class RecordIdIndex {
    * Each of `ids`' rows, or NONE, into `out`: a batch's lookups overlapped. One lookup waits on
    * three misses in turn (its slot, the ids array, the id string); done one by one, a batch waits
    * on all of them. Here each step is a pass over the batch, one independent read per id, so the
-   * CPU keeps many in flight, as `checkBatch` does for record rows.
+   * CPU keeps many in flight, as `checkBatch` does for record rows. Anything in `ids` that is not
+   * a string (a null from a caller's list) names no record.
    */
-  getAll(ids: readonly string[], out: Int32Array): Int32Array {
+  getAll(ids: readonly (string | null)[], out: Int32Array): Int32Array {
     const n = ids.length;
     const { slots, mask } = this;
     const found = new Int32Array(n);
-    for (let k = 0; k < n; k++) found[k] = hashOf(ids[k] as string);
+    for (let k = 0; k < n; k++) {
+      const id = ids[k];
+      found[k] = typeof id === 'string' ? hashOf(id) : 0;
+    }
     // The first slot with the id's hash (or EMPTY): its row, or NONE.
     for (let k = 0; k < n; k++) {
       const hash = found[k] as number;
@@ -77,9 +81,9 @@ export class RecordIdIndex {
     touched.length = length;
     for (let k = 0; k < n; k++) {
       const row = found[k] as number;
-      const id = ids[k] as string;
+      const id = ids[k];
       // A row with the same hash but another id (rare): the full probe decides.
-      out[k] = row === NONE || stored[row] === id ? row : (this.get(id) ?? NONE);
+      out[k] = typeof id !== 'string' ? NONE : row === NONE || stored[row] === id ? row : (this.get(id) ?? NONE);
     }
     return out;
   }
