@@ -95,6 +95,8 @@ export class Engine {
   /** User ids for `userIndexes`, built on first use; holds the principals below `userIdsAdded`. */
   private userIds: IdTable | null;
   private userIdsAdded: number;
+  /** The principal at `userIdsAdded - 1` when the table was last brought up to date. */
+  private userIdsLast: Principal | null;
   /** Set when a failed update could not be rolled back: every later update is refused with it. */
   private failure: PalisadeError | null;
   /**
@@ -114,6 +116,7 @@ export class Engine {
     this.rowRecord = NONE;
     this.userIds = null;
     this.userIdsAdded = 0;
+    this.userIdsLast = null;
     this.failure = null;
     this.positions = new Uint32Array(0);
   }
@@ -249,12 +252,16 @@ export class Engine {
 
   /**
    * The users' ids as an `IdTable` (cheaper than `principalIndex` per lookup in bulk), brought up
-   * to date first. Principals are only appended (a failed transaction pops the ones it added
-   * before anyone can ask), and an index keeps its id and kind, so only new ones need adding.
+   * to date first. Principals are only appended, and an index keeps its id and kind, so only new
+   * ones need adding. A failed transaction pops the ones it added, and others may take their
+   * indexes: the table is built again when the last principal it holds is no longer there (a
+   * caller asking from inside an `apply` that then failed; popped from the end, any pop of a
+   * principal it holds pops that one too).
    */
   private userIdTable(): IdTable {
     const { principals } = this.model;
-    if (this.userIds === null || principals.length < this.userIdsAdded) {
+    const added = this.userIdsAdded;
+    if (this.userIds === null || (added > 0 && principals[added - 1] !== this.userIdsLast)) {
       this.userIds = new IdTable();
       this.userIdsAdded = 0;
     }
@@ -262,6 +269,7 @@ export class Engine {
       if (this.model.isUser(p)) this.userIds.add((principals[p] as Principal).id, p);
     }
     this.userIdsAdded = principals.length;
+    this.userIdsLast = principals[principals.length - 1] ?? null;
     return this.userIds;
   }
 

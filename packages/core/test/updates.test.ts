@@ -1,4 +1,5 @@
 import {
+  BatchCode,
   Engine,
   isPalisadeError,
   type PalisadeError,
@@ -15,6 +16,7 @@ import { HierarchyTables } from '../src/compile/hierarchy.js';
 import { tableIndex } from '../src/model/mutations.js';
 import { randomWorld, rng } from './reference/random-world.js';
 import { firstBulkMismatch } from './support/bulk-differential.js';
+import { codeOfReason } from './support/codes.js';
 import { firstMismatch, type Mismatch } from './support/differential.js';
 import {
   addIds,
@@ -379,6 +381,35 @@ describe('atomicity, exactly', () => {
     expect(engine.check('u-ann', 'account', 'read', 'acc-new-3')).toEqual(
       replica.check('u-ann', 'account', 'read', 'acc-new-3'),
     );
+  });
+
+  it('a user a failed batch created is gone from bulk id lookups, even if asked while it existed', () => {
+    const engine = Engine.fromWorld(focusedWorld());
+    const ask = (user: string) => [{ user, table: 'account', privilege: 'read', record: 'acc-bob' }];
+    engine.checkBatch(ask('u-ann'));
+    // A JavaScript caller can reach the engine from inside an apply, through a getter of an op.
+    const failing = { op: 'addTeamMember', userId: 'u-ann' } as Record<string, unknown>;
+    Object.defineProperty(failing, 'teamId', {
+      enumerable: true,
+      get() {
+        engine.checkBatch(ask('u-ghost'));
+        return 'no-such-team';
+      },
+    });
+    applyError(engine, [
+      { op: 'createUser', id: 'u-ghost', businessUnitId: 'bu-east' },
+      failing as unknown as UpdateOp,
+    ]);
+    // The next user created takes the index u-ghost had.
+    engine.apply([
+      { op: 'createUser', id: 'u-new', businessUnitId: 'bu-east' },
+      { op: 'addRoleAssignment', principalId: 'u-new', roleId: 'role-bu-reader' },
+    ]);
+    expect(Array.from(engine.checkBatch([...ask('u-ghost'), ...ask('u-new')]))).toEqual([
+      BatchCode.unknownUser,
+      codeOfReason(engine.check('u-new', 'account', 'read', 'acc-bob')),
+    ]);
+    expect(Array.from(engine.userIndexes(['u-ghost', 'u-new']))).toEqual([-1, engine.user('u-new')]);
   });
 
   it('names of Object.prototype members are unknown operations, not built-ins', () => {
