@@ -42,6 +42,14 @@ describe.each([engineImplementation, referenceImplementation])('fixtures/scenari
       expect(subject.columnAccess(c.user, c.table, c.record, c.column)).toEqual(want);
     });
 
+    it.each(scenario.hiddenColumns.map((c, i) => [i, c.description ?? '', c] as const))(
+      'hiddenColumns %i: %s',
+      (_i, _d, c) => {
+        const want = c.code === undefined ? { hidden: (c.hidden ?? []).map((h) => [...h].sort()) } : { code: c.code };
+        expect(subject.hiddenColumns(c.user, c.table, c.records)).toEqual(want);
+      },
+    );
+
     it.each(scenario.composite.map((c, i) => [i, c.description ?? '', c] as const))('%i %s', (_i, _d, c) => {
       expect(subject.composite(c)).toEqual(expected(c));
     });

@@ -25,6 +25,8 @@ export interface Subject {
   composite(c: CompositeCase): Outcome;
   /** §6: what the user may do with one column of the record, or the error code. */
   columnAccess(user: string, table: string, record: FixtureRecord, column: string): ColumnOutcome | { code: string };
+  /** §6 for lists: per record, the secured columns hidden from the user (sorted), or the error code. */
+  hiddenColumns(user: string, table: string, records: string[]): { hidden: string[][] } | { code: string };
 }
 
 /** The three column permissions as fixtures state them. */
@@ -57,6 +59,18 @@ export function engineSubject(engine: Engine): Subject {
       try {
         const mask = engine.accessRights(user, table, record);
         return { rights: rightsOfMask(mask), mask };
+      } catch (error) {
+        if (isPalisadeError(error)) return { code: error.code };
+        throw error;
+      }
+    },
+    hiddenColumns(user, table, records) {
+      try {
+        const { columns, words, masks } = engine.hiddenColumns(user, table, records);
+        const hidden = records.map((_, i) =>
+          columns.filter((_, c) => (((masks[i * words + (c >>> 5)] as number) >>> (c & 31)) & 1) === 1).sort(),
+        );
+        return { hidden };
       } catch (error) {
         if (isPalisadeError(error)) return { code: error.code };
         throw error;
@@ -132,6 +146,22 @@ export const referenceImplementation: Implementation = {
         try {
           const mask = ref.accessRights(user, table, record);
           return { rights: rightsOfMask(mask), mask };
+        } catch (error) {
+          return { code: referenceCode(error) };
+        }
+      },
+      hiddenColumns(user, table, records) {
+        // A column of a record is hidden when the user may not read it (§6); a record the world
+        // does not hold has nothing to show, so every secured column is hidden.
+        try {
+          const secured = world.tables?.find((t) => t.name === table)?.securedColumns ?? [];
+          ref.grants(user, table, 'read'); // throws on an unknown user or table, as hiddenColumns does
+          const hidden = records.map((id) =>
+            (world.records ?? []).some((r) => r.table === table && r.id === id)
+              ? secured.filter((column) => !ref.columnAccess(user, table, id, column).read).sort()
+              : [...secured].sort(),
+          );
+          return { hidden };
         } catch (error) {
           return { code: referenceCode(error) };
         }

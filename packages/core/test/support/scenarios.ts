@@ -43,6 +43,19 @@ export interface ColumnCase {
   code?: string;
 }
 
+/**
+ * hiddenColumns(user, table, records): per record, the secured columns to null out before showing
+ * it in a list (any order), or the error code it throws.
+ */
+export interface HiddenColumnsCase {
+  description?: string;
+  user: string;
+  table: string;
+  records: string[];
+  hidden?: string[][];
+  code?: string;
+}
+
 export type CompositeCase = ExpectedDecision & { description?: string; user: string } & (
     | { action: 'create'; table: string; ownerId?: string; businessUnitId?: string }
     | { action: 'assign'; table: string; record: string; newOwnerId?: string }
@@ -58,6 +71,7 @@ export interface Scenario {
   accessRights: AccessRightsCase[];
   composite: CompositeCase[];
   columns: ColumnCase[];
+  hiddenColumns: HiddenColumnsCase[];
 }
 
 export interface InvalidWorld {
@@ -100,6 +114,7 @@ export function loadScenarios(): Scenario[] {
       accessRights: raw.accessRights ?? [],
       composite: raw.composite ?? [],
       columns: raw.columns ?? [],
+      hiddenColumns: raw.hiddenColumns ?? [],
     };
   });
 }
