@@ -50,6 +50,27 @@ describe.each([engineImplementation, referenceImplementation])('fixtures/scenari
       },
     );
 
+    if (scenario.steps.length > 0) {
+      // One test for the whole sequence: each step starts from the world the steps before it left.
+      it('steps, in order', () => {
+        let current = impl.build(scenario.world);
+        for (const step of scenario.steps) {
+          current = current.apply(step.apply);
+          for (const c of step.checks ?? []) {
+            const at = `${step.description}: ${c.description ?? ''}`;
+            expect(current.check(c.user, c.table, c.privilege, c.record), at).toEqual(expected(c));
+          }
+          for (const c of step.accessRights ?? []) {
+            const got = current.accessRights(c.user, c.table, c.record);
+            expect('rights' in got ? got.rights : got, `${step.description}: ${c.description ?? ''}`).toEqual(
+              c.rights ?? [],
+            );
+            if (c.mask !== undefined) expect('mask' in got ? got.mask : got).toBe(c.mask);
+          }
+        }
+      });
+    }
+
     it.each(scenario.composite.map((c, i) => [i, c.description ?? '', c] as const))('%i %s', (_i, _d, c) => {
       expect(subject.composite(c)).toEqual(expected(c));
     });

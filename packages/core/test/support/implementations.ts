@@ -4,10 +4,12 @@ import {
   Engine,
   isPalisadeError,
   type PrivilegeName,
+  type UpdateOp,
   type WorldInput,
 } from '@palisade/core';
 import { ReferenceEvaluator } from '../reference/reference.js';
 import { type CompositeCase, type FixtureRecord, RIGHTS_ORDER } from './scenarios.js';
+import { applyAllToWorld } from './world-updates.js';
 
 /** A decision as fixtures state it: errors compare by code only. */
 export interface Outcome {
@@ -25,6 +27,8 @@ export interface Subject {
   composite(c: CompositeCase): Outcome;
   /** §6: what the user may do with one column of the record, or the error code. */
   columnAccess(user: string, table: string, record: FixtureRecord, column: string): ColumnOutcome | { code: string };
+  /** The subject after `ops` (a valid batch): the same engine updated, or a reference on the updated world. */
+  apply(ops: readonly UpdateOp[]): Subject;
   /** §6 for lists: per record, the secured columns hidden from the user (sorted), or the error code. */
   hiddenColumns(user: string, table: string, records: string[]): { hidden: string[][] } | { code: string };
 }
@@ -63,6 +67,10 @@ export function engineSubject(engine: Engine): Subject {
         if (isPalisadeError(error)) return { code: error.code };
         throw error;
       }
+    },
+    apply(ops) {
+      engine.apply(ops);
+      return this;
     },
     hiddenColumns(user, table, records) {
       try {
@@ -149,6 +157,9 @@ export const referenceImplementation: Implementation = {
         } catch (error) {
           return { code: referenceCode(error) };
         }
+      },
+      apply(ops) {
+        return referenceImplementation.build(applyAllToWorld(world, ops));
       },
       hiddenColumns(user, table, records) {
         // A column of a record is hidden when the user may not read it (§6); a record the world

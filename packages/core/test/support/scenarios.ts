@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { WorldInput } from '@palisade/core';
+import type { UpdateOp, WorldInput } from '@palisade/core';
 
 /** The fixture formats of fixtures/README.md. */
 export type FixtureRecord = string | { id?: string; ownerId?: string; owningBusinessUnitId?: string };
@@ -56,6 +56,17 @@ export interface HiddenColumnsCase {
   code?: string;
 }
 
+/**
+ * One step of a scenario's `steps`: updates applied (after the steps before it), then decisions
+ * worked out for the world they leave.
+ */
+export interface UpdateStep {
+  description: string;
+  apply: UpdateOp[];
+  checks?: CheckCase[];
+  accessRights?: AccessRightsCase[];
+}
+
 export type CompositeCase = ExpectedDecision & { description?: string; user: string } & (
     | { action: 'create'; table: string; ownerId?: string; businessUnitId?: string }
     | { action: 'assign'; table: string; record: string; newOwnerId?: string }
@@ -72,6 +83,7 @@ export interface Scenario {
   composite: CompositeCase[];
   columns: ColumnCase[];
   hiddenColumns: HiddenColumnsCase[];
+  steps: UpdateStep[];
 }
 
 export interface InvalidWorld {
@@ -115,6 +127,7 @@ export function loadScenarios(): Scenario[] {
       composite: raw.composite ?? [],
       columns: raw.columns ?? [],
       hiddenColumns: raw.hiddenColumns ?? [],
+      steps: raw.steps ?? [],
     };
   });
 }
