@@ -14,7 +14,7 @@ import type {
 import { type CheckColumns, checkColumns, checkColumnsLength } from './bulk/batch.js';
 import { BatchCode, codeOfDecision } from './bulk/codes.js';
 import { toBitmask } from './bulk/filter.js';
-import { type FilterJob, type FilterJobOptions, filterJob, filterRange } from './bulk/filter-job.js';
+import { type FilterJob, type FilterJobOptions, filterJob, filterRange, type RowIds } from './bulk/filter-job.js';
 import { buildFilterSpec, type FilterSpec } from './bulk/filter-spec.js';
 import { type BatchColumns, itemsToColumns } from './bulk/items.js';
 import { Lookup, lookupBitmap } from './bulk/lookup.js';
@@ -42,9 +42,10 @@ import { type ColumnExplanation, explainColumn } from './explain/columns.js';
 import { type Explanation, explainDecision } from './explain/explain.js';
 import { describeUserPrivileges, type UserPrivileges } from './explain/privileges.js';
 import { type BuIdx, NONE, type PrincipalIdx, type RecordIdx, type TableIdx, type UserIdx } from './ids.js';
-import { IdTable } from './model/id-table.js';
+import type { IdTable } from './model/id-table.js';
+import { ListIdTable } from './model/list-ids.js';
 import { sharesOf } from './model/mutations.js';
-import type { Principal, Table, WorldModel } from './model/world-model.js';
+import type { BusinessUnit, Principal, Table, WorldModel } from './model/world-model.js';
 import {
   ACCESS_RIGHT_BY_PRIVILEGE,
   PRIVILEGE_COUNT,
@@ -92,11 +93,15 @@ export class Engine {
   private rowOwner: number;
   private rowBu: number;
   private rowRecord: number;
-  /** User ids for `userIndexes`, built on first use; holds the principals below `userIdsAdded`. */
-  private userIds: IdTable | null;
-  private userIdsAdded: number;
-  /** The principal at `userIdsAdded - 1` when the table was last brought up to date. */
-  private userIdsLast: Principal | null;
+  /**
+   * Ids for bulk resolution (`IdTable.getAll`, cheaper than the model's Maps for a batch's cold
+   * lookups): users for batches, every principal and every BU for rows given as owner and BU ids.
+   */
+  private readonly userIds: ListIdTable<Principal>;
+  private readonly principalIds: ListIdTable<Principal>;
+  private readonly buIds: ListIdTable<BusinessUnit>;
+  /** Resolves a filter's owner and BU id columns through those tables. */
+  private readonly rowIds: RowIds;
   /** Set when a failed update could not be rolled back: every later update is refused with it. */
   private failure: PalisadeError | null;
   /**
@@ -114,9 +119,13 @@ export class Engine {
     this.rowOwner = NONE;
     this.rowBu = NONE;
     this.rowRecord = NONE;
-    this.userIds = null;
-    this.userIdsAdded = 0;
-    this.userIdsLast = null;
+    this.userIds = new ListIdTable((p) => model.isUser(p));
+    this.principalIds = new ListIdTable();
+    this.buIds = new ListIdTable();
+    this.rowIds = {
+      owners: (ids) => this.principalIds.of(model.principals).getAll(ids, new Int32Array(ids.length)),
+      businessUnits: (ids) => this.buIds.of(model.businessUnits).getAll(ids, new Int32Array(ids.length)),
+    };
     this.failure = null;
     this.positions = new Uint32Array(0);
   }
@@ -250,27 +259,9 @@ export class Engine {
     return this.userIdTable().getAll(ids, new Int32Array(ids.length));
   }
 
-  /**
-   * The users' ids as an `IdTable` (cheaper than `principalIndex` per lookup in bulk), brought up
-   * to date first. Principals are only appended, and an index keeps its id and kind, so only new
-   * ones need adding. A failed transaction pops the ones it added, and others may take their
-   * indexes: the table is built again when the last principal it holds is no longer there (a
-   * caller asking from inside an `apply` that then failed; popped from the end, any pop of a
-   * principal it holds pops that one too).
-   */
+  /** The users' ids as an `IdTable`, brought up to date first (see `ListIdTable`). */
   private userIdTable(): IdTable {
-    const { principals } = this.model;
-    const added = this.userIdsAdded;
-    if (this.userIds === null || (added > 0 && principals[added - 1] !== this.userIdsLast)) {
-      this.userIds = new IdTable();
-      this.userIdsAdded = 0;
-    }
-    for (let p = this.userIdsAdded; p < principals.length; p++) {
-      if (this.model.isUser(p)) this.userIds.add((principals[p] as Principal).id, p);
-    }
-    this.userIdsAdded = principals.length;
-    this.userIdsLast = principals[principals.length - 1] ?? null;
-    return this.userIds;
+    return this.userIds.of(this.model.principals);
   }
 
   /** Each name's table index, or -1 where the name is no table. */
@@ -377,6 +368,7 @@ export class Engine {
       t,
       Privilege.read,
       { records: indexes },
+      this.rowIds,
       false,
     );
     const positions = this.positionScratch(indexes.length);
@@ -572,7 +564,17 @@ export class Engine {
   ): FilterJob {
     const [u, t, p] = this.question(user, table, privilege);
     const plan = planFilter(this.evaluator, u, t, p);
-    return filterJob(this.evaluator, this.model, plan, t, p, rows, options.shared ?? false, options.records ?? 'auto');
+    return filterJob(
+      this.evaluator,
+      this.model,
+      plan,
+      t,
+      p,
+      rows,
+      this.rowIds,
+      options.shared ?? false,
+      options.records ?? 'auto',
+    );
   }
 
   /** Every record of `table` the user may exercise `privilege` on, by bitmap algebra. Throws on bad input. */

@@ -1,6 +1,7 @@
 import { Engine, type UpdateOp } from '@palisade/core';
 import { describe, expect, it } from 'vitest';
 import { IdTable } from '../src/model/id-table.js';
+import { ListIdTable } from '../src/model/list-ids.js';
 import { randomWorld, rng } from './reference/random-world.js';
 import { sampleWorld } from './support/scenarios.js';
 
@@ -99,5 +100,58 @@ describe('Engine.userIndexes', () => {
       -1,
       engine.user('u-new'),
     ]);
+  });
+});
+
+describe('ListIdTable', () => {
+  it('follows an append-only list through pops and regrowth: no id of a popped entry survives', () => {
+    const list: { id: string }[] = [{ id: 'a' }, { id: 'b' }];
+    const ids = new ListIdTable<{ id: string }>();
+    const all = (names: (string | null)[]) => [...ids.of(list).getAll(names, new Int32Array(names.length))];
+    expect(all(['a', 'b', 'c', null])).toEqual([0, 1, -1, -1]);
+    list.push({ id: 'c' });
+    expect(all(['c'])).toEqual([2]);
+    // Popped after it was asked (a failed transaction), then other entries take the indexes.
+    list.pop();
+    list.pop();
+    list.push({ id: 'x' }, { id: 'y' });
+    expect(all(['b', 'c', 'x', 'y'])).toEqual([-1, -1, 1, 2]);
+    // Popped before it was asked: nothing to forget.
+    list.push({ id: 'z' });
+    list.pop();
+    expect(all(['z', 'a'])).toEqual([-1, 0]);
+  });
+
+  it('holds only the entries it is told to include', () => {
+    const list = [{ id: 'user' }, { id: 'team' }, { id: 'user-2' }];
+    const users = new ListIdTable<{ id: string }>((i) => i !== 1);
+    expect([...users.of(list).getAll(['user', 'team', 'user-2'], new Int32Array(3))]).toEqual([0, -1, 2]);
+  });
+});
+
+describe('filter on owner and BU ids', () => {
+  it('resolves them through the id tables, kept up to date, with unknown ids and nulls matching nothing', () => {
+    const engine = Engine.fromWorld(sampleWorld());
+    const bu = engine.model.businessUnits[0]?.id as string;
+    const rows = (ownerIds: (string | null)[], businessUnitIds: (string | null)[]) => ({ ownerIds, businessUnitIds });
+    // u-wendy reads her own records (sample world): her id as the owner allows the row by owner.
+    const own = (id: string | null) => [...engine.filter('u-wendy', 'account', 'read', rows([id], ['no-such-bu']))];
+    expect(own('u-wendy')).toEqual([0]);
+    expect(own('nobody')).toEqual([]);
+    expect(own(null)).toEqual([]);
+    // A team created later (after the tables were built) resolves; a failed one does not.
+    engine.apply([{ op: 'createTeam', id: 'team-later', businessUnitId: bu, type: 'owner' }]);
+    expect(engine.filterJob('u-wendy', 'account', 'read', rows(['team-later'], [bu])).owners?.[0]).toBe(
+      engine.principal('team-later'),
+    );
+    expect(() =>
+      engine.apply([
+        { op: 'createBusinessUnit', id: 'bu-gone', parentId: bu },
+        { op: 'createTeam', id: 'team-gone', businessUnitId: 'no-such-bu', type: 'owner' },
+      ]),
+    ).toThrow();
+    const job = engine.filterJob('u-wendy', 'account', 'read', rows(['team-gone', null], ['bu-gone', bu]));
+    expect([...(job.owners ?? [])]).toEqual([-1, -1]);
+    expect([...(job.businessUnits ?? [])]).toEqual([-1, engine.businessUnit(bu)]);
   });
 });

@@ -2,7 +2,6 @@ import type { FilterRows } from '../api.js';
 import { invalidArgument } from '../errors.js';
 import type { Evaluator } from '../evaluate/evaluator.js';
 import type { TableState } from '../evaluate/state.js';
-import { NONE } from '../ids.js';
 import { ROW_STRIDE, RowField } from '../model/records.js';
 import type { Table, WorldModel } from '../model/world-model.js';
 import { inSharedMemory } from '../util/growable.js';
@@ -52,11 +51,12 @@ export function filterJob(
   t: number,
   privilege: number,
   rows: FilterRows,
+  ids: RowIds,
   shared: boolean,
   strategy: RecordStrategy = 'auto',
 ): FilterJob {
   const table = model.tables[t] as Table;
-  const form = rowColumns(model, table, rows);
+  const form = rowColumns(table, rows, ids);
   const share = (column: Int32Array | Uint32Array | null, name: string): Int32Array | null => {
     if (column === null) return null;
     const checked = checkedColumn(column, name);
@@ -130,10 +130,17 @@ interface RowForm {
   readonly records: Int32Array | Uint32Array | null;
 }
 
+/**
+ * Resolves a caller's owner and BU id columns, a list at a time (the engine's id tables): -1 for
+ * an id that names nothing, or a null.
+ */
+export interface RowIds {
+  owners(ids: readonly (string | null)[]): Int32Array;
+  businessUnits(ids: readonly (string | null)[]): Int32Array;
+}
+
 /** The caller's rows as dense columns: ids are resolved once here (an unknown id matches nothing). */
-function rowColumns(model: WorldModel, table: Table, rows: FilterRows): RowForm {
-  const ids = (list: readonly (string | null)[], index: { get(id: string): number | undefined }) =>
-    Int32Array.from(list, (id) => (id === null ? NONE : (index.get(id) ?? NONE)));
+function rowColumns(table: Table, rows: FilterRows, ids: RowIds): RowForm {
   // Record ids in bulk: a long list of them is cold lookups whose misses `getAll` overlaps.
   const recordRows = (list: readonly (string | null)[]) =>
     table.records.index.getAll(list, new Int32Array(list.length));
@@ -151,8 +158,8 @@ function rowColumns(model: WorldModel, table: Table, rows: FilterRows): RowForm 
     }
     return {
       length,
-      owners: ids(rows.ownerIds, model.principalIndex),
-      businessUnits: ids(rows.businessUnitIds, model.buIndex),
+      owners: ids.owners(rows.ownerIds),
+      businessUnits: ids.businessUnits(rows.businessUnitIds),
       records: rows.ids === undefined ? null : recordRows(rows.ids),
     };
   }

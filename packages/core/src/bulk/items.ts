@@ -32,18 +32,13 @@ export function itemsToColumns(model: WorldModel, userIds: IdTable, items: reado
   const records = sharedInt32(length).fill(NONE);
   const inline: number[] = [];
   const userNames: string[] = new Array(length);
-  const notStrings: number[] = [];
   const tableOf = new Map<string, number>();
   const privilegeOf = new Map<string, number>();
   const recordsOf = new Map<number, { ids: string[]; at: number[] }>();
   for (let i = 0; i < length; i++) {
     const item = items[i] as CheckItem;
-    // A caller outside TypeScript can send anything: what is not a string names no user.
-    if (typeof item.user === 'string') userNames[i] = item.user;
-    else {
-      userNames[i] = '';
-      notStrings.push(i);
-    }
+    // Not checked here: `getAll` answers -1 for anything that is not a string.
+    userNames[i] = item.user;
     let t = tableOf.get(item.table);
     if (t === undefined) {
       t = model.tableIndex.get(item.table) ?? NONE;
@@ -69,7 +64,6 @@ export function itemsToColumns(model: WorldModel, userIds: IdTable, items: reado
     }
   }
   userIds.getAll(userNames, users);
-  for (const i of notStrings) users[i] = NONE;
   for (const [t, asked] of recordsOf) {
     const rows = (model.tables[t] as Table).records.index.getAll(asked.ids, new Int32Array(asked.ids.length));
     for (let k = 0; k < rows.length; k++) records[asked.at[k] as number] = rows[k] as number;

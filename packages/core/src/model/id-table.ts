@@ -48,13 +48,16 @@ export class IdTable {
     return this.find(id, hashOf(id));
   }
 
-  /** Each id's index, or -1, into `out`. */
-  getAll(ids: readonly string[], out: Int32Array): Int32Array {
+  /** Each id's index, or -1, into `out`. Anything in `ids` that is not a string (a null in a caller's list) is -1. */
+  getAll(ids: readonly (string | null)[], out: Int32Array): Int32Array {
     const n = ids.length;
     const hashes = new Int32Array(n);
-    for (let i = 0; i < n; i++) hashes[i] = hashOf(ids[i] as string);
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      hashes[i] = typeof id === 'string' ? hashOf(id) : 0;
+    }
     if (n < SORT_FROM) {
-      for (let i = 0; i < n; i++) out[i] = this.find(ids[i] as string, hashes[i] as number);
+      for (let i = 0; i < n; i++) out[i] = this.found(ids[i], hashes[i] as number);
       return out;
     }
     // Probe in slot order: a counting sort of the ids by the top bits of their first slot.
@@ -74,9 +77,13 @@ export class IdTable {
     }
     for (let k = 0; k < n; k++) {
       const i = order[k] as number;
-      out[i] = this.find(ids[i] as string, hashes[i] as number);
+      out[i] = this.found(ids[i], hashes[i] as number);
     }
     return out;
+  }
+
+  private found(id: string | null | undefined, hash: number): number {
+    return typeof id === 'string' ? this.find(id, hash) : -1;
   }
 
   private find(id: string, hash: number): number {
