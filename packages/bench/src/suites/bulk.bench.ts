@@ -41,6 +41,7 @@ import { Picker } from '../generate/random.js';
 import { generateWorld, PRESETS, type WorldShape } from '../generate/world.js';
 import {
   announce,
+  bareBatchPasses,
   bareBatchReads,
   bareScan,
   filterGathered,
@@ -410,6 +411,13 @@ results.push(
       sink.value += bareBatchReads(batchState, nextUniform(uniformColumns), batchOut);
     },
   ),
+  await timeIt(
+    'the same reads as separate loops, one independent read per item in each (the best pattern for cache misses), 10,000 uniform items, a new batch each time',
+    BATCH,
+    () => {
+      sink.value += bareBatchPasses(batchState, nextUniform(uniformColumns), batchOut);
+    },
+  ),
   await timeIt('engine checkBatch, 10,000 list-view items (20 users × 500 records) as dense columns', BATCH, () => {
     sink.value += engine.checkBatch(listColumns, batchOut)[0] as number;
   }),
@@ -728,6 +736,10 @@ const ratios = {
   'checkBatch uniform (a new batch each time) vs the bare loop of its reads': ratio(
     'engine checkBatch, 10,000 uniform random items as dense columns, a new',
     'bare loop reading what a check must read',
+  ),
+  'checkBatch uniform (a new batch each time) vs its reads as separate loops': ratio(
+    'engine checkBatch, 10,000 uniform random items as dense columns, a new',
+    'the same reads as separate loops',
   ),
   'checkBatch uniform, dense columns (a new batch each time) vs map evaluator on string ids': ratio(
     'engine checkBatch, 10,000 uniform random items as dense columns, a new',
