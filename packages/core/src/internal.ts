@@ -7,7 +7,7 @@ export { type CheckColumns, checkColumns, type GatherMode } from './bulk/batch.j
 export type { RowTest } from './bulk/filter.js';
 export { toBitmask } from './bulk/filter.js';
 export { filterRange } from './bulk/filter-job.js';
-export { kernelRows, kernelTests, type RowKernelUse, useRowKernels } from './bulk/kernel/rows-kernel.js';
+export { kernelMarked, kernelRows, kernelTests, type RowKernelUse, useRowKernels } from './bulk/kernel/rows-kernel.js';
 export { GRANT_STRIDE } from './compile/grant-tables.js';
 export { Evaluator } from './evaluate/evaluator.js';
 export type { EvaluatorState, TableState } from './evaluate/state.js';

@@ -1,4 +1,4 @@
-import { kernelRows, kernelTests, type RowTest, useRowKernels } from '@palisade/core/internal';
+import { kernelMarked, kernelRows, kernelTests, type RowTest, useRowKernels } from '@palisade/core/internal';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileWat } from '../kernel/compile.js';
 import { rowsWat } from '../kernel/rows-wat.js';
@@ -235,5 +235,76 @@ describe('kernelRows', () => {
     expect(kernelRows(test, column, column, null, 10, out)).toBe(-1);
     useRowKernels('always');
     expect(kernelRows(test, column, column, null, 10, out)).toBe(0);
+  });
+});
+
+describe('kernelMarked', () => {
+  const random = rng(2027);
+  const below = (n: number) => Math.floor(random() * n);
+  const L = KernelLayout;
+
+  /** A bitset of `words` words with about `density` of its bits set. */
+  function bitset(words: number, density: number): Uint32Array {
+    const bits = new Uint32Array(words);
+    for (let r = 0; r < words * 32; r++)
+      if (random() < density) bits[r >>> 5] = (bits[r >>> 5] as number) | (1 << (r & 31));
+    return bits;
+  }
+  const plain = (bits: Uint32Array, records: Int32Array) => {
+    const allowed: number[] = [];
+    records.forEach((r, i) => {
+      if (r >= 0 && r < bits.length * 32 && (((bits[r >>> 5] as number) >>> (r & 31)) & 1) === 1) allowed.push(i);
+    });
+    return allowed;
+  };
+
+  it('answers as a plain bit test at every length, with out-of-range values', () => {
+    useRowKernels('always');
+    const edges = [-1, -2, 2 ** 31 - 1, -(2 ** 31), L.sharedSentinel, L.sharedSentinel + 1];
+    for (const words of [1, 3, 40]) {
+      for (const density of [0.02, 0.5, 1]) {
+        const bits = bitset(words, density);
+        for (const length of [1, 3, 4, 5, 255, 256, BLOCK_ROWS - 1, BLOCK_ROWS, BLOCK_ROWS + 1, 2 * BLOCK_ROWS + 3]) {
+          const records = Int32Array.from({ length }, () =>
+            random() < 0.05 ? (edges[below(edges.length)] as number) : below(words * 32 + 40),
+          );
+          const out = new Uint32Array(length);
+          const n = kernelMarked(bits, records, out);
+          const want = plain(bits, records);
+          expect(n, `${words} words, ${length} rows`).toBe(want.length);
+          expect(Array.from(out.subarray(0, n))).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it('takes a bitset up to the kernel memory, declines a larger one, and a full one leaves nothing behind', () => {
+    useRowKernels('always');
+    const out = new Uint32Array(8);
+    const values = (last: number) => Int32Array.from([0, last - 1, last, last + 1, 2 ** 31 - 1, -1, -(2 ** 31), 5]);
+    // The largest bitset the memory takes, every bit set: rows past its limit still read nothing.
+    const full = new Uint32Array(L.sharedSentinel >>> 5).fill(0xffff_ffff);
+    const limit = full.length * 32;
+    expect(kernelMarked(full, values(limit), out)).toBe(3);
+    expect(Array.from(out.subarray(0, 3))).toEqual([0, 1, 7]);
+    expect(kernelMarked(new Uint32Array(full.length + 1), values(5), out)).toBe(-1);
+    // After it, a one-word bitset allows nothing past its own 32 records, the sentinel included.
+    const past = Int32Array.from([32, 33, limit - 1, L.sharedSentinel, 1000, 2 ** 31 - 1, 64, 40]);
+    expect(kernelMarked(new Uint32Array(1).fill(0xffff_ffff), past, out)).toBe(0);
+  });
+
+  it('declines calls the JavaScript loop should take, unless told otherwise', () => {
+    const bits = new Uint32Array(4).fill(1);
+    const records = new Int32Array(100);
+    const out = new Uint32Array(100);
+    useRowKernels('auto');
+    expect(kernelMarked(bits, records, out)).toBe(-1);
+    // Long enough, but the bitset costs more to copy than the rows save.
+    expect(kernelMarked(new Uint32Array(2 ** 16), new Int32Array(1_000), new Uint32Array(1_000))).toBe(-1);
+    expect(kernelMarked(bits, new Int32Array(1_000), new Uint32Array(1_000))).toBe(1_000);
+    useRowKernels('never');
+    expect(kernelMarked(bits, new Int32Array(1_000), new Uint32Array(1_000))).toBe(-1);
+    useRowKernels('always');
+    expect(kernelMarked(bits, records, out)).toBe(100);
   });
 });

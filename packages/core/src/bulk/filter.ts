@@ -3,7 +3,7 @@ import { NONE } from '../ids.js';
 import { ROW_STRIDE, RowField } from '../model/records.js';
 import type { Table } from '../model/world-model.js';
 import { sharedUint8, sharedUint32 } from '../util/growable.js';
-import { kernelRows } from './kernel/rows-kernel.js';
+import { kernelMarked, kernelRows } from './kernel/rows-kernel.js';
 import { coveredBus, type FilterPlan, planScope, usableShares } from './plan.js';
 
 /** Row columns of dense engine indexes. `records` (record indexes, NONE for rows the engine does not store) enables shares. */
@@ -255,11 +255,14 @@ export function filterRecords(
 }
 
 /**
- * Rows given as record indexes, against a bitset of the records allowed (`markRecords`): one bit
- * test per row, four rows per turn (~10% faster than two here). An index outside the table, or of
- * a deleted record, has no bit. A shift by `record` uses its low five bits, so no mask is needed.
+ * Rows given as record indexes, against a bitset of the records allowed (`markRecords`): through
+ * the row kernels when they take the call (`kernelMarked`), else one bit test per row, four rows
+ * per turn (~10% faster than two here). An index outside the table, or of a deleted record, has
+ * no bit. A shift by `record` uses its low five bits, so no mask is needed.
  */
 export function filterMarked(bits: Uint32Array, records: Int32Array, out: Uint32Array): number {
+  const taken = kernelMarked(bits, records, out);
+  if (taken >= 0) return taken;
   const limit = bits.length * 32;
   const length = records.length;
   const quads = length - (length % 4);

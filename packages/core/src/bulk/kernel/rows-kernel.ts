@@ -165,4 +165,35 @@ export function kernelRows(
   return n;
 }
 
+/**
+ * Rows given as record indexes, against a bitset of the records allowed (`markRecords`), with the
+ * kernel that tests the record column alone: the allowed positions, ascending, into `out`, and
+ * their count; -1 when the kernels do not take the call. An index outside the bitset, or NONE,
+ * reads the sentinel's bit, which is never set.
+ */
+export function kernelMarked(bits: Uint32Array, records: Int32Array, out: Uint32Array): number {
+  const length = records.length;
+  if (use === 'never' || (use === 'auto' && (length < MIN_ROWS || bits.byteLength > length * TABLE_BYTES_PER_ROW))) {
+    return -1;
+  }
+  const limit = bits.length * 32;
+  if (limit > L.sharedSentinel) return -1;
+  const k = rowKernels();
+  if (k === null) return -1;
+  k.sharedBits.set(bits);
+  k.sharedBits[L.sharedSentinel >>> 5] =
+    (k.sharedBits[L.sharedSentinel >>> 5] as number) & ~(1 << (L.sharedSentinel & 31));
+  const kernel = k.kernels[kernelIndex('none', 'none', 'table')] as Kernel;
+  let n = 0;
+  for (let from = 0; from < length; from += BLOCK_ROWS) {
+    const to = Math.min(length, from + BLOCK_ROWS);
+    k.recordColumn.set(records.subarray(from, to));
+    let count = kernel(to - from, from, 0, 0, limit);
+    while (count > 0 && (k.out[count - 1] as number) >= to) count--;
+    out.set(k.out.subarray(0, count), n);
+    n += count;
+  }
+  return n;
+}
+
 const EMPTY = new Uint8Array(0);
