@@ -141,28 +141,17 @@ export function kernelRows(
   if (bu === 'table') k.buTable.set(test.bus);
   if (owner === 'table') k.ownerTable.set(ownerTable);
   if (record === 'table') k.sharedBits.set(test.shared);
-  // Values out of a table's range read its sentinel entry, so that entry must be 0. The limit
-  // checks above keep tables off it; clearing it every call also clears anything a caller's words
-  // past its limit (the last word of `shared`) or an earlier call could have left there.
-  k.buTable[L.buSentinel] = 0;
-  k.ownerTable[L.ownerSentinel] = 0;
-  k.sharedBits[L.sharedSentinel >>> 5] =
-    (k.sharedBits[L.sharedSentinel >>> 5] as number) & ~(1 << (L.sharedSentinel & 31));
-
-  const kernel = k.kernels[kernelIndex(bu, owner, record)] as Kernel;
-  let n = 0;
-  for (let from = 0; from < length; from += BLOCK_ROWS) {
-    const to = Math.min(length, from + BLOCK_ROWS);
-    if (bu !== 'none') k.buColumn.set(businessUnits.subarray(from, to));
-    if (owner !== 'none') k.ownerColumn.set(owners.subarray(from, to));
-    if (record !== 'none') k.recordColumn.set((records as Int32Array).subarray(from, to));
-    let count = kernel(to - from, from, test.bus.length, ownerTable.length, test.sharedLimit);
-    // The last turn may test up to three rows past the block, left from an earlier one.
-    while (count > 0 && (k.out[count - 1] as number) >= to) count--;
-    out.set(k.out.subarray(0, count), n);
-    n += count;
-  }
-  return n;
+  clearSentinels(k);
+  return runBlocks(
+    k,
+    k.kernels[kernelIndex(bu, owner, record)] as Kernel,
+    bu === 'none' ? null : businessUnits,
+    owner === 'none' ? null : owners,
+    record === 'none' ? null : records,
+    length,
+    [test.bus.length, ownerTable.length, test.sharedLimit],
+    out,
+  );
 }
 
 /**
@@ -181,14 +170,54 @@ export function kernelMarked(bits: Uint32Array, records: Int32Array, out: Uint32
   const k = rowKernels();
   if (k === null) return -1;
   k.sharedBits.set(bits);
+  clearSentinels(k);
+  return runBlocks(
+    k,
+    k.kernels[kernelIndex('none', 'none', 'table')] as Kernel,
+    null,
+    null,
+    records,
+    length,
+    [0, 0, limit],
+    out,
+  );
+}
+
+/**
+ * Values out of a table's range read its sentinel entry, so that entry must be 0. The limit checks
+ * keep tables off it; clearing it every call also clears anything a caller's words past its limit
+ * (the last word of a share bitset) or an earlier call could have left there.
+ */
+function clearSentinels(k: RowKernels): void {
+  k.buTable[L.buSentinel] = 0;
+  k.ownerTable[L.ownerSentinel] = 0;
   k.sharedBits[L.sharedSentinel >>> 5] =
     (k.sharedBits[L.sharedSentinel >>> 5] as number) & ~(1 << (L.sharedSentinel & 31));
-  const kernel = k.kernels[kernelIndex('none', 'none', 'table')] as Kernel;
+}
+
+/**
+ * Runs `kernel` over rows [0, length) a block at a time, copying in the columns it tests (null: a
+ * column it does not read), with its tables' limits (BU, owner, shared): the allowed positions,
+ * ascending, into `out`, and their count.
+ */
+function runBlocks(
+  k: RowKernels,
+  kernel: Kernel,
+  businessUnits: Int32Array | null,
+  owners: Int32Array | null,
+  records: Int32Array | null,
+  length: number,
+  [buLimit, ownerLimit, sharedLimit]: readonly [number, number, number],
+  out: Uint32Array,
+): number {
   let n = 0;
   for (let from = 0; from < length; from += BLOCK_ROWS) {
     const to = Math.min(length, from + BLOCK_ROWS);
-    k.recordColumn.set(records.subarray(from, to));
-    let count = kernel(to - from, from, 0, 0, limit);
+    if (businessUnits !== null) k.buColumn.set(businessUnits.subarray(from, to));
+    if (owners !== null) k.ownerColumn.set(owners.subarray(from, to));
+    if (records !== null) k.recordColumn.set(records.subarray(from, to));
+    let count = kernel(to - from, from, buLimit, ownerLimit, sharedLimit);
+    // The last turn may test up to three rows past the block, left from an earlier one.
     while (count > 0 && (k.out[count - 1] as number) >= to) count--;
     out.set(k.out.subarray(0, count), n);
     n += count;
